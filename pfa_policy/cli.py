@@ -1,0 +1,232 @@
+"""The `pfa-policy` command. Each subcommand is a thin wrapper; errors become exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pfa_policy import __version__
+from pfa_policy.model import PILLARS, PfaError, Severity
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMAT_NAMES = ("text", "json", "sarif")
+
+
+class UsageFailure(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"pfa-policy: error: {self.format_message()}", err=True)
+
+
+def user_errors(function: F) -> F:
+    """Turn configuration errors into exit 2 with one clear line; hide tracebacks unless debugging."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except PfaError as error:
+            raise UsageFailure(error.render()) from None
+        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get("PFA_POLICY_DEBUG"):
+                raise
+            raise UsageFailure(f"internal error: {error!r} (set PFA_POLICY_DEBUG=1 for details)") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pfa-policy")
+def main() -> None:
+    """Production-first policy checks for machine-learning repositories."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--policy", "policy", help="Built-in pack (pilot, production, strict) or a policy file.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project configuration file (default: .pfa-policy.yaml or [tool.pfa-policy] in pyproject.toml).")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra rule file or directory (repeatable).")
+@click.option("--format", "format_name", type=click.Choice(FORMAT_NAMES), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]),
+              help="Exit 1 when an open finding is at or above this severity (default: from the policy).")
+@click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
+@click.option("--no-ignores", is_flag=True, help="Disable inline suppressions and policy exceptions (audits).")
+@click.option("--jobs", "-j", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Repository root when PATHS are files (default: the current directory).")
+@click.option("--category", default="", help="SARIF automationDetails category.")
+@user_errors
+def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
+         format_name: str, output: Path | None, fail_on: str | None, exclude: tuple[str, ...], no_ignores: bool,
+         jobs: int, root: Path | None, category: str) -> None:
+    """Scan a repository (PATH, default '.') or only the given files (pre-commit)."""
+    from pfa_policy.engine.runner import ScanOptions, gate, scan as run_scan
+    from pfa_policy.policy import prepare
+    from pfa_policy.reporters import Report, render
+
+    scan_root, only = _targets(paths, root)
+    catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
+    options = ScanOptions(scan_root, jobs=jobs, excludes=exclude, no_ignores=no_ignores, only=only,
+                          repository_rules=only is None)
+    result = run_scan(catalog, effective, options)
+    threshold = effective.fail_on if fail_on is None else (None if fail_on == "never" else Severity.parse(fail_on))
+    color = output is None and format_name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report = Report.build(result, catalog, effective.name, threshold, dict(effective.severities), category, color)
+    _emit(render(format_name, report), output)
+    sys.exit(gate(result, threshold))
+
+
+def _targets(paths: Sequence[Path], root: Path | None) -> tuple[Path, frozenset[str] | None]:
+    if not paths:
+        return (root or Path(".")).resolve(), None
+    if len(paths) == 1 and paths[0].is_dir():
+        return paths[0].resolve(), None
+    base = (root or Path(".")).resolve()
+    only = set()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved.is_dir():
+            raise PfaError(f"{path}: give one directory to scan, or files only")
+        try:
+            only.add(resolved.relative_to(base).as_posix())
+        except ValueError:
+            raise PfaError(f"{path} is outside the repository root {base}") from None
+    return base, frozenset(only)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+@main.group()
+def rules() -> None:
+    """List and explain the rules."""
+
+
+@rules.command("list")
+@click.option("--pillar", type=click.Choice(PILLARS), help="Only this pillar.")
+@click.option("--target", help="Only rules that check this kind of file (python, kubernetes ...).")
+@click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path))
+@user_errors
+def rules_list(pillar: str | None, target: str | None, format_name: str, rule_paths: tuple[Path, ...]) -> None:
+    """Every rule with its pillar, severity and targets, and the counts per pillar and target."""
+    from pfa_policy.engine.loader import load_catalog
+
+    catalog = load_catalog(rule_paths)
+    selected = [r for r in catalog.rules.values()
+                if (pillar is None or r.pillar == pillar) and (target is None or target in r.targets)]
+    per_pillar = {p: sum(1 for r in selected if r.pillar == p) for p in PILLARS}
+    per_target: dict[str, int] = {}
+    for rule in selected:
+        for kind in rule.targets:
+            per_target[kind] = per_target.get(kind, 0) + 1
+    if format_name == "json":
+        body = {
+            "count": len(selected),
+            "per_pillar": per_pillar,
+            "per_target": dict(sorted(per_target.items())),
+            "rules": [{
+                "id": r.id, "name": r.name, "pillar": r.pillar, "severity": r.severity.label,
+                "confidence": r.confidence, "targets": sorted(r.targets), "scopes": sorted(r.scopes),
+                "tags": list(r.tags), "security_severity": r.security_severity,
+                "documented": all((r.docs.what, r.docs.why, r.docs.example, r.docs.instead)),
+                "examples": {"invalid": len(r.invalid_examples), "valid": len(r.valid_examples)},
+                "source": r.source,
+            } for r in selected],
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    for rule in selected:
+        click.echo(f"{rule.id:<12} {rule.severity.label:<8} {rule.pillar:<23} {rule.name}  "
+                   f"[{', '.join(sorted(rule.targets))}]")
+    click.echo(f"\n{len(selected)} rules")
+    click.echo("per pillar: " + ", ".join(f"{p} {n}" for p, n in per_pillar.items()))
+    click.echo("per target: " + ", ".join(f"{k} {n}" for k, n in sorted(per_target.items())))
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--format", "format_name", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path))
+@user_errors
+def rules_explain(rule_id: str, format_name: str, rule_paths: tuple[Path, ...]) -> None:
+    """What a rule checks, why it matters, an example and what to do instead."""
+    from pfa_policy.docs import render_markdown, render_text
+    from pfa_policy.engine.loader import load_catalog
+
+    catalog = load_catalog(rule_paths)
+    rule = catalog.rules.get(rule_id.upper())
+    if rule is None:
+        raise PfaError(f"no rule {rule_id} (see `pfa-policy rules list`)")
+    click.echo(render_text(rule) if format_name == "text" else render_markdown(rule), nl=False)
+
+
+@rules.command("docs")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
+              show_default=True)
+@click.option("--check", is_flag=True, help="Exit 1 if the file differs from what would be generated.")
+@user_errors
+def rules_docs(output: Path, check: bool) -> None:
+    """Generate the rules reference from the rule files."""
+    from pfa_policy.docs import render_reference
+    from pfa_policy.engine.loader import load_catalog
+
+    text = render_reference(load_catalog().rules.values())
+    if check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else ""
+        if current != text:
+            click.echo(f"{output} is out of date: run `pfa-policy rules docs`", err=True)
+            sys.exit(1)
+        return
+    _emit(text, output)
+
+
+@main.group()
+def policy() -> None:
+    """Work with policy packs."""
+
+
+@policy.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_errors
+def policy_validate(files: tuple[Path, ...]) -> None:
+    """Check policy packs (or project configuration files) against the schema and the rule catalogue."""
+    from pfa_policy.engine.loader import load_catalog
+    from pfa_policy.policy import combine, load_policy_file
+
+    for file in files:
+        layer = load_policy_file(file)
+        extra = [(layer.directory / p).resolve() for p in layer.data.get("rule_paths", ())]
+        combine(load_catalog(extra), [layer])
+        click.echo(f"{file}: valid")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--policy", "policy_name", help="Built-in pack or policy file.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_errors
+def config(path: Path, policy_name: str | None, config: Path | None) -> None:
+    """Print the effective configuration for PATH."""
+    from pfa_policy.policy import prepare
+
+    _, effective = prepare(path.resolve(), policy=policy_name, config=config)
+    click.echo(json.dumps(effective.describe(), indent=2))

@@ -1,0 +1,1 @@
+"""The scanning engine: discovery, rule loading, matching and the scan runner."""

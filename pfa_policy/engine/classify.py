@@ -1,0 +1,151 @@
+"""What a file is (its kind) and what it is for (its scope), from its path and, where needed, its content."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from pfa_policy.engine.globs import path_matches
+from pfa_policy.parsers.tree import Document
+
+# Scope globs that hold whatever the policy says; checked after the policy's own, in this order.
+DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
+    "test": ("tests/**", "test/**", "**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py",
+             "**/__tests__/**", "tox.ini", "noxfile.py"),
+    "dev": (".devcontainer/**", "docker-compose.dev.y*ml", "docker-compose.local.y*ml",
+            "docker-compose.override.y*ml", "compose.dev.y*ml", "compose.override.y*ml", "*.dev.y*ml",
+            "*.local.y*ml", "**/overlays/dev/**", "**/overlays/local/**", ".env.example", ".env.sample"),
+    "example": ("docs/**", "doc/**", "examples/**", "example/**", "samples/**", "tutorials/**",
+                "**/docs/**", "**/examples/**", "*.md", "*.rst"),
+    "notebook": ("*.ipynb",),
+}
+SCOPE_ORDER = ("production", "test", "dev", "example", "notebook")
+
+# Kinds read as YAML or JSON documents.
+STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
+                              "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "yaml", "json"})
+_BINARY_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
+    ".tar", ".whl", ".egg", ".so", ".dll", ".dylib", ".exe", ".bin", ".pkl", ".pickle", ".joblib", ".h5",
+    ".hdf5", ".pt", ".pth", ".onnx", ".safetensors", ".parquet", ".feather", ".arrow", ".npy", ".npz",
+    ".tflite", ".pb", ".ckpt", ".mar", ".woff", ".woff2", ".ttf", ".otf", ".mp3", ".mp4", ".wav", ".avro",
+    ".orc", ".db", ".sqlite", ".sqlite3", ".jar", ".class", ".pyc", ".xlsx", ".xls", ".docx",
+})
+_TEXT_SUFFIXES = frozenset({".txt", ".cfg", ".ini", ".conf", ".sh", ".bash", ".env", ".properties", ".toml",
+                            ".tf", ".tfvars", ".hcl", ".md", ".rst", ".in", ".j2", ".tpl", ".xml", ".csv",
+                            ".tsv", ".sql", ".pem", ".key"})
+
+_CFN = re.compile(r"^\s*[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.MULTILINE)
+_CFN_RESOURCE = re.compile(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
+_K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:\s*[\"']?([\w.\-/]+)", re.MULTILINE)
+_K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRules:
+    """Ordered (scope, globs) pairs: the first that matches a path decides its scope."""
+
+    entries: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def build(cls, policy_scopes: Mapping[str, Sequence[str]]) -> ScopeRules:
+        entries = [(scope, tuple(policy_scopes[scope])) for scope in SCOPE_ORDER if policy_scopes.get(scope)]
+        entries += [(scope, DEFAULT_SCOPE_GLOBS[scope]) for scope in SCOPE_ORDER if scope in DEFAULT_SCOPE_GLOBS]
+        return cls(tuple(entries))
+
+    def scope_of(self, path: str) -> str:
+        for scope, globs in self.entries:
+            if path_matches(path, globs):
+                return scope
+        return "production"
+
+
+def chart_directories(paths: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name == "Chart.yaml")
+
+
+def path_kind(path: str, charts: frozenset[str]) -> str | None:
+    """The kind a path alone decides; 'yaml'/'json' still need a look at the content. None: not scanned."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    lower = name.lower()
+    suffix = pure.suffix.lower()
+    parent = str(pure.parent)
+    if suffix in _BINARY_SUFFIXES:
+        return None
+    if suffix == ".py" or suffix == ".pyi":
+        return "python"
+    if suffix == ".ipynb":
+        return "notebook"
+    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+        return "dockerfile"
+    if name == "MLproject":
+        return "mlproject"
+    if path.endswith(".dvc/config") or path == ".dvc/config":
+        return "dvc-config"
+    if (lower.startswith("requirements") and suffix in (".txt", ".in")) or lower in ("constraints.txt",):
+        return "requirements"
+    if name == "pyproject.toml":
+        return "pyproject"
+    if suffix in (".yml", ".yaml"):
+        return _yaml_path_kind(path, lower, parent, charts)
+    if suffix in (".json", ".template"):
+        return "json"
+    if suffix in _TEXT_SUFFIXES or name in ("Jenkinsfile", "Makefile", "Procfile") or lower.startswith(".env"):
+        return "text"
+    return None
+
+
+def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) -> str:
+    if parent == ".github/workflows" or parent.endswith("/.github/workflows"):
+        return "github-workflow"
+    if lower == ".gitlab-ci.yml" or lower.endswith(".gitlab-ci.yml"):
+        return "gitlab-ci"
+    if lower.startswith(("docker-compose", "compose.", "compose-")):
+        return "compose"
+    if lower == "dvc.yaml":
+        return "dvc"
+    if lower == "bentofile.yaml":
+        return "bentofile"
+    for chart in charts:
+        prefix = "" if chart == "." else chart + "/"
+        if path.startswith(prefix + "templates/"):
+            return "helm-template"  # Go templates: not YAML until rendered
+        if parent == chart and lower.startswith("values"):
+            return "helm-values"
+    return "yaml"
+
+
+def content_kinds(kind: str, text: str) -> frozenset[str]:
+    """Refine a generic yaml/json file by content: Kubernetes, KServe, Seldon or CloudFormation."""
+    if kind not in ("yaml", "json"):
+        return frozenset({kind})
+    if _CFN.search(text) or ("Resources" in text and _CFN_RESOURCE.search(text)):
+        return frozenset({"cloudformation"})
+    if kind == "yaml" and _K8S_KIND.search(text):
+        apis = _K8S_API.findall(text)
+        if apis:
+            return frozenset(_api_kind(api) for api in apis)
+    return frozenset({kind})
+
+
+def _api_kind(api: str) -> str:
+    if api.startswith("serving.kserve.io"):
+        return "kserve"
+    if api.startswith("machinelearning.seldon.io"):
+        return "seldon"
+    return "kubernetes"
+
+
+def document_kind(file_kinds: frozenset[str], document: Document) -> str:
+    """The kind of one document of a file: manifests are typed one document at a time."""
+    root = document.root
+    api = root.get("apiVersion")
+    if root.get("kind") is not None and api is not None and isinstance(api.value, str):
+        return _api_kind(api.value)
+    for kind in sorted(file_kinds):
+        if kind not in ("kubernetes", "kserve", "seldon"):
+            return kind
+    return "yaml"

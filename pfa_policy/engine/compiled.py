@@ -1,0 +1,52 @@
+"""Rules and facts compiled into matchers once per process, with the tokens that pre-filter files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pfa_policy.engine.dockerfile_match import DockerfilePattern
+from pfa_policy.engine.document_match import DocumentPattern
+from pfa_policy.engine.python_match import PythonPattern
+from pfa_policy.engine.text_match import TextPattern
+
+
+@dataclass(frozen=True, slots=True)
+class FileMatcher:
+    """The file-level part of a rule or fact: at most one of the pattern tuples is filled."""
+
+    python: tuple[PythonPattern, ...] = ()
+    document: tuple[DocumentPattern, ...] = ()
+    dockerfile: tuple[DockerfilePattern, ...] = ()
+    text: tuple[TextPattern, ...] = ()
+    # Lower-case literals one of which must be in a file's text; None: every file of a target kind.
+    tokens: frozenset[str] | None = None
+
+    @classmethod
+    def compile(cls, match: Mapping[str, Any], prefilter: list[str] | None) -> FileMatcher:
+        python = tuple(PythonPattern.compile(p) for p in match.get("python", ()))
+        tokens: frozenset[str] | None = None
+        if prefilter:
+            tokens = frozenset(t.lower() for t in prefilter)
+        elif python:
+            derived = [p.prefilter_tokens() for p in python]
+            if all(t is not None for t in derived):
+                tokens = frozenset(t.lower() for group in derived if group is not None for t in group)
+        return cls(
+            python,
+            tuple(DocumentPattern.compile(p) for p in match.get("document", ())),
+            tuple(DockerfilePattern.compile(p) for p in match.get("dockerfile", ())),
+            tuple(TextPattern.compile(p) for p in match.get("text", ())),
+            tokens,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.python or self.document or self.dockerfile or self.text)
+
+    def predicate_names(self) -> list[tuple[str, str]]:
+        names = [("python", p.predicate) for p in self.python if p.predicate]
+        names += [("document", p.predicate) for p in self.document if p.predicate]
+        names += [("dockerfile", p.predicate) for p in self.dockerfile if p.predicate]
+        return names

@@ -1,0 +1,117 @@
+"""Which files a scan looks at: git-aware listing, default and configured excludes, safe symlink handling."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pfa_policy.engine.globs import path_matches
+from pfa_policy.model import Notification
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "build", "dist",
+    "*.egg-info", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints",
+    ".pfa-cache", ".dvc/cache", ".terraform",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: str  # repository-relative, POSIX separators
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    root: Path
+    files: tuple[FileEntry, ...]
+    notifications: tuple[Notification, ...]
+    git_root: Path | None
+
+
+def discover(root: Path, excludes: Sequence[str] = ()) -> Discovery:
+    root = root.resolve()
+    patterns = tuple(DEFAULT_EXCLUDES) + tuple(excludes)
+    git_root = _git_root(root)
+    notifications: list[Notification] = []
+    candidates = _git_paths(root, git_root) if git_root is not None else None
+    if candidates is None:
+        candidates = _walk(root, patterns, notifications)
+    files = []
+    for relative in sorted(set(candidates)):
+        if path_matches(relative, patterns):
+            continue
+        entry = _entry(root, relative, notifications)
+        if entry is not None:
+            files.append(entry)
+    return Discovery(root, tuple(files), tuple(notifications), git_root)
+
+
+def _git_root(root: Path) -> Path | None:
+    try:
+        import git  # imported here: gitpython is slow to import and a plain directory needs none of it
+    except ImportError:
+        return None
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare or repo.working_tree_dir is None:
+        return None
+    return Path(repo.working_tree_dir).resolve()
+
+
+def _git_paths(root: Path, git_root: Path) -> list[str] | None:
+    """Tracked plus untracked-but-not-ignored files under root, relative to root."""
+    import git
+
+    try:
+        repo = git.Repo(git_root)
+        listing = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", "--", str(root))
+    except git.GitCommandError:
+        return None
+    prefix = root.relative_to(git_root).as_posix()
+    paths = []
+    for raw in listing.split("\0"):
+        if not raw:
+            continue
+        if prefix != ".":
+            if not raw.startswith(prefix + "/"):
+                continue
+            raw = raw[len(prefix) + 1:]
+        paths.append(raw)
+    return paths
+
+
+def _walk(root: Path, patterns: Sequence[str], notifications: list[Notification]) -> Iterable[str]:
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        relative_dir = Path(directory).relative_to(root).as_posix()
+        kept = []
+        for name in sorted(dirnames):
+            relative = name if relative_dir == "." else f"{relative_dir}/{name}"
+            if path_matches(relative, patterns):
+                continue
+            if os.path.islink(os.path.join(directory, name)):
+                notifications.append(Notification("note", "symbolic link to a directory not followed", relative))
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in filenames:
+            yield name if relative_dir == "." else f"{relative_dir}/{name}"
+
+
+def _entry(root: Path, relative: str, notifications: list[Notification]) -> FileEntry | None:
+    absolute = root / relative
+    if absolute.is_symlink():
+        # A linked file is scanned where it really lives, if that is inside the root; never through the link.
+        notifications.append(Notification("note", "symbolic link not followed", relative))
+        return None
+    try:
+        stat = absolute.stat()
+    except OSError:
+        return None  # listed by git but deleted in the work tree
+    if not absolute.is_file():
+        return None
+    return FileEntry(relative, stat.st_size)

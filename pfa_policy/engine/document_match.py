@@ -1,0 +1,369 @@
+"""The structured-document half of the match vocabulary: selectors, paths and conditions over Node trees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.values import VALUE_KEYS, ValueCondition, as_text
+from pfa_policy.model import Hit, PfaError
+from pfa_policy.parsers.tree import Document, Node
+
+DocumentPredicate = Callable[[Document, Mapping[str, Any]], Iterator[Hit]]
+
+_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\*|\d+)\]|\.?(\*\*|[^.\[\]]+)')
+
+# Workload kinds and where their pod spec lives.
+_POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+# KServe components whose spec is pod-like, and the framework keys that are container-like.
+_KSERVE_COMPONENTS = ("predictor", "transformer", "explainer")
+_KSERVE_FRAMEWORKS = ("model", "sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "lightgbm",
+                      "paddle", "pmml", "huggingface", "alibi", "art")
+_ENV_KEYS = frozenset({"env", "environment", "variables", "extraEnv", "envVars"})
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One node a pattern iterates over, with the context its conditions may refer to."""
+
+    node: Node
+    path: str
+    pod: Node | None
+    doc: Node
+
+
+Segment = tuple[str, str]  # ("key", name) | ("index", n) | ("any", "*") | ("deep", "**")
+
+
+def parse_path(text: str) -> tuple[str, tuple[Segment, ...]]:
+    """`$pod.securityContext.runAsNonRoot` -> ("pod", segments). Bases: element (default), pod, doc."""
+    base = "element"
+    for prefix in ("$pod", "$doc"):
+        if text == prefix or text.startswith(prefix + ".") or text.startswith(prefix + "["):
+            base = prefix[1:]
+            text = text[len(prefix):]
+            break
+    segments: list[Segment] = []
+    position = 0
+    while position < len(text):
+        found = _SEGMENT.match(text, position)
+        if found is None or found.end() == position:
+            raise PfaError(f"invalid path expression {text!r} at character {position + 1}")
+        quoted, bracket, plain = found.groups()
+        if quoted is not None:
+            segments.append(("key", quoted.replace('\\"', '"')))
+        elif bracket is not None:
+            segments.append(("any", "*") if bracket == "*" else ("index", bracket))
+        elif plain == "**":
+            segments.append(("deep", "**"))
+        elif plain == "*":
+            segments.append(("any", "*"))
+        else:
+            segments.append(("key", plain))
+        position = found.end()
+    return base, tuple(segments)
+
+
+def resolve(node: Node, segments: tuple[Segment, ...], path: str = "") -> Iterator[tuple[str, Node]]:
+    if not segments:
+        yield path, node
+        return
+    (kind, name), rest = segments[0], segments[1:]
+    if kind == "key":
+        child = node.get(name)
+        if child is not None:
+            yield from resolve(child, rest, _join(path, name))
+    elif kind == "index":
+        if isinstance(node.value, list) and int(name) < len(node.value):
+            yield from resolve(node.value[int(name)], rest, f"{path}[{name}]")
+    elif kind == "any":
+        yield from _each_child(node, rest, path)
+    else:  # deep: zero or more levels
+        yield from resolve(node, rest, path)
+        for child_path, child in _children(node, path):
+            yield from resolve(child, segments, child_path)
+
+
+def _each_child(node: Node, rest: tuple[Segment, ...], path: str) -> Iterator[tuple[str, Node]]:
+    for child_path, child in _children(node, path):
+        yield from resolve(child, rest, child_path)
+
+
+def _children(node: Node, path: str) -> Iterator[tuple[str, Node]]:
+    if isinstance(node.value, dict):
+        for key, child in node.value.items():
+            yield _join(path, key), child
+    elif isinstance(node.value, list):
+        for position, child in enumerate(node.value):
+            yield f"{path}[{_element_label(child, position)}]", child
+
+
+def _element_label(node: Node, position: int) -> str:
+    """List elements are named by their `name` when they have one: stable when the list is reordered."""
+    name = node.get("name")
+    if name is not None and isinstance(name.value, str):
+        return f"name={name.value}"
+    return str(position)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    base: str
+    segments: tuple[Segment, ...] | None
+    exists: bool | None
+    value: ValueCondition | None
+    any_of: tuple[Condition, ...] = ()
+    all_of: tuple[Condition, ...] = ()
+    negated: Condition | None = None
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any]) -> Condition:
+        base, segments = parse_path(spec["path"]) if "path" in spec else ("element", None)
+        exists: bool | None = None
+        if spec.get("missing"):
+            exists = False
+        elif "exists" in spec:
+            exists = bool(spec["exists"])
+        value_spec = {k: v for k, v in spec.items() if k in VALUE_KEYS}
+        return cls(
+            base,
+            segments,
+            exists,
+            ValueCondition.compile(value_spec) if value_spec else None,
+            tuple(cls.compile(s) for s in spec.get("any", ())),
+            tuple(cls.compile(s) for s in spec.get("all", ())),
+            cls.compile(spec["not"]) if "not" in spec else None,
+        )
+
+    def evaluate(self, element: Element, params: Mapping[str, Any]) -> tuple[bool, Node | None]:
+        """Whether the condition holds, and the node a finding should point at when it does."""
+        if self.any_of:
+            for condition in self.any_of:
+                holds, report = condition.evaluate(element, params)
+                if holds:
+                    return True, report
+            return False, None
+        if self.all_of:
+            return _all_hold(self.all_of, element, params)
+        if self.negated is not None:
+            holds, _ = self.negated.evaluate(element, params)
+            return not holds, None
+        nodes = [n for _, n in self._targets(element) if n.value is not None or n.tag]
+        if self.exists is False:
+            return (not nodes), None
+        if self.value is None:
+            return bool(nodes), nodes[0] if nodes else None
+        for node in nodes:
+            if self.value.holds(node.value, params):
+                return True, node
+        return False, None
+
+    def _targets(self, element: Element) -> Iterator[tuple[str, Node]]:
+        start = {"element": element.node, "pod": element.pod, "doc": element.doc}[self.base]
+        if start is None:
+            return iter(())
+        return resolve(start, self.segments or ())
+
+
+def _all_hold(conditions: tuple[Condition, ...], element: Element,
+              params: Mapping[str, Any]) -> tuple[bool, Node | None]:
+    first_report: Node | None = None
+    for condition in conditions:
+        holds, report = condition.evaluate(element, params)
+        if not holds:
+            return False, None
+        first_report = first_report or report
+    return True, first_report
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPattern:
+    kinds: frozenset[str] | None
+    api_versions: re.Pattern[str] | None
+    resource_types: re.Pattern[str] | None
+    for_each: str | None
+    where: tuple[Condition, ...]
+    report: tuple[str, tuple[Segment, ...]] | None
+    predicate: str
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any]) -> DocumentPattern:
+        for_each = spec.get("for_each")
+        if for_each is not None and not for_each.startswith("$"):
+            parse_path(for_each)  # reject a malformed path at load time
+        return cls(
+            frozenset(spec["kinds"]) if "kinds" in spec else None,
+            compile_name_globs(spec["api_versions"]) if "api_versions" in spec else None,
+            compile_name_globs(spec["resource_types"]) if "resource_types" in spec else None,
+            for_each,
+            tuple(Condition.compile(c) for c in spec.get("where", ())),
+            parse_path(spec["report"]) if "report" in spec else None,
+            spec.get("predicate", ""),
+        )
+
+    def selects(self, document: Document) -> bool:
+        root = document.root
+        if self.kinds is not None:
+            kind = root.get("kind")
+            if kind is None or kind.value not in self.kinds:
+                return False
+        if self.api_versions is not None:
+            api = root.get("apiVersion")
+            if api is None or not self.api_versions.fullmatch(as_text(api.value)):
+                return False
+        return True
+
+    def elements(self, document: Document) -> Iterator[Element]:
+        root = document.root
+        bases: list[tuple[str, Node]] = [("", root)]
+        if self.resource_types is not None:
+            bases = list(_resources(root, self.resource_types))
+        for base_path, base in bases:
+            if self.for_each is None:
+                yield Element(base, base_path, None, root)
+            elif self.for_each.startswith("$"):
+                yield from _macro(self.for_each, base, base_path, root)
+            else:
+                _, segments = parse_path(self.for_each)
+                for path, node in resolve(base, segments, base_path):
+                    yield Element(node, path, None, root)
+
+
+def _resources(root: Node, types: re.Pattern[str]) -> Iterator[tuple[str, Node]]:
+    resources = root.get("Resources")
+    if resources is None:
+        return
+    for logical_id, resource in resources.items():
+        resource_type = resource.get("Type")
+        if resource_type is not None and isinstance(resource_type.value, str) and types.fullmatch(
+            resource_type.value
+        ):
+            yield f"Resources.{logical_id}", resource
+
+
+def pod_specs(root: Node, base: Node, base_path: str) -> Iterator[tuple[str, Node]]:
+    kind_node = root.get("kind")
+    kind = kind_node.value if kind_node is not None else None
+    api = as_text(root.get("apiVersion").value) if root.get("apiVersion") is not None else ""  # type: ignore[union-attr]
+    if isinstance(kind, str) and kind in _POD_SPEC_PATHS:
+        yield from resolve(base, tuple(("key", k) for k in _POD_SPEC_PATHS[kind]), base_path)
+    elif api.startswith("serving.kserve.io"):
+        for component in _KSERVE_COMPONENTS:
+            yield from resolve(base, (("key", "spec"), ("key", component)), base_path)
+    elif api.startswith("machinelearning.seldon.io"):
+        segments: tuple[Segment, ...] = (("key", "spec"), ("key", "predictors"), ("any", "*"),
+                                         ("key", "componentSpecs"), ("any", "*"), ("key", "spec"))
+        yield from resolve(base, segments, base_path)
+
+
+def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Element]:
+    if name == "$pod_specs":
+        for path, pod in pod_specs(root, base, base_path):
+            yield Element(pod, path, pod, root)
+    elif name in ("$containers", "$all_containers"):
+        lists = ("containers", "initContainers") if name == "$all_containers" else ("containers",)
+        for path, pod in pod_specs(root, base, base_path):
+            for list_name in lists:
+                for child_path, container in resolve(pod, (("key", list_name), ("any", "*")), path):
+                    yield Element(container, child_path, pod, root)
+            for framework in _KSERVE_FRAMEWORKS:
+                container = pod.get(framework)
+                if container is not None and container.is_mapping:
+                    yield Element(container, _join(path, framework), pod, root)
+    elif name == "$env":
+        yield from _env_elements(base, base_path, root)
+    else:
+        raise PfaError(f"unknown for_each macro {name!r}")
+
+
+def _env_elements(base: Node, base_path: str, root: Node) -> Iterator[Element]:
+    """Every environment variable in a document, whatever its shape, as a {name, value} element."""
+    for path, node in resolve(base, (("deep", "**"),), base_path):
+        for key, child in node.items():
+            if key not in _ENV_KEYS:
+                continue
+            env_path = _join(path, key)
+            if isinstance(child.value, dict):
+                for name, value in child.value.items():
+                    yield Element(_pair(name, value.key_span or value.span, value), f"{env_path}.{name}", None, root)
+            elif isinstance(child.value, list):
+                for item in child.value:
+                    element = _env_item(item)
+                    if element is not None:
+                        yield Element(element, f"{env_path}[{_element_label(element, 0)}]", None, root)
+
+
+def _env_item(item: Node) -> Node | None:
+    if isinstance(item.value, dict) and "name" in item.value:
+        return item
+    if isinstance(item.value, str) and "=" in item.value:
+        name, _, text = item.value.partition("=")
+        return _pair(name.strip(), item.span, Node(text, item.span))
+    return None
+
+
+def _pair(name: str, key_span: Any, value: Node) -> Node:
+    return Node({"name": Node(name, key_span), "value": value}, value.span, key_span)
+
+
+def match_documents(patterns: tuple[DocumentPattern, ...], document: Document, params: Mapping[str, Any],
+                    predicates: Mapping[str, DocumentPredicate]) -> Iterator[Hit]:
+    for pattern in patterns:
+        if not pattern.selects(document):
+            continue
+        if pattern.predicate:
+            yield from predicates[pattern.predicate](document, params)
+            continue
+        identity = document_identity(document)
+        for element in pattern.elements(document):
+            holds, report = _all_hold(pattern.where, element, params) if pattern.where else (True, None)
+            if not holds:
+                continue
+            if pattern.report is not None:
+                base, segments = pattern.report
+                start = {"element": element.node, "pod": element.pod, "doc": element.doc}[base]
+                found = next(resolve(start, segments), None) if start is not None else None
+                report = found[1] if found is not None else None
+            target = report or element.node
+            yield Hit(target.anchor_span, _values(element, target), f"{identity}:{element.path}")
+
+
+def document_identity(document: Document) -> str:
+    root = document.root
+    kind = root.get("kind")
+    metadata = root.get("metadata")
+    name = metadata.get("name") if metadata is not None else None
+    if kind is not None and name is not None:
+        return f"{as_text(kind.value)}/{as_text(name.value)}"
+    return f"doc{document.index}"
+
+
+def _values(element: Element, target: Node) -> tuple[tuple[str, str], ...]:
+    values = {"path": element.path}
+    if target.is_scalar:
+        values["value"] = as_text(target.value)
+    name = element.node.get("name")
+    if name is not None and name.is_scalar:
+        values["name"] = as_text(name.value)
+    root_name = element.doc.get("metadata")
+    if root_name is not None and root_name.get("name") is not None:
+        values["resource"] = as_text(root_name.get("name").value)  # type: ignore[union-attr]
+    elif element.path.startswith("Resources."):
+        values["resource"] = element.path.split(".")[1]
+    return tuple(sorted(values.items()))

@@ -1,0 +1,58 @@
+"""Glob helpers: dotted-name globs for Python names and path globs for repository files."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+
+def compile_name_globs(globs: Iterable[str], *, submodules: bool = False) -> re.Pattern[str]:
+    """One regex for a list of dotted-name globs; with submodules, `mock` also matches `mock.patch`."""
+    parts = []
+    for glob in globs:
+        parts.append(fnmatch.translate(glob))
+        if submodules:
+            parts.append(fnmatch.translate(glob + ".*"))
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+@lru_cache(maxsize=4096)
+def _path_regex(glob: str) -> re.Pattern[str]:
+    """Gitignore-like path globs: `**` crosses directories, `*` does not; a glob without `/` matches a basename."""
+    if "/" not in glob.rstrip("/"):
+        glob = "**/" + glob
+    glob = glob.rstrip("/")
+    out = []
+    i = 0
+    while i < len(glob):
+        char = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = glob.find("]", i)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                out.append("[" + glob[i + 1:end].replace("!", "^", 1) + "]")
+                i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    # A glob naming a directory also covers everything below it.
+    return re.compile("".join(out) + "(?:/.*)?")
+
+
+def path_matches(path: str, globs: Iterable[str]) -> bool:
+    return any(_path_regex(glob).fullmatch(path) for glob in globs)

@@ -1,0 +1,174 @@
+"""Rule and fact files -> a validated, compiled catalogue. Every problem names its file and line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pfa_policy.engine import predicates
+from pfa_policy.engine.classify import STRUCTURED_KINDS
+from pfa_policy.engine.compiled import FileMatcher
+from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule
+from pfa_policy.engine.validation import line_of, load_data_file
+from pfa_policy.model import PfaError, Severity
+from pfa_policy.parsers.tree import Node
+from pfa_policy.resources import builtin_dir
+
+_ALLOWED_TARGETS: dict[str, frozenset[str]] = {
+    "python": frozenset({"python", "notebook"}),
+    "document": STRUCTURED_KINDS,
+    "dockerfile": frozenset({"dockerfile"}),
+    "text": frozenset({"text", "requirements", "pyproject", "dvc-config", "dockerfile", "python", "yaml", "json",
+                       "kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
+                       "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook"}),
+    "repository": frozenset({"repository"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryMatch:
+    require: tuple[Mapping[str, Any], ...]
+    report_fact: str
+    report_files: tuple[str, ...]
+    predicate: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rules: Mapping[str, Rule]
+    facts: Mapping[str, FactDefinition]
+    matchers: Mapping[str, FileMatcher]  # by rule id, and by "fact:<name>"
+    repository: Mapping[str, RepositoryMatch]
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise PfaError("rule path does not exist", path=str(path))
+    return found
+
+
+def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog:
+    paths = ([builtin_dir("rules")] if builtin else []) + list(extra)
+    rules: dict[str, Rule] = {}
+    facts: dict[str, FactDefinition] = {}
+    matchers: dict[str, FileMatcher] = {}
+    repository: dict[str, RepositoryMatch] = {}
+    for path in rule_files(paths):
+        if path.name == "facts.yaml" or path.name.endswith(".facts.yaml"):
+            data, root = load_data_file(path, "rule.schema.yaml", "facts_file")
+            for name, body in data["facts"].items():
+                if name in facts:
+                    raise PfaError(f"fact '{name}' already defined in {facts[name].source}", path=str(path),
+                                   line=line_of(root, ["facts", name]))
+                fact = _fact(name, body, str(path))
+                matchers[f"fact:{name}"] = _compile(fact.match, body.get("prefilter"), root, ["facts", name],
+                                                    str(path))
+                facts[name] = fact
+            continue
+        data, root = load_data_file(path, "rule.schema.yaml")
+        rule = _rule(data, str(path), root)
+        if rule.id in rules:
+            raise PfaError(f"rule id {rule.id} already defined in {rules[rule.id].source}", path=str(path),
+                           line=line_of(root, ["id"]))
+        rules[rule.id] = rule
+        if rule.is_repository_rule:
+            repository[rule.id] = _repository_match(rule.match["repository"])
+        elif rule.match_type != "engine":
+            matchers[rule.id] = _compile(rule.match, data.get("prefilter"), root, ["match"], str(path))
+    _check_references(rules, facts, repository, matchers)
+    return Catalog(dict(sorted(rules.items())), facts, matchers, repository)
+
+
+def _compile(match: Mapping[str, Any], prefilter: list[str] | None, root: Node, location: list[Any],
+             display: str) -> FileMatcher:
+    try:
+        matcher = FileMatcher.compile(match, prefilter)
+    except (PfaError, re.error) as error:
+        raise PfaError(f"invalid match: {error}", path=display, line=line_of(root, location)) from None
+    for family, name in matcher.predicate_names():
+        if name not in predicates.REGISTRIES[family]:
+            raise PfaError(f"unknown {family} predicate '{name}'", path=display, line=line_of(root, location))
+    return matcher
+
+
+def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:
+    match_type = next(iter(data["match"]))
+    allowed = _ALLOWED_TARGETS.get(match_type)
+    if allowed is not None:
+        wrong = sorted(set(data["targets"]) - allowed)
+        if wrong:
+            raise PfaError(f"targets {wrong} cannot be checked by a '{match_type}' match", path=source,
+                           line=line_of(root, ["targets"]))
+    examples = data["examples"]
+    for position, example in enumerate(examples["invalid"]):
+        if not example.get("lines"):
+            raise PfaError("an invalid example must list the lines it is expected to report", path=source,
+                           line=line_of(root, ["examples", "invalid", position]))
+    return Rule(
+        id=data["id"],
+        name=data["name"],
+        pillar=data["pillar"],
+        severity=Severity.parse(data["severity"]),
+        targets=frozenset(data["targets"]),
+        scopes=frozenset(data.get("scopes", ["production"])),
+        message=data["message"],
+        fix=data["fix"],
+        docs=Docs(**data["docs"]),
+        match=data["match"],
+        confidence=data.get("confidence", "high"),
+        security_severity=data.get("security_severity"),
+        tags=tuple(data.get("tags", ())),
+        references=tuple(Reference(**r) for r in data.get("references", ())),
+        params=data.get("params", {}),
+        invalid_examples=tuple(_example(e) for e in examples["invalid"]),
+        valid_examples=tuple(_example(e) for e in examples["valid"]),
+        source=source,
+    )
+
+
+def _example(data: Mapping[str, Any]) -> Example:
+    return Example(
+        path=data["path"],
+        code=data["code"],
+        lines=tuple(data.get("lines", ())),
+        files=tuple(sorted(data.get("files", {}).items())),
+        params=data.get("params", {}),
+        name=data.get("name", ""),
+    )
+
+
+def _fact(name: str, body: Mapping[str, Any], source: str) -> FactDefinition:
+    match = {k: body[k] for k in ("python", "document", "dockerfile", "text") if k in body}
+    return FactDefinition(name, body["description"], frozenset(body["targets"]), match,
+                          tuple(body.get("files", ())), source)
+
+
+def _repository_match(body: Mapping[str, Any]) -> RepositoryMatch:
+    report = body.get("report_at", {})
+    return RepositoryMatch(tuple(body.get("require", ())), report.get("fact", ""), tuple(report.get("files", ())),
+                           body.get("predicate", ""))
+
+
+def _check_references(rules: Mapping[str, Rule], facts: Mapping[str, FactDefinition],
+                      repository: Mapping[str, RepositoryMatch], matchers: Mapping[str, FileMatcher]) -> None:
+    for rule_id, match in repository.items():
+        rule = rules[rule_id]
+        names = [c.get("fact") or c.get("no_fact") for c in match.require]
+        names += [match.report_fact] if match.report_fact else []
+        for name in names:
+            if name and name not in facts:
+                raise PfaError(f"rule {rule_id} refers to unknown fact '{name}'", path=rule.source)
+        if match.predicate and match.predicate not in predicates.REPOSITORY:
+            raise PfaError(f"rule {rule_id} refers to unknown repository predicate '{match.predicate}'",
+                           path=rule.source)
+        if not match.predicate and not match.require:
+            raise PfaError(f"rule {rule_id}: a repository match needs 'require' or 'predicate'", path=rule.source)

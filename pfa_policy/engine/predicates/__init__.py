@@ -1,0 +1,46 @@
+"""The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar.
+
+A rule names a predicate in its `match` (`predicate: <name>`); the loader rejects unknown names. Each pillar
+module exposes plain dicts; nothing registers itself on import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pfa_policy.engine.predicates import (
+    access_control,
+    audit_logging,
+    authentic_integrations,
+    cicd,
+    data_governance,
+    encryption,
+    operability,
+    telemetry,
+)
+
+_MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
+            operability, telemetry)
+
+
+def _merge(attribute: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for module in _MODULES:
+        for name, function in getattr(module, attribute).items():
+            if name in merged:
+                raise RuntimeError(f"predicate '{name}' registered twice")
+            merged[name] = function
+    return merged
+
+
+PYTHON: Mapping[str, Any] = _merge("PYTHON")
+DOCUMENT: Mapping[str, Any] = _merge("DOCUMENT")
+DOCKERFILE: Mapping[str, Any] = _merge("DOCKERFILE")
+REPOSITORY: Mapping[str, Any] = _merge("REPOSITORY")
+REGISTRIES: Mapping[str, Mapping[str, Any]] = {
+    "python": PYTHON,
+    "document": DOCUMENT,
+    "dockerfile": DOCKERFILE,
+    "repository": REPOSITORY,
+}

@@ -1,0 +1,258 @@
+"""The Python half of the match vocabulary, evaluated over a PythonIndex."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text
+from pfa_policy.model import Hit
+from pfa_policy.parsers.python import PythonFile, literal_value
+
+# An escape-hatch predicate for Python: (file, params) -> hits.
+PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class PythonPattern:
+    """One compiled entry of `match.python`."""
+
+    kind: str
+    names: re.Pattern[str] | None = None
+    name_regex: re.Pattern[str] | None = None
+    bases: re.Pattern[str] | None = None
+    value: ValueCondition | None = None
+    keyword: tuple[tuple[str, ValueCondition], ...] = ()
+    keyword_not: tuple[tuple[str, ValueCondition], ...] = ()
+    keyword_absent: tuple[str, ...] = ()
+    positional: tuple[tuple[int, ValueCondition], ...] = ()
+    file_imports: re.Pattern[str] | None = None
+    outside_main_guard: bool = False
+    predicate: str = ""
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any]) -> PythonPattern:
+        common: dict[str, Any] = {
+            "keyword": tuple((k, ValueCondition.compile(v)) for k, v in spec.get("keyword", {}).items()),
+            "keyword_not": tuple((k, ValueCondition.compile(v)) for k, v in spec.get("keyword_not", {}).items()),
+            "keyword_absent": tuple(spec.get("keyword_absent", ())),
+            "positional": tuple(
+                (int(i), ValueCondition.compile(v)) for i, v in spec.get("positional", {}).items()
+            ),
+            "outside_main_guard": bool(spec.get("outside_main_guard", False)),
+        }
+        if "file_imports" in spec:
+            common["file_imports"] = compile_name_globs(spec["file_imports"], submodules=True)
+        if "import" in spec:
+            return cls("import", names=compile_name_globs(spec["import"], submodules=True), **common)
+        for kind in ("call", "reference", "decorator"):
+            if kind in spec:
+                return cls(kind, names=compile_name_globs(spec[kind]), **common)
+        if "string" in spec:
+            return cls("string", value=ValueCondition.compile(spec["string"]), **common)
+        if "class" in spec or "function" in spec:
+            kind = "class" if "class" in spec else "function"
+            body = spec[kind]
+            name_regex = re.compile(body["name"]) if "name" in body else None
+            globs = body.get("bases") or body.get("decorators")
+            bases = compile_name_globs(globs) if globs else None
+            return cls(kind, name_regex=name_regex, bases=bases, **common)
+        if "assign" in spec:
+            body = spec["assign"]
+            value = ValueCondition.compile(body["value"]) if "value" in body else None
+            return cls("assign", name_regex=re.compile(body["target"]), value=value, **common)
+        return cls("predicate", predicate=spec["predicate"], **common)
+
+    def prefilter_tokens(self) -> frozenset[str] | None:
+        """Literal identifiers one of which must appear in a file's text for this pattern to hit.
+
+        None means the pattern cannot be pre-filtered (e.g. a regex over string literals)."""
+        if self.file_imports is not None:
+            return _leading_identifiers(self.file_imports.pattern)
+        if self.kind in ("import", "call", "reference", "decorator") and self.names is not None:
+            return _leading_identifiers(self.names.pattern)
+        return None
+
+
+_IDENT_AT_START = re.compile(r"\(\?:\(\?s:([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _leading_identifiers(pattern: str) -> frozenset[str] | None:
+    """The first identifier of each glob inside a compiled alternation (fnmatch.translate output)."""
+    alternatives = pattern.count("(?:(?s:")
+    found = _IDENT_AT_START.findall(pattern)
+    if len(found) != alternatives:
+        return None  # some glob starts with a wildcard: no literal to look for
+    return frozenset(found)
+
+
+def match_python(patterns: tuple[PythonPattern, ...], file: PythonFile, params: Mapping[str, Any],
+                 predicates: Mapping[str, PythonPredicate]) -> Iterator[Hit]:
+    index = file.index
+    for pattern in patterns:
+        if pattern.file_imports is not None and not any(
+            pattern.file_imports.fullmatch(m) for m in index.imported_modules()
+        ):
+            continue
+        if pattern.kind == "predicate":
+            yield from predicates[pattern.predicate](file, params)
+            continue
+        yield from _MATCHERS[pattern.kind](pattern, file, params)
+
+
+def _skip(pattern: PythonPattern, guard: bool) -> bool:
+    return pattern.outside_main_guard and guard
+
+
+def _hit(file: PythonFile, node: cst.CSTNode, prefix: str, **values: str) -> Hit:
+    return Hit(file.span_of(node), tuple(sorted(values.items())), f"{prefix}:{file.code_of(node)}")
+
+
+def _match_imports(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.names is not None
+    seen: set[int] = set()
+    for node, module, guard in file.index.imports:
+        if id(node) in seen or _skip(pattern, guard) or not pattern.names.fullmatch(module):
+            continue
+        seen.add(id(node))
+        yield _hit(file, node, "import", module=module, name=module)
+
+
+def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.names is not None
+    for site in file.index.calls:
+        if _skip(pattern, site.in_main_guard):
+            continue
+        qualified = file.index.qualify(site.raw)
+        if not pattern.names.fullmatch(qualified):
+            continue
+        report: cst.CSTNode | None = site.node
+        values = {"name": qualified}
+        for keyword, condition in pattern.keyword:
+            arg = site.keywords.get(keyword)
+            if arg is None or not condition.holds(literal_value(arg.value), params):
+                report = None
+                break
+            report = arg  # the offending keyword is the most precise line
+            values["value"] = as_text(literal_value(arg.value))
+        if report is None:
+            continue
+        if any(k in site.keywords for k in pattern.keyword_absent) or (pattern.keyword_absent and site.has_star):
+            continue
+        if not _keyword_not_holds(pattern, site.keywords, site.has_star, params, values):
+            continue
+        if not _positional_holds(pattern, site.positional, params, values):
+            continue
+        yield _hit(file, report, f"call:{qualified}", **values)
+
+
+def _keyword_not_holds(pattern: PythonPattern, keywords: Mapping[str, cst.Arg], has_star: bool,
+                       params: Mapping[str, Any], values: dict[str, str]) -> bool:
+    for keyword, condition in pattern.keyword_not:
+        arg = keywords.get(keyword)
+        if arg is None:
+            if has_star:
+                return False
+            continue
+        value = literal_value(arg.value)
+        # A non-literal value might satisfy the condition at run time: stay quiet rather than guess.
+        if value is UNKNOWN or condition.holds(value, params):
+            return False
+        values["value"] = as_text(value)
+    return True
+
+
+def _positional_holds(pattern: PythonPattern, positional: list[cst.Arg], params: Mapping[str, Any],
+                      values: dict[str, str]) -> bool:
+    for position, condition in pattern.positional:
+        if position >= len(positional):
+            return False
+        value = literal_value(positional[position].value)
+        if not condition.holds(value, params):
+            return False
+        values["value"] = as_text(value)
+    return True
+
+
+def _match_references(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.names is not None
+    for node, raw, guard in file.index.references:
+        if _skip(pattern, guard):
+            continue
+        qualified = file.index.qualify(raw)
+        if pattern.names.fullmatch(qualified):
+            yield _hit(file, node, "reference", name=qualified)
+
+
+def _match_decorators(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.names is not None
+    for node, raw, guard in file.index.decorators:
+        if _skip(pattern, guard) or not raw:
+            continue
+        qualified = file.index.qualify(raw)
+        if pattern.names.fullmatch(qualified):
+            yield _hit(file, node, "decorator", name=qualified)
+
+
+def _match_strings(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.value is not None
+    for node, value, guard in file.index.strings:
+        if not _skip(pattern, guard) and pattern.value.holds(value, params):
+            yield _hit(file, node, "string", value=value)
+
+
+def _match_classes(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for node, bases, guard in file.index.classes:
+        if _skip(pattern, guard):
+            continue
+        name = node.name.value
+        if pattern.name_regex is not None and not pattern.name_regex.search(name):
+            continue
+        if pattern.bases is not None and not any(
+            pattern.bases.fullmatch(file.index.qualify(b)) for b in bases if b
+        ):
+            continue
+        yield Hit(file.span_of(node.name), (("name", name),), f"class:{name}")
+
+
+def _match_functions(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for node, decorators, guard in file.index.functions:
+        if _skip(pattern, guard):
+            continue
+        name = node.name.value
+        if pattern.name_regex is not None and not pattern.name_regex.search(name):
+            continue
+        if pattern.bases is not None and not any(
+            pattern.bases.fullmatch(file.index.qualify(d)) for d in decorators if d
+        ):
+            continue
+        yield Hit(file.span_of(node.name), (("name", name),), f"function:{name}")
+
+
+def _match_assignments(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    assert pattern.name_regex is not None
+    for assignment in file.index.assignments:
+        if _skip(pattern, assignment.in_main_guard) or not pattern.name_regex.search(assignment.target):
+            continue
+        value = literal_value(assignment.value)
+        if pattern.value is not None and not pattern.value.holds(value, params):
+            continue
+        yield _hit(file, assignment.report, "assign", target=assignment.target, name=assignment.target,
+                   value=as_text(value))
+
+
+_MATCHERS: dict[str, Callable[[PythonPattern, PythonFile, Mapping[str, Any]], Iterator[Hit]]] = {
+    "import": _match_imports,
+    "call": _match_calls,
+    "reference": _match_references,
+    "decorator": _match_decorators,
+    "string": _match_strings,
+    "class": _match_classes,
+    "function": _match_functions,
+    "assign": _match_assignments,
+}

@@ -1,0 +1,233 @@
+"""One file, start to end: read once, classify, pre-filter, parse once, run every applicable rule and fact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pfa_policy import __version__
+from pfa_policy.engine import predicates
+from pfa_policy.engine.classify import content_kinds, document_kind, path_kind
+from pfa_policy.engine.compiled import FileMatcher
+from pfa_policy.engine.dockerfile_match import match_dockerfile
+from pfa_policy.engine.document_match import match_documents
+from pfa_policy.engine.globs import path_matches
+from pfa_policy.engine.python_match import match_python
+from pfa_policy.engine.suppressions import InlineSuppression, find_suppressions
+from pfa_policy.engine.text_match import match_text
+from pfa_policy.model import FILE_START, FactOccurrence, Hit, Notification, ParseError, Span
+from pfa_policy.parsers.dockerfile import Instruction, parse_dockerfile
+from pfa_policy.parsers.json_doc import parse_json
+from pfa_policy.parsers.notebook import NotebookCode, parse_notebook
+from pfa_policy.parsers.python import PythonFile, parse_python
+from pfa_policy.parsers.text import BinaryFileError, decode_source
+from pfa_policy.parsers.tree import Document
+from pfa_policy.parsers.yaml_doc import parse_yaml
+
+# Files larger than this are not parsed (a generated or data file, not something a reviewer writes).
+MAX_BYTES = 5 * 1024 * 1024
+_POSSIBLE_KINDS: dict[str, frozenset[str]] = {
+    "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}),
+    "json": frozenset({"json", "cloudformation"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A rule or a fact as a worker runs it."""
+
+    key: str  # rule id, or "fact:<name>"
+    targets: frozenset[str]
+    scopes: frozenset[str] | None  # None: every scope (facts)
+    params: Mapping[str, Any]
+    matcher: FileMatcher
+    files: tuple[str, ...] = ()  # facts only: a path glob that is itself an occurrence
+
+
+@dataclass(frozen=True)
+class WorkPlan:
+    checks: tuple[Check, ...]
+    charts: frozenset[str]
+    digest: str  # identifies the rule set and parameters, for caching
+
+
+def plan_digest(parts: list[Any]) -> str:
+    text = json.dumps([__version__, parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileTask:
+    path: str
+    size: int
+    scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    path: str
+    scope: str
+    kinds: frozenset[str]
+    hits: tuple[tuple[str, Hit], ...] = ()
+    facts: tuple[FactOccurrence, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    suppressions: tuple[InlineSuppression, ...] = ()
+
+
+@dataclass
+class _Parsed:
+    """Parse results of one file, each produced at most once and only when a check needs it."""
+
+    text: str
+    kinds: frozenset[str]
+    python: PythonFile | None = None
+    notebook: NotebookCode | None = None
+    documents: list[Document] | None = None
+    instructions: list[Instruction] | None = None
+    failed: set[str] = field(default_factory=set)
+
+
+def process(plan: WorkPlan, root: Path, task: FileTask) -> FileOutcome:
+    kind = path_kind(task.path, plan.charts)
+    possible = _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
+    checks = [c for c in plan.checks if _applies(c, possible, task)]
+    if not checks:
+        return FileOutcome(task.path, task.scope, possible)
+    notifications: list[Notification] = []
+    facts = [FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
+             for c in checks if c.files and path_matches(task.path, c.files)]
+    checks = [c for c in checks if not c.matcher.empty and c.targets & possible]
+    if not checks:
+        return FileOutcome(task.path, task.scope, possible, facts=tuple(facts))
+    if task.size > MAX_BYTES:
+        notifications.append(Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB",
+                                          task.path))
+        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
+    try:
+        data = (root / task.path).read_bytes()
+        decoded = decode_source(data, python=kind == "python")
+    except BinaryFileError:
+        notifications.append(Notification("warning", "not scanned: binary content", task.path))
+        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
+    except OSError as error:
+        notifications.append(Notification("error", f"not scanned: {error.strerror or error}", task.path))
+        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
+    if decoded.warning:
+        notifications.append(Notification("warning", decoded.warning, task.path))
+    text = decoded.text
+    kinds = content_kinds(kind or "", text)
+    checks = [c for c in checks if c.targets & kinds]
+    lowered = text.lower() if any(c.matcher.tokens is not None for c in checks) else ""
+    checks = [c for c in checks if c.matcher.tokens is None or any(t in lowered for t in c.matcher.tokens)]
+    parsed = _Parsed(text, kinds)
+    hits: list[tuple[str, Hit]] = []
+    for check in checks:
+        try:
+            found = list(_run(check, parsed, notifications, task.path))
+        except ParseError:
+            continue  # reported once by _parse; the file's other checks still run
+        except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
+            notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
+            continue
+        if check.key.startswith("fact:"):
+            facts.extend(_occurrence(check.key[5:], task, hit) for hit in found)
+        else:
+            hits.extend((check.key, hit) for hit in found)
+    return FileOutcome(task.path, task.scope, kinds, tuple(hits), tuple(facts), tuple(notifications),
+                       find_suppressions(text))
+
+
+def _applies(check: Check, possible: frozenset[str], task: FileTask) -> bool:
+    if check.scopes is not None and task.scope not in check.scopes:
+        return False
+    return bool(check.targets & possible) or bool(check.files)
+
+
+def _occurrence(name: str, task: FileTask, hit: Hit) -> FactOccurrence:
+    values = dict(hit.values)
+    return FactOccurrence(name, task.path, task.scope, hit.span, values.get("name") or values.get("value", ""))
+
+
+def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path: str) -> Iterator[Hit]:
+    matcher = check.matcher
+    if matcher.text:
+        yield from match_text(matcher.text, parsed.text, check.params)
+    if matcher.python:
+        python = _python(parsed, notifications, path)
+        hits = match_python(matcher.python, python, check.params, predicates.PYTHON)
+        if parsed.notebook is not None:
+            notebook = parsed.notebook
+            yield from (Hit(notebook.to_file_span(h.span), h.values, h.anchor) for h in hits)
+        else:
+            yield from hits
+    if matcher.document:
+        for document in _documents(parsed, notifications, path):
+            if document.kind in check.targets:
+                yield from match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
+    if matcher.dockerfile:
+        instructions = _instructions(parsed, notifications, path)
+        yield from match_dockerfile(matcher.dockerfile, instructions, check.params, predicates.DOCKERFILE)
+
+
+def _fail(parsed: _Parsed, notifications: list[Notification], path: str, what: str, error: ParseError) -> None:
+    if what not in parsed.failed:
+        parsed.failed.add(what)
+        notifications.append(Notification("error", f"could not parse {what}: {error.reason}", path, error.line,
+                                          error.column))
+
+
+def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> PythonFile:
+    if parsed.python is not None:
+        return parsed.python
+    if "python" in parsed.failed:
+        raise ParseError("already failed")
+    try:
+        if "notebook" in parsed.kinds:
+            parsed.notebook = parse_notebook(parsed.text)
+            module = parse_python(parsed.notebook.source)
+        else:
+            module = parse_python(parsed.text)
+    except ParseError as error:
+        if parsed.notebook is not None:
+            mapped = parsed.notebook.to_file_span(Span(error.line, error.column))
+            error = ParseError(error.reason, mapped.line, mapped.column)
+        _fail(parsed, notifications, path, "python", error)
+        raise
+    parsed.python = PythonFile(module)
+    return parsed.python
+
+
+def _documents(parsed: _Parsed, notifications: list[Notification], path: str) -> list[Document]:
+    if parsed.documents is not None:
+        return parsed.documents
+    if "document" in parsed.failed:
+        raise ParseError("already failed")
+    try:
+        if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
+            documents = [Document(parse_json(parsed.text))]
+        else:
+            documents = parse_yaml(parsed.text)
+    except ParseError as error:
+        _fail(parsed, notifications, path, "document", error)
+        raise
+    for document in documents:
+        document.kind = document_kind(parsed.kinds, document)
+    parsed.documents = documents
+    return documents
+
+
+def _instructions(parsed: _Parsed, notifications: list[Notification], path: str) -> list[Instruction]:
+    if parsed.instructions is not None:
+        return parsed.instructions
+    if "dockerfile" in parsed.failed:
+        raise ParseError("already failed")
+    try:
+        parsed.instructions = parse_dockerfile(parsed.text)
+    except ParseError as error:
+        _fail(parsed, notifications, path, "dockerfile", error)
+        raise
+    return parsed.instructions

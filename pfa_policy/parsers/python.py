@@ -1,0 +1,321 @@
+"""Python source through libcst: one walk builds an index of what the patterns look at.
+
+Positions are computed lazily, once per file, and only when some pattern hit: most files of a repository
+produce no finding, and libcst's position pass costs more than the parse itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.model import ParseError, Span
+
+_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_python(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise ParseError(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+    except (RecursionError, MemoryError):
+        raise ParseError("Python source nested too deeply to parse") from None
+    except Exception as error:  # libcst raises assorted errors on exotic input; none may stop the scan
+        raise ParseError(f"Python source could not be parsed: {error}") from None
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for attribute chains, `f()` suffix for calls in the chain; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        base = dotted_name(node.func)
+        return None if base is None else f"{base}()"
+    return None
+
+
+def literal_value(node: cst.BaseExpression) -> Any:
+    """The statically known value of a literal expression, else UNKNOWN."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return UNKNOWN if value is None else value
+    if isinstance(node, cst.FormattedString):
+        return formatted_text(node)
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return node.evaluated_value
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = literal_value(node.expression)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner
+    return UNKNOWN
+
+
+def formatted_text(node: cst.FormattedString) -> str:
+    """An f-string's static text with `{}` where expressions go: enough to see a URL's scheme and host."""
+    parts = []
+    for part in node.parts:
+        parts.append(part.value if isinstance(part, cst.FormattedStringText) else "{}")
+    return "".join(parts)
+
+
+@dataclass(slots=True)
+class CallSite:
+    node: cst.Call
+    raw: str
+    keywords: dict[str, cst.Arg]
+    positional: list[cst.Arg]
+    has_star: bool  # *args or **kwargs: keyword absence cannot be proven
+    in_main_guard: bool
+
+
+@dataclass(slots=True)
+class Assignment:
+    report: cst.CSTNode
+    target: str
+    value: cst.BaseExpression
+    in_main_guard: bool
+
+
+@dataclass(slots=True)
+class PythonIndex:
+    """Everything one walk of a module collects."""
+
+    imports: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # import bindings: local name -> module path
+    bindings: dict[str, str] = field(default_factory=dict)  # assignments: dotted target -> raw value
+    calls: list[CallSite] = field(default_factory=list)
+    references: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
+    strings: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
+    classes: list[tuple[cst.ClassDef, list[str], bool]] = field(default_factory=list)
+    functions: list[tuple[cst.FunctionDef, list[str], bool]] = field(default_factory=list)
+    decorators: list[tuple[cst.Decorator, str, bool]] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
+
+    def qualify(self, raw: str, _depth: int = 0) -> str:
+        """Resolve import aliases and simple assignments: `rq.get` -> `requests.get`."""
+        if _depth > 8:
+            return raw
+        head_match = _HEAD.match(raw)
+        if head_match is None:
+            return raw
+        head = head_match.group(0)
+        rest = raw[len(head):]
+        if head in self.aliases:
+            return self.aliases[head] + rest
+        # Longest dotted prefix bound by an assignment, e.g. `self.session = requests.Session()`.
+        pieces = raw.split(".")
+        for cut in range(len(pieces), 0, -1):
+            prefix = ".".join(pieces[:cut])
+            bound = self.bindings.get(prefix)
+            if bound is not None and bound != prefix:
+                suffix = raw[len(prefix):]
+                return self.qualify(bound, _depth + 1) + suffix
+        return raw
+
+    def imported_modules(self) -> Iterator[str]:
+        for _, module, _ in self.imports:
+            yield module
+
+
+class PythonFile:
+    """A parsed module plus its index; positions on demand."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.index = build_index(module)
+        self._positions: Any = None
+
+    def span_of(self, node: cst.CSTNode) -> Span:
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        code_range: CodeRange = self._positions[node]
+        return Span(
+            code_range.start.line,
+            code_range.start.column + 1,
+            code_range.end.line,
+            code_range.end.column + 1,
+        )
+
+    def code_of(self, node: cst.CSTNode) -> str:
+        return " ".join(self.module.code_for_node(node).split())[:200]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node))
+        _FIELDS[type(node)] = names
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def _is_main_guard(node: cst.If) -> bool:
+    test = node.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = {s.value for s in sides if isinstance(s, cst.Name)}
+    strings = {literal_value(s) for s in sides if isinstance(s, cst.SimpleString)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+def _import_name(node: cst.BaseExpression) -> str:
+    return dotted_name(node) or ""
+
+
+def build_index(module: cst.Module) -> PythonIndex:
+    index = PythonIndex()
+    stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+    while stack:
+        node, guard = stack.pop()
+        kind = type(node)
+        if kind is cst.SimpleStatementLine:
+            body = node.body  # type: ignore[attr-defined]
+            if len(body) == 1 and isinstance(body[0], cst.Expr) and isinstance(
+                body[0].value, (cst.SimpleString, cst.ConcatenatedString)
+            ):
+                continue  # a docstring or bare string: documentation, not data
+        elif kind is cst.Import:
+            _index_import(index, node, guard)  # type: ignore[arg-type]
+            continue
+        elif kind is cst.ImportFrom:
+            _index_import_from(index, node, guard)  # type: ignore[arg-type]
+            continue
+        elif kind is cst.Call:
+            _index_call(index, node, guard)  # type: ignore[arg-type]
+        elif kind is cst.Attribute or kind is cst.Name:
+            raw = dotted_name(node)  # type: ignore[arg-type]
+            if raw is not None and "(" not in raw:
+                index.references.append((node, raw, guard))
+                continue  # a pure name chain holds nothing else to index
+        elif kind in (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString):
+            value = literal_value(node)  # type: ignore[arg-type]
+            if isinstance(value, str):
+                index.strings.append((node, value, guard))
+            if kind is not cst.FormattedString:
+                continue
+        elif kind is cst.ClassDef:
+            bases = [dotted_name(arg.value) or "" for arg in node.bases]  # type: ignore[attr-defined]
+            index.classes.append((node, bases, guard))  # type: ignore[arg-type]
+        elif kind is cst.FunctionDef:
+            decorators = [_decorator_name(d) for d in node.decorators]  # type: ignore[attr-defined]
+            index.functions.append((node, decorators, guard))  # type: ignore[arg-type]
+        elif kind is cst.Decorator:
+            index.decorators.append((node, _decorator_name(node), guard))  # type: ignore[arg-type]
+        elif kind is cst.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                _index_assignment(index, target.target, node.value, guard)  # type: ignore[attr-defined]
+        elif kind is cst.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
+            _index_assignment(index, node.target, node.value, guard)  # type: ignore[attr-defined]
+        elif kind is cst.DictElement:
+            key = literal_value(node.key)  # type: ignore[attr-defined]
+            if isinstance(key, str):
+                index.assignments.append(Assignment(node.key, key, node.value, guard))  # type: ignore[attr-defined]
+        elif kind is cst.ExceptHandler:
+            index.handlers.append((node, guard))  # type: ignore[arg-type]
+        elif kind is cst.If and not guard and _is_main_guard(node):  # type: ignore[arg-type]
+            stack.append((node.body, True))  # type: ignore[attr-defined]
+            if node.orelse is not None:  # type: ignore[attr-defined]
+                stack.append((node.orelse, False))  # type: ignore[attr-defined]
+            continue
+        stack.extend((child, guard) for child in reversed(list(_children(node))))
+    return index
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    expression = decorator.decorator
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    return dotted_name(expression) or ""
+
+
+def _index_import(index: PythonIndex, node: cst.Import, guard: bool) -> None:
+    for alias in node.names:
+        module = _import_name(alias.name)
+        index.imports.append((node, module, guard))
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            index.aliases[alias.asname.name.value] = module
+        else:
+            head = module.split(".")[0]
+            index.aliases.setdefault(head, head)
+
+
+def _index_import_from(index: PythonIndex, node: cst.ImportFrom, guard: bool) -> None:
+    if node.relative:
+        return  # the project's own package: nothing a rule names
+    module = _import_name(node.module) if node.module is not None else ""
+    index.imports.append((node, module, guard))
+    if isinstance(node.names, cst.ImportStar):
+        return
+    for alias in node.names:
+        name = _import_name(alias.name)
+        full = f"{module}.{name}"
+        index.imports.append((node, full, guard))
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        index.aliases[local] = full
+
+
+def _index_call(index: PythonIndex, node: cst.Call, guard: bool) -> None:
+    raw = dotted_name(node.func)
+    if raw is None:
+        return
+    keywords: dict[str, cst.Arg] = {}
+    positional: list[cst.Arg] = []
+    has_star = False
+    for arg in node.args:
+        if arg.star:
+            has_star = True
+        elif arg.keyword is not None:
+            keywords[arg.keyword.value] = arg
+            index.assignments.append(Assignment(arg, arg.keyword.value, arg.value, guard))
+        else:
+            positional.append(arg)
+    index.calls.append(CallSite(node, raw, keywords, positional, has_star, guard))
+
+
+def _index_assignment(index: PythonIndex, target: cst.BaseExpression, value: cst.BaseExpression,
+                      guard: bool) -> None:
+    name: str | None = None
+    if isinstance(target, cst.Name):
+        name = target.value
+    elif isinstance(target, cst.Attribute):
+        name = target.attr.value
+    elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        element = target.slice[0].slice
+        if isinstance(element, cst.Index):
+            key = literal_value(element.value)
+            name = key if isinstance(key, str) else None
+    if name is not None:
+        index.assignments.append(Assignment(target, name, value, guard))
+    target_raw = dotted_name(target)
+    value_raw = dotted_name(value)
+    if target_raw is not None and value_raw is not None and target_raw not in index.aliases:
+        index.bindings[target_raw] = value_raw

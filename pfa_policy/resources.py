@@ -1,0 +1,21 @@
+"""Where the built-in rules and policies live: inside the wheel, or beside the package in a source tree."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def builtin_dir(name: str) -> Path:
+    """`rules` or `policies`: the wheel ships them as pfa_policy/_builtin/<name>; a checkout has them at the top."""
+    for candidate in (_PACKAGE / "_builtin" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"built-in {name} not found next to {_PACKAGE}")
+
+
+@lru_cache(maxsize=None)
+def schema_text(name: str) -> str:
+    return (_PACKAGE / "schemas" / name).read_text(encoding="utf-8")
