@@ -135,6 +135,9 @@ class Ctx:
             "maxsize": str(r.choice([256, 1024, 4096, 10000])),
             "batch": str(r.choice([64, 128, 256, 500, 1000])),
             "timeout": str(r.choice([2, 3, 5, 10, 15, 30])),
+            "share": str(r.choice([1, 2, 5])),
+            "gate": str(r.choice([55, 6, 65, 7])),
+            "cap": str(r.choice([10, 25, 50])),
         }
 
 
