@@ -110,8 +110,8 @@ def _chain(reference: str, base: Path, seen: tuple[str, ...] = ()) -> list[Layer
         raise PfaError("policy extends itself in a cycle", path=str(path))
     layer = load_policy_file(path)
     parent = layer.data.get("extends")
-    parents = _chain(parent, layer.directory, seen + (str(path),)) if parent else []
-    return parents + [layer]
+    parents = _chain(parent, layer.directory, (*seen, str(path))) if parent else []
+    return [*parents, layer]
 
 
 def find_project_config(root: Path) -> Layer | None:
@@ -184,7 +184,7 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
             raise PfaError(f"unknown rule id {rule_id}", path=layers[-1].source)
     selected = select_rules(catalog.rules.values(), selection.get("include", ["*"]), selection.get("exclude", []))
     return EffectivePolicy(
-        name=str(layers[-1].data.get("name") or layers[0].data.get("name", "custom")),
+        name=next((str(layer.data["name"]) for layer in reversed(layers) if "name" in layer.data), "custom"),
         sources=tuple(layer.source for layer in layers),
         fail_on=None if fail_on == "never" else Severity.parse(fail_on),
         rule_ids=tuple(rule.id for rule in selected),

@@ -36,9 +36,8 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> Discovery:
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(excludes)
     git_root = _git_root(root)
     notifications: list[Notification] = []
-    candidates = _git_paths(root, git_root) if git_root is not None else None
-    if candidates is None:
-        candidates = _walk(root, patterns, notifications)
+    listed = _git_paths(root, git_root) if git_root is not None else None
+    candidates = listed if listed is not None else list(_walk(root, patterns, notifications))
     files = []
     for relative in sorted(set(candidates)):
         if path_matches(relative, patterns):

@@ -283,9 +283,9 @@ def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Elemen
                 for child_path, container in resolve(pod, (("key", list_name), ("any", "*")), path):
                     yield Element(container, child_path, pod, root)
             for framework in _KSERVE_FRAMEWORKS:
-                container = pod.get(framework)
-                if container is not None and container.is_mapping:
-                    yield Element(container, _join(path, framework), pod, root)
+                spec = pod.get(framework)
+                if spec is not None and spec.is_mapping:
+                    yield Element(spec, _join(path, framework), pod, root)
     elif name == "$env":
         yield from _env_elements(base, base_path, root)
     else:

@@ -84,7 +84,7 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
     if match.report_fact:
         for occurrence in context.occurrences(match.report_fact, scopes):
             anchor = f"fact:{occurrence.name}:{occurrence.value}"
-            yield occurrence.path, Hit(occurrence.span, values + (("name", occurrence.value),), anchor)
+            yield occurrence.path, Hit(occurrence.span, (*values, ("name", occurrence.value)), anchor)
         return
     for candidate in match.report_files:
         matching = context.files_matching([candidate])

@@ -48,7 +48,8 @@ def build_plan(catalog: Catalog, policy: EffectivePolicy, charts: frozenset[str]
         fact = catalog.facts[name]
         checks.append(Check(f"fact:{name}", fact.targets, None, {}, catalog.matchers[f"fact:{name}"], fact.files))
         digest_parts.append([name, fact.match, sorted(fact.targets), fact.files])
-    return WorkPlan(tuple(checks), charts, plan_digest(digest_parts))
+    suppressions = any(catalog.rules[r].match_type == "engine" for r in policy.rule_ids)
+    return WorkPlan(tuple(checks), charts, plan_digest([*digest_parts, suppressions]), suppressions)
 
 
 def _needed_facts(catalog: Catalog, policy: EffectivePolicy) -> list[str]:
@@ -57,7 +58,7 @@ def _needed_facts(catalog: Catalog, policy: EffectivePolicy) -> list[str]:
         match = catalog.repository.get(rule_id)
         if match is None:
             continue
-        names.update(c.get("fact") or c.get("no_fact") for c in match.require if "fact" in c or "no_fact" in c)
+        names.update(str(c.get("fact") or c["no_fact"]) for c in match.require if "fact" in c or "no_fact" in c)
         if match.report_fact:
             names.add(match.report_fact)
         if match.predicate:

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from pfa_policy.model import PfaError, ParseError
+from pfa_policy.model import ParseError, PfaError
 from pfa_policy.parsers.tree import Node
 from pfa_policy.parsers.yaml_doc import parse_yaml
 from pfa_policy.resources import schema_text
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(schema_name: str, definition: str | None = None) -> jsonschema.protocols.Validator:
     schema: dict[str, Any] = yaml.safe_load(schema_text(schema_name))
     if definition is not None:
         schema = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=jsonschema.FormatChecker())  # type: ignore[no-any-return]
+    return cls(schema, format_checker=jsonschema.FormatChecker())
 
 
 def load_data_file(path: Path, schema_name: str, definition: str | None = None,

@@ -53,6 +53,8 @@ class WorkPlan:
     checks: tuple[Check, ...]
     charts: frozenset[str]
     digest: str  # identifies the rule set and parameters, for caching
+    # Unused-suppression reporting needs the comments of every readable file, checked or not.
+    collect_suppressions: bool = False
 
 
 def plan_digest(parts: list[Any]) -> str:
@@ -95,14 +97,12 @@ def process(plan: WorkPlan, root: Path, task: FileTask) -> FileOutcome:
     kind = path_kind(task.path, plan.charts)
     possible = _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
     checks = [c for c in plan.checks if _applies(c, possible, task)]
-    if not checks:
-        return FileOutcome(task.path, task.scope, possible)
-    notifications: list[Notification] = []
     facts = [FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
              for c in checks if c.files and path_matches(task.path, c.files)]
     checks = [c for c in checks if not c.matcher.empty and c.targets & possible]
-    if not checks:
+    if not checks and not (plan.collect_suppressions and kind is not None):
         return FileOutcome(task.path, task.scope, possible, facts=tuple(facts))
+    notifications: list[Notification] = []
     if task.size > MAX_BYTES:
         notifications.append(Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB",
                                           task.path))

@@ -62,6 +62,9 @@ def sarif_document(report: Report) -> dict[str, Any]:
         descriptor["defaultConfiguration"] = {"level": severities.get(rule_id, report.rules[rule_id].severity).label}
     for result, (finding, _) in zip(run_json["results"], findings, strict=True):
         result["level"] = finding.severity.label
+        for suppression in result.get("suppressions", ()):
+            # sarif-om predates the 2.1.0 `status` property; a justified suppression is an accepted one.
+            suppression["status"] = "accepted"
     return document
 
 
@@ -96,7 +99,7 @@ def _result(finding: Finding, fingerprint: str, rule_index: int) -> om.Result:
     span = finding.span
     suppressions = None
     if finding.suppression is not None:
-        suppressions = [om.Suppression(kind=finding.suppression.kind, status="accepted",
+        suppressions = [om.Suppression(kind=finding.suppression.kind,
                                        justification=finding.suppression.justification)]
     return om.Result(
         rule_id=finding.rule_id,

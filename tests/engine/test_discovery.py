@@ -1,0 +1,114 @@
+"""File discovery: git-aware listing, excludes, symlinks; and classification into kinds and scopes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pfa_policy.engine.classify import ScopeRules, chart_directories, content_kinds, path_kind
+from pfa_policy.engine.discovery import discover
+from tests.conftest import make_git_repo, write_tree
+
+
+def _paths(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
+    return [f.path for f in discover(root, excludes).files]
+
+
+def test_git_repository_lists_tracked_and_untracked_but_not_ignored(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path, {"serve.py": "x = 1\n", ".gitignore": "secrets/\n*.log\n"})
+    write_tree(tmp_path, {"new_module.py": "y = 2\n", "secrets/key.py": "k = 1\n", "run.log": "noise\n"})
+    assert repo.working_tree_dir is not None
+    assert _paths(tmp_path) == [".gitignore", "new_module.py", "serve.py"]
+
+
+def test_subdirectory_of_a_git_repository_is_scanned_relative_to_itself(tmp_path: Path) -> None:
+    make_git_repo(tmp_path, {"services/churn/app.py": "a = 1\n", "other/b.py": "b = 1\n"})
+    assert _paths(tmp_path / "services" / "churn") == ["app.py"]
+
+
+def test_plain_directory_walk_skips_default_excludes_and_configured_globs(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "train.py": "", ".venv/lib/site.py": "", "node_modules/x/index.js": "", "build/lib/a.py": "",
+        "pkg.egg-info/PKG-INFO": "", "data/raw/big.csv": "", "src/model.py": "",
+    })
+    assert _paths(tmp_path, ("data/**",)) == ["src/model.py", "train.py"]
+
+
+def test_symlinks_are_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    write_tree(outside, {"secret.py": "password = 'x'\n"})
+    root = tmp_path / "repo"
+    write_tree(root, {"app.py": "pass\n"})
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    (root / "linked.py").symlink_to(outside / "secret.py")
+    found = discover(root)
+    assert [f.path for f in found.files] == ["app.py"]
+    assert {n.path for n in found.notifications} == {"loop", "escape", "linked.py"}
+
+
+@pytest.mark.parametrize(("path", "kind"), [
+    ("serving/app.py", "python"),
+    ("notebooks/eda.ipynb", "notebook"),
+    ("Dockerfile", "dockerfile"),
+    ("docker/Dockerfile.gpu", "dockerfile"),
+    ("serving.dockerfile", "dockerfile"),
+    (".github/workflows/ci.yml", "github-workflow"),
+    (".gitlab-ci.yml", "gitlab-ci"),
+    ("docker-compose.prod.yml", "compose"),
+    ("compose.yaml", "compose"),
+    ("MLproject", "mlproject"),
+    ("dvc.yaml", "dvc"),
+    (".dvc/config", "dvc-config"),
+    ("bentofile.yaml", "bentofile"),
+    ("requirements-serving.txt", "requirements"),
+    ("pyproject.toml", "pyproject"),
+    ("charts/churn/values.yaml", "helm-values"),
+    ("charts/churn/values-prod.yaml", "helm-values"),
+    ("charts/churn/templates/deployment.yaml", "helm-template"),
+    ("deploy/k8s/app.yaml", "yaml"),
+    ("infra/template.json", "json"),
+    ("models/model.pkl", None),
+    ("assets/logo.png", None),
+])
+def test_path_kinds(path: str, kind: str | None) -> None:
+    charts = chart_directories(["charts/churn/Chart.yaml"])
+    assert path_kind(path, charts) == kind
+
+
+def test_content_decides_manifest_kinds_document_by_document() -> None:
+    manifest = "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: serving.kserve.io/v1beta1\n" \
+               "kind: InferenceService\n---\napiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\n"
+    assert content_kinds("yaml", manifest) == {"kubernetes", "kserve", "seldon"}
+    assert content_kinds("yaml", "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n") == {"cloudformation"}
+    sam = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+    assert content_kinds("yaml", sam) == {"cloudformation"}
+    assert content_kinds("json", '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}') == {"cloudformation"}
+    assert content_kinds("yaml", "name: churn\nsteps: []\n") == {"yaml"}
+
+
+@pytest.mark.parametrize(("path", "scope"), [
+    ("serving/app.py", "production"),
+    ("tests/test_app.py", "test"),
+    ("serving/test_app.py", "test"),
+    ("serving/app_test.py", "test"),
+    ("conftest.py", "test"),
+    ("services/churn/tests/unit/test_x.py", "test"),
+    ("docker-compose.dev.yml", "dev"),
+    (".devcontainer/devcontainer.json", "dev"),
+    ("deploy/overlays/dev/kustomization.yaml", "dev"),
+    ("docs/tutorial.py", "example"),
+    ("examples/quickstart/train.py", "example"),
+    ("notebooks/eda.ipynb", "notebook"),
+    ("docker-compose.yml", "production"),
+])
+def test_default_scopes(path: str, scope: str) -> None:
+    assert ScopeRules.build({}).scope_of(path) == scope
+
+
+def test_policy_scope_globs_come_first() -> None:
+    rules = ScopeRules.build({"production": ["examples/reference-service/**"], "dev": ["sandbox/**"]})
+    assert rules.scope_of("examples/reference-service/app.py") == "production"
+    assert rules.scope_of("sandbox/app.py") == "dev"
+    assert rules.scope_of("examples/other/app.py") == "example"
