@@ -10,6 +10,7 @@ Every builder returns a ``Doc``: the text plus, when asked for a violation, its 
 a marker string whose first occurrence locates the offending line.
 """
 
+# ruff: noqa: E501  (template text mirrors the generated files, whose lines may be long)
 from __future__ import annotations
 
 import hashlib
@@ -420,7 +421,7 @@ def cloudformation(rng: random.Random, p: Project, name: str, violation: str | N
               f"        Fn::Sub: {p.slug}-${{Environment}}", "      EndpointConfigName:",
               "        Fn::GetAtt: [EndpointConfig, EndpointConfigName]", "Outputs:", "  EndpointName:", "    Value:",
               "      Fn::GetAtt: [Endpoint, EndpointName]", "    Export:", "      Name:",
-              f"        Fn::Sub: ${{AWS::StackName}}-endpoint", "  BucketName:", "    Value:", "      Ref: ArtifactBucket"]
+              "        Fn::Sub: ${AWS::StackName}-endpoint", "  BucketName:", "    Value:", "      Ref: ArtifactBucket"]
     marker = "Type: AWS::S3::Bucket" if violation else None
     return Doc("\n".join(lines) + "\n", violation, marker)
 

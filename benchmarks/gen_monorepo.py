@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gen_config_templates as cfg  # noqa: E402
-import gen_python_templates as pyt  # noqa: E402
+import gen_config_templates as cfg
+import gen_python_templates as pyt
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Bench Generator",
@@ -138,10 +138,12 @@ def plan(python_files: int, manifests: int, seed: int) -> tuple[list[Spec], list
     projects = make_projects(n_projects, rng)
     specs: list[Spec] = []
     py_quota = distribute(python_files, n_projects)
-    mf_quota = distribute(manifests, n_projects)
-    for p, q_py, q_mf in zip(projects, py_quota, mf_quota):
+    # manifests: split by kind over the whole repo, then dealt round-robin to the projects
+    mf_kinds = [kind for kind, n in split_counts(manifests, MANIFEST_WEIGHTS).items() for _ in range(n)]
+    rng.shuffle(mf_kinds)
+    for i, (p, q_py) in enumerate(zip(projects, py_quota, strict=True)):
         specs += plan_python(p, q_py, rng)
-        specs += plan_manifests(p, q_mf, rng)
+        specs += plan_manifests(p, Counter(mf_kinds[i::n_projects]), rng)
         specs += plan_project_files(p, rng)
     specs += [Spec("README.md", "root-readme", None), Spec(".gitignore", "root-gitignore", None),
               Spec(".gitlab-ci.yml", "gitlab-root", None), Spec(".github/CODEOWNERS", "codeowners", None),
@@ -164,7 +166,7 @@ def plan_python(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]:
         counts["serving"] = 1
         counts["utils" if counts["utils"] else "tests"] -= 1
     modules: list[tuple[str, str]] = []  # (import path, module name) for tests to import
-    for i in range(counts["features"]):
+    for _ in range(counts["features"]):
         ent = rng.choice(pyt.ENTITIES)
         name = unique(f"{ent}_{rng.choice(FEATURE_SUFFIXES)}.py", taken)
         specs.append(Spec(f"{src}/features/{name}", "features", p))
@@ -183,7 +185,7 @@ def plan_python(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]:
     for i in range(counts["dag"]):
         purpose = DAG_PURPOSES[i % len(DAG_PURPOSES)]
         name = unique(f"{p.pkg}_{purpose}_dag.py", taken)
-        specs.append(Spec(f"{p.path}/dags/{name}", "dag", p, {"dag_id": name[:-7]}))
+        specs.append(Spec(f"{p.path}/dags/{name}", "dag", p, {"dag_id": name[:-7], "purpose": purpose}))
     for i in range(counts["utils"]):
         topic = pyt.UTIL_TOPICS[i % len(pyt.UTIL_TOPICS)]
         name = unique(f"{topic}.py", taken)
@@ -200,8 +202,7 @@ def plan_python(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]:
     return specs
 
 
-def plan_manifests(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]:
-    counts = split_counts(quota, MANIFEST_WEIGHTS)
+def plan_manifests(p: cfg.Project, counts: Counter[str], rng: random.Random) -> list[Spec]:
     specs: list[Spec] = []
     taken: set[str] = set()
     k8s = f"deploy/k8s/{p.domain}/{p.model}"
@@ -212,6 +213,7 @@ def plan_manifests(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]
             fname = unique(f"{name}-{kind}.yaml", taken)
             specs.append(Spec(f"{k8s}/{fname}", kind, p, {"name": name}))
     for kind, folder in (("kserve", "deploy/kserve"), ("seldon", "deploy/seldon")):
+        taken = set()
         for i in range(counts[kind]):
             name = f"{p.model}-{COMPONENTS[i % len(COMPONENTS)]}" + (f"-{i}" if i >= len(COMPONENTS) else "")
             fname = unique(f"{name}.yaml", taken)
@@ -224,7 +226,7 @@ def plan_manifests(p: cfg.Project, quota: int, rng: random.Random) -> list[Spec]
         specs.append(Spec(f"deploy/helm/{p.slug}/{fname}", "helm", p, {"env": env}))
     for kind, folder, ext in (("cfn", "infra/cloudformation", "yaml"), ("sam", "infra/sam", "yaml"),
                               ("cfn-json", "infra/cloudformation", "json")):
-        for i in range(counts[kind]):
+        for _ in range(counts[kind]):
             name = f"{p.model}-{rng.choice(['endpoint', 'stack', 'data', 'serving', 'features'])}"
             fname = unique(f"{name}.{ext}", taken)
             specs.append(Spec(f"{folder}/{p.slug}/{fname}", kind, p, {"name": name}))
@@ -339,7 +341,7 @@ def render_python(spec: Spec, p: cfg.Project, rng: random.Random, vkind: str | N
     elif spec.kind == "serving":
         pf = pyt.serving_module(ctx, target, violation, flask=p.framework == "flask", is_app=bool(a["is_app"]))
     elif spec.kind == "dag":
-        pf = pyt.dag_module(ctx, target, violation, a["dag_id"])
+        pf = pyt.dag_module(ctx, target, violation, a["dag_id"], a["purpose"].replace("_", " "))
     elif spec.kind == "utils":
         pf = pyt.util_module(ctx, target, violation, a["topic"])
     else:
@@ -367,7 +369,8 @@ def render_root(spec: Spec, projects: list[cfg.Project]) -> str:
     if spec.kind == "gitlab-root":
         return cfg.gitlab_root(projects)
     if spec.kind == "codeowners":
-        return "".join(f"/{p.path}/ @example-org/{p.domain}-ml\n" for p in projects) + "/deploy/ @example-org/platform\n"
+        owners = "".join(f"/{p.path}/ @example-org/{p.domain}-ml\n" for p in projects)
+        return owners + "/deploy/ @example-org/platform\n"
     return ('[tool.ruff]\nline-length = 110\nextend-exclude = ["**/notebooks/**"]\n\n'
             '[tool.pytest.ini_options]\naddopts = "-q"\n')
 

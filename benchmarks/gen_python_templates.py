@@ -10,6 +10,7 @@ generator can record where it put each of them.
 Everything here is deterministic given the ``random.Random`` passed in.
 """
 
+# ruff: noqa: E501  (template text mirrors the generated files, whose lines may be long)
 from __future__ import annotations
 
 import random
@@ -103,6 +104,7 @@ class Ctx:
             "pkg": self.pkg,
             "ent": ent,
             "Ent": camel(ent),
+            "ENT": ent.upper(),
             "ent2": ent2,
             "col": col,
             "col2": col2,
@@ -1584,6 +1586,22 @@ PYTEST_BLOCKS = [
     ''', names={"fn": "test_${ent}_grouping_preserves_totals"}),
 ]
 
+PYTEST_BLOCKS += [
+    B('''
+    def $fn() -> None:
+        public = [name for name in dir($target_name) if not name.startswith("_")]
+        assert public, "$target_name should expose a public API"
+        assert $target_name.__name__.endswith("$target_name")
+    ''', names={"fn": "test_${target_name}_exposes_public_api"}),
+    B('''
+    def $fn(${ent}_frame: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+        with mock.patch.object($target_name, "logger") as fake_logger:
+            fake_logger.debug("checking %d rows", len(${ent}_frame))
+        fake_logger.debug.assert_called_once()
+        assert "$target_name" in $target_name.__name__
+    ''', names={"fn": "test_${target_name}_logs_through_module_logger"}),
+]
+
 UNITTEST_BLOCKS = [
     B('''
     class $cls(unittest.TestCase):
@@ -1743,7 +1761,7 @@ PY_VIOLATIONS = [
         ''',
         '"http://',
         where=("features", "training", "serving", "dag", "utils", "tests"),
-        names=(("const", "${Ent}_API_URL"),),
+        names=(("const", "${ENT}_API_URL"),),
     ),
 ]
 
@@ -1875,13 +1893,9 @@ def serving_module(ctx: Ctx, target: int, violation: PyViolation | None, flask: 
     return pf
 
 
-def dag_module(ctx: Ctx, target: int, violation: PyViolation | None, dag_id: str) -> PyFile:
+def dag_module(ctx: Ctx, target: int, violation: PyViolation | None, dag_id: str, purpose: str) -> PyFile:
     hv = ctx.values()
     r = ctx.rng
-    purpose = r.choice([
-        "daily feature refresh", "weekly retraining", "batch scoring", "data quality checks",
-        "backfill and retention", "model monitoring",
-    ])
     hv.update({"purpose": purpose, "dag_id": dag_id})
     extra = {"minrows": str(r.choice([1000, 5000, 20000])), "gate": str(r.choice([6, 65, 7])),
              "retention": str(r.choice([90, 180, 365]))}
@@ -1891,7 +1905,7 @@ def dag_module(ctx: Ctx, target: int, violation: PyViolation | None, dag_id: str
     order = list(DAG_CALLABLES)
     r.shuffle(order)
     i = 0
-    while lines < target - 40 and i < 40:
+    while lines < target and i < 40:
         text, values = render(order[i % len(order)], ctx, {**hv, **extra})
         callables.append(text)
         fn_names.append(values["fn"])
@@ -1911,11 +1925,11 @@ def dag_module(ctx: Ctx, target: int, violation: PyViolation | None, dag_id: str
         f'        namespace="ml-{ctx.domain}",\n'
         f'        image=IMAGE,\n'
         f'        cmds=["python", "-m", "{ctx.pkg}.training.train"],\n'
-        f'        arguments=["--train-path", f"{{DATA_BUCKET}}/datasets/{ctx.model}/{{{{ ds }}}}/"],\n'
-        f'        container_resources={{"requests": {{"cpu": "2", "memory": "8Gi"}}, "limits": {{"memory": "8Gi"}}}},\n'
-        f'        get_logs=True,\n'
-        f'        is_delete_operator_pod=True,\n'
-        f'    )'
+        '        arguments=["--train-path", f"{DATA_BUCKET}/datasets/' + ctx.model + '/{{{{ ds }}}}/"],\n'
+        '        container_resources={"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}},\n'
+        '        get_logs=True,\n'
+        '        is_delete_operator_pod=True,\n'
+        '    )'
     )
     chain = " >> ".join(["start"] + [f"{n}_task" for n in fn_names] + ["train", "end"])
     dag_text = (
@@ -1953,12 +1967,13 @@ def test_module(
         "rows": str(ctx.rng.choice([48, 96, 200, 500])),
     })
     ctx.used.add(f"{hv['ent']}_frame")
-    fixture_ent = hv["ent"]
+
+    fixture = {k: hv[k] for k in ("ent", "Ent", "col", "col2", "cat", "target_name")}
 
     def fill() -> str:
         if use_unittest and ctx.rng.random() < 0.4:
-            return render(ctx.rng.choice(UNITTEST_BLOCKS), ctx)[0]
-        return render(ctx.rng.choice(PYTEST_BLOCKS), ctx, {"ent": fixture_ent, "Ent": camel(fixture_ent)})[0]
+            return render(ctx.rng.choice(UNITTEST_BLOCKS), ctx, fixture)[0]
+        return render(ctx.rng.choice(PYTEST_BLOCKS), ctx, fixture)[0]
 
     header = PYTEST_HEADER
     if use_unittest:
