@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -16,6 +16,6 @@ def builtin_dir(name: str) -> Path:
     raise FileNotFoundError(f"built-in {name} not found next to {_PACKAGE}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_text(name: str) -> str:
     return (_PACKAGE / "schemas" / name).read_text(encoding="utf-8")
