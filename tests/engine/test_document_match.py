@@ -1,0 +1,121 @@
+"""The document vocabulary: selectors, paths, macros and conditions, reporting at the offending key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pfa_policy.engine.document_match import DocumentPattern, match_documents, parse_path
+from pfa_policy.model import PfaError
+from pfa_policy.parsers.yaml_doc import parse_yaml
+
+_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: churn-api
+  annotations:
+    prometheus.io/scrape: "true"
+spec:
+  replicas: 1
+  template:
+    spec:
+      securityContext:
+        runAsNonRoot: true
+      containers:
+        - name: api
+          image: registry.internal/churn-api:latest
+          env:
+            - name: USE_MOCK_FEATURES
+              value: "true"
+        - name: sidecar
+          image: envoy:1.29
+          securityContext:
+            privileged: true
+          readinessProbe:
+            httpGet: {path: /ready, port: 9901}
+---
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: churn
+spec:
+  predictor:
+    sklearn:
+      storageUri: s3://models/churn
+"""
+
+
+def _lines(spec: dict[str, Any], text: str = _DEPLOYMENT) -> list[int]:
+    pattern = DocumentPattern.compile(spec)
+    return [hit.span.line for doc in parse_yaml(text) for hit in match_documents((pattern,), doc, {}, {})]
+
+
+def test_container_macro_missing_condition_reports_the_container() -> None:
+    assert _lines({"kinds": ["Deployment"], "for_each": "$containers",
+                   "where": [{"path": "readinessProbe", "missing": True}]}) == [14]
+
+
+def test_value_condition_reports_the_offending_key() -> None:
+    assert _lines({"for_each": "$containers", "where": [{"path": "image", "matches": ":latest$"}]}) == [15]
+    assert _lines({"for_each": "$containers", "where": [{"path": "securityContext.privileged", "equals": True}]}) \
+        == [22]
+
+
+def test_pod_context_and_any_not() -> None:
+    spec = {"for_each": "$containers", "where": [{"not": {"any": [
+        {"path": "securityContext.runAsNonRoot", "equals": True},
+        {"path": "$pod.securityContext.runAsNonRoot", "equals": True},
+    ]}}]}
+    # The Deployment's pod sets runAsNonRoot for both containers; the KServe predictor sets nothing.
+    assert _lines(spec) == [32]
+
+
+def test_kserve_framework_predictor_is_a_container() -> None:
+    assert _lines({"api_versions": ["serving.kserve.io/*"], "for_each": "$containers",
+                   "where": [{"path": "storageUri", "exists": True}]}) == [33]
+
+
+def test_env_macro_and_quoted_keys() -> None:
+    assert _lines({"for_each": "$env", "where": [{"path": "name", "matches": "^USE_MOCK"},
+                                                 {"path": "value", "matches": "(?i)^true$"}]}) == [17]
+    assert _lines({"kinds": ["Deployment"],
+                   "where": [{"path": 'metadata.annotations["prometheus.io/scrape"]', "equals": "true"}]}) == [6]
+
+
+def test_numeric_comparison_and_report_override() -> None:
+    assert _lines({"kinds": ["Deployment"], "where": [{"path": "spec.replicas", "lt": 2}]}) == [8]
+    assert _lines({"kinds": ["Deployment"], "where": [{"path": "spec.replicas", "le": 1}],
+                   "report": "metadata.name"}) == [4]
+
+
+def test_env_macro_for_compose_shapes() -> None:
+    compose = ("services:\n  api:\n    environment:\n      USE_MOCK: 'true'\n      LOG_LEVEL: info\n"
+               "  worker:\n    environment:\n      - FAKE_QUEUE=1\n      - QUEUE=prod\n")
+    spec = {"for_each": "$env", "where": [{"path": "name", "matches": "^(USE_MOCK|FAKE_)"}]}
+    assert _lines(spec, compose) == [4, 8]
+
+
+def test_cloudformation_resources_with_short_tags() -> None:
+    template = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  ModelBucket:\n    Type: AWS::S3::Bucket\n"
+                "    Properties:\n      BucketName: !Sub '${AWS::StackName}-models'\n"
+                "  Encrypted:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketEncryption:\n"
+                "        ServerSideEncryptionConfiguration: []\n")
+    spec = {"resource_types": ["AWS::S3::Bucket"], "where": [{"path": "Properties.BucketEncryption",
+                                                               "missing": True}]}
+    assert _lines(spec, template) == [3]
+
+
+def test_deep_paths_and_wildcards() -> None:
+    workflow = ("on: [push]\njobs:\n  test:\n    steps:\n      - uses: actions/checkout@v4\n"
+                "      - uses: actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b\n")
+    spec = {"for_each": "jobs.*.steps[*]", "where": [{"path": "uses", "not_matches": "@[0-9a-f]{40}$"}]}
+    assert _lines(spec, workflow) == [5]
+    assert _lines({"where": [{"path": "**.uses", "matches": "checkout"}]}, workflow) == [5]
+
+
+def test_bad_paths_are_rejected() -> None:
+    with pytest.raises(PfaError):
+        parse_path("spec..x[")
+    assert parse_path('$pod.a["b.c"][*][2]') == ("pod", (("key", "a"), ("key", "b.c"), ("any", "*"),
+                                                          ("index", "2")))
