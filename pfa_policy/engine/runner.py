@@ -13,8 +13,9 @@ from pfa_policy.engine import predicates, repository
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.loader import Catalog
+from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
 from pfa_policy.engine.suppressions import InlineSuppression
-from pfa_policy.engine.worker import Check, FileOutcome, FileTask, WorkPlan, plan_digest, process
+from pfa_policy.engine.worker import process
 from pfa_policy.model import Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
 from pfa_policy.policy import EffectivePolicy
 

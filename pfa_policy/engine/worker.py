@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pfa_policy import __version__
 from pfa_policy.engine import predicates
 from pfa_policy.engine.classify import content_kinds, document_kind, path_kind
-from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
+from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
 from pfa_policy.engine.python_match import match_python
-from pfa_policy.engine.suppressions import InlineSuppression, find_suppressions
+from pfa_policy.engine.suppressions import find_suppressions
 from pfa_policy.engine.text_match import match_text
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Notification, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction, parse_dockerfile
@@ -34,50 +30,6 @@ _POSSIBLE_KINDS: dict[str, frozenset[str]] = {
     "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}),
     "json": frozenset({"json", "cloudformation"}),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """A rule or a fact as a worker runs it."""
-
-    key: str  # rule id, or "fact:<name>"
-    targets: frozenset[str]
-    scopes: frozenset[str] | None  # None: every scope (facts)
-    params: Mapping[str, Any]
-    matcher: FileMatcher
-    files: tuple[str, ...] = ()  # facts only: a path glob that is itself an occurrence
-
-
-@dataclass(frozen=True)
-class WorkPlan:
-    checks: tuple[Check, ...]
-    charts: frozenset[str]
-    digest: str  # identifies the rule set and parameters, for caching
-    # Unused-suppression reporting needs the comments of every readable file, checked or not.
-    collect_suppressions: bool = False
-
-
-def plan_digest(parts: list[Any]) -> str:
-    text = json.dumps([__version__, parts], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class FileTask:
-    path: str
-    size: int
-    scope: str
-
-
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
-    path: str
-    scope: str
-    kinds: frozenset[str]
-    hits: tuple[tuple[str, Hit], ...] = ()
-    facts: tuple[FactOccurrence, ...] = ()
-    notifications: tuple[Notification, ...] = ()
-    suppressions: tuple[InlineSuppression, ...] = ()
 
 
 @dataclass

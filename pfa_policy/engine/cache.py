@@ -1,0 +1,102 @@
+"""A content-addressed cache of per-file results, safe under concurrent runs and corruption.
+
+An entry is keyed by the rule set (plan digest), the file's path and scope, and the SHA-256 of its bytes.
+Entries are JSON, never pickle: a cache directory is not trusted, so a bad entry is recomputed, not loaded.
+Writes go to a temporary file renamed into place, so a reader sees a whole entry or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pfa_policy.engine.plan import FileOutcome
+from pfa_policy.engine.suppressions import InlineSuppression
+from pfa_policy.model import FactOccurrence, Hit, Notification, Span
+
+_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pfa-policy"
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def key(self, digest: str, path: str, scope: str, data: bytes) -> str:
+        content = hashlib.sha256(data).hexdigest()
+        return hashlib.sha256(f"{_FORMAT}\0{digest}\0{path}\0{scope}\0{content}".encode()).hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str) -> FileOutcome | None:
+        try:
+            raw = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            if raw.get("key") != key:
+                return None
+            return _outcome(raw["outcome"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, truncated or tampered: recompute
+
+    def put(self, key: str, outcome: FileOutcome) -> None:
+        target = self._entry(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"key": key, "outcome": _plain(outcome)}, stream, separators=(",", ":"))
+            os.replace(temporary, target)
+        except OSError:
+            return  # a read-only or full disk only costs speed
+
+
+def _span(span: Span) -> list[int]:
+    return [span.line, span.column, span.end_line, span.end_column]
+
+
+def _hit(hit: Hit) -> dict[str, Any]:
+    return {"span": _span(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor}
+
+
+def _plain(outcome: FileOutcome) -> dict[str, Any]:
+    return {
+        "path": outcome.path,
+        "scope": outcome.scope,
+        "kinds": sorted(outcome.kinds),
+        "hits": [[rule_id, _hit(hit)] for rule_id, hit in outcome.hits],
+        "facts": [[f.name, f.path, f.scope, _span(f.span), f.value] for f in outcome.facts],
+        "notifications": [[n.level, n.message, n.path, n.line, n.column] for n in outcome.notifications],
+        "suppressions": [[s.line, s.applies_to, list(s.rule_ids), s.reason] for s in outcome.suppressions],
+    }
+
+
+def _to_span(values: list[int]) -> Span:
+    line, column, end_line, end_column = (int(v) for v in values)
+    return Span(line, column, end_line, end_column)
+
+
+def _to_hit(raw: dict[str, Any]) -> Hit:
+    values = tuple((str(k), str(v)) for k, v in raw["values"])
+    return Hit(_to_span(raw["span"]), values, str(raw["anchor"]))
+
+
+def _outcome(raw: dict[str, Any]) -> FileOutcome:
+    return FileOutcome(
+        path=str(raw["path"]),
+        scope=str(raw["scope"]),
+        kinds=frozenset(str(k) for k in raw["kinds"]),
+        hits=tuple((str(rule_id), _to_hit(hit)) for rule_id, hit in raw["hits"]),
+        facts=tuple(FactOccurrence(str(n), str(p), str(s), _to_span(sp), str(v)) for n, p, s, sp, v in raw["facts"]),
+        notifications=tuple(Notification(str(level), str(message), path, int(line), int(column))
+                            for level, message, path, line, column in raw["notifications"]),
+        suppressions=tuple(InlineSuppression(int(line), int(target), tuple(str(r) for r in ids), str(reason))
+                           for line, target, ids, reason in raw["suppressions"]),
+    )
