@@ -66,7 +66,7 @@ class Run:
     wall_s: float
     cpu_s: float | None = None
     peak_mib: float | None = None  # largest single process (/usr/bin/time %M)
-    tree_mib: float | None = None  # sampled sum over the process tree
+    tree_mib: float | None = None  # sampled sum of PSS over the process tree
     results: int | None = None  # SARIF results, when the tool wrote SARIF
     rc: int | None = None
     note: str = ""
@@ -83,8 +83,28 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def _self_rss(pid: int) -> int:
+    """Proportional set size (bytes) of one process, from smaps_rollup; RSS from statm as a fallback.
+
+    PSS splits pages shared between processes (forked workers, copy-on-write) among them,
+    so that the sum over a process tree does not count shared pages several times.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _tree_rss(root: int) -> int:
-    """Sum of resident pages (bytes) over the descendants of ``root`` (root excluded)."""
+    """Sum of PSS (bytes) over the descendants of ``root`` (root excluded)."""
     total = 0
     stack = _children(root)
     seen: set[int] = set()
@@ -93,11 +113,7 @@ def _tree_rss(root: int) -> int:
         if pid in seen:
             continue
         seen.add(pid)
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            continue
+        total += _self_rss(pid)
         stack += _children(pid)
     return total
 
@@ -172,14 +188,6 @@ def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path, timeo
     return run
 
 
-def _self_rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 # --------------------------------------------------------------------------------------
 # tools
 # --------------------------------------------------------------------------------------
@@ -243,10 +251,15 @@ def find_pfa(explicit: str | None, install: bool, work: Path) -> tuple[list[str]
             rc, out = sh([sys.executable, "-m", "venv", str(venv)], timeout=600)
             if rc:
                 return None, f"venv creation failed: {out.strip()[-200:]}"
-        rc, out = sh([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT)], timeout=1800)
-        if rc:
-            return None, f"pip install {ROOT} failed: {out.strip().splitlines()[-1] if out.strip() else rc}"
         exe = venv / "bin" / "pfa-policy"
+        # first time with dependencies; afterwards reinstall only the package so that new code is picked up
+        extra = ["--no-deps", "--force-reinstall"] if exe.exists() else []
+        print(f"installing {ROOT} into {venv}", flush=True)
+        rc, out = sh([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *extra, str(ROOT)], timeout=1800)
+        if rc:
+            lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith("WARNING: Location")]
+            errs = [ln for ln in lines if "error" in ln.lower()]
+            return None, f"pip install {ROOT} failed: {(errs or lines or [str(rc)])[0].strip()[:200]}"
         if exe.exists():
             return [str(exe)], ""
         return None, "pip install succeeded but no pfa-policy executable"
@@ -382,7 +395,7 @@ def status(tool: Tool, runs: list[Run]) -> str:
         return f"failed: {bad[0].note}"
     if bad:
         return f"{len(bad)} of {len(runs)} runs failed: {bad[0].note}"
-    return ""
+    return tool.reason
 
 
 def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], tools: list[Tool],
@@ -406,7 +419,7 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
                f"uncounted warm-up: {warm}")
     out.append("")
     out.append("| tool | runs | median s | min s | max s | cpu s (median) | peak MiB (largest process) "
-               "| peak MiB (process tree, sampled) | SARIF results | pfa/peer time | pfa/peer memory | note |")
+               "| peak MiB (process tree PSS, sampled) | SARIF results | pfa/peer time | pfa/peer memory | note |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     pfa = next((t for t in tools if t.name == "pfa"), None)
     pfa_s = summary(pfa.counted) if pfa else None
@@ -428,7 +441,7 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
         out.append("pfa-policy scenarios:")
         out.append("")
         out.append("| scenario | runs | median s | min s | max s | cpu s (median) | peak MiB (largest process) "
-                   "| peak MiB (tree) | SARIF results | note |")
+                   "| peak MiB (tree PSS) | SARIF results | note |")
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         for sc in scenarios:
             s = summary(sc.counted)
@@ -439,7 +452,7 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
     out.append("")
     out.append("<details><summary>commands (run in the repository root; OUT is under benchmarks/.work/)</summary>")
     out.append("")
-    out += [f"- `{c}`" for c in commands]
+    out += [f"- {c}" for c in commands]
     out.append("")
     out.append("</details>")
     return "\n".join(out) + "\n"
@@ -492,6 +505,10 @@ def one(t: Tool, repo_for: dict[str, Path], args: argparse.Namespace, log: Path)
     if t.wipe is not None:
         shutil.rmtree(t.wipe, ignore_errors=True)
     return measure(t.cmd, repo_for.get(t.name, repo_for["*"]), t.env, log, args.timeout, args.sample_interval, t.sarif)
+
+
+def shown(cmd: list[str], repo: Path, work: Path) -> str:
+    return shlex.join(cmd).replace(str(repo), ".").replace(str(work), "benchmarks/.work")
 
 
 def slug(text: str) -> str:
@@ -581,10 +598,12 @@ def main(argv: list[str] | None = None) -> int:
             main_pfa.reason = "no --no-cache: cache state not controlled"
         if pfa_cmd:
             rc, out = sh([*pfa_cmd, "--version"])
-            main_pfa.version = out.strip().splitlines()[-1] if rc == 0 and out.strip() else ""
+            m = re.search(r"\d+\.\d+\S*", out) if rc == 0 else None
+            rc2, head = sh(["git", "-C", str(ROOT), "log", "-1", "--format=%h %cI"])
+            main_pfa.version = (m.group(0) if m else "?") + (f" (git {head.strip()})" if rc2 == 0 else "")
         tools.append(main_pfa)
         if main_pfa.cmd:
-            commands.append("pfa: `" + shlex.join(main_pfa.cmd).replace(str(repo), ".") + "`")
+            commands.append(f"pfa: `{shown(main_pfa.cmd, repo, work)}`")
     if "bandit" in names:
         sarif = outdir / "bandit.sarif"
         t = Tool("bandit", [str(venv / "bin" / "bandit"), "-r", "-q", "-f", "sarif", "-o", str(sarif), "."],
@@ -624,13 +643,15 @@ def main(argv: list[str] | None = None) -> int:
         cold_fresh = pfa_tool("cold (fresh --cache-dir)", ["--cache-dir", str(cache_fresh)], ["--cache-dir"])
         cold_fresh.wipe = cache_fresh
         warm = pfa_tool("warm (same --cache-dir, nothing changed)", ["--cache-dir", str(cache_warm)], ["--cache-dir"])
-        jobs1 = pfa_tool("--jobs 1 (--no-cache)", ["--jobs", "1", "--no-cache"], ["--jobs", "--no-cache"])
-        jobs_default = pfa_tool("default --jobs (--no-cache)", ["--no-cache"], ["--no-cache"])
+        nc = ["--no-cache"] if "--no-cache" in flags else []
+        suffix = " (--no-cache)" if nc else ""
+        jobs1 = pfa_tool(f"--jobs 1{suffix}", ["--jobs", "1", *nc], ["--jobs"])
+        jobs_default = pfa_tool(f"default --jobs{suffix}", nc, ["--jobs"])
         diff: Tool
         clone = diff_clone(repo, work, label, args.diff_files) if pfa_cmd and "--diff-base" in flags else None
         if clone:
-            diff = pfa_tool(f"--diff-base {clone[1]} ({args.diff_files} files changed, --no-cache)",
-                            ["--diff-base", clone[1], "--no-cache"], ["--diff-base", "--no-cache"], target=clone[0])
+            diff = pfa_tool(f"--diff-base {clone[1]} ({args.diff_files} files changed{', --no-cache' if nc else ''})",
+                            ["--diff-base", clone[1], *nc], ["--diff-base"], target=clone[0])
             repo_for[diff.name] = clone[0]
         else:
             diff = pfa_tool(f"--diff-base ({args.diff_files} files changed)", ["--diff-base", "main"], ["--diff-base"])
@@ -639,8 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = [cold_nc, cold_fresh, warm, diff, jobs1, jobs_default]
         for sc in scenarios:
             if sc.cmd:
-                shown = shlex.join(sc.cmd).replace(str(work), "benchmarks/.work")
-                commands.append(f"pfa scenario {sc.name}: `{shown}`")
+                commands.append(f"pfa scenario {sc.name}: `{shown(sc.cmd, repo, work)}`")
         if warm.cmd:
             shutil.rmtree(cache_warm, ignore_errors=True)
             print("== priming the warm cache (uncounted)", flush=True)
