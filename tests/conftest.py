@@ -61,5 +61,7 @@ def scan_tree(root: Path, catalog: Catalog, *, rules: Iterable[str] | None = Non
         data["params"] = dict(params)
     data.update(policy or {})
     effective = combine(catalog, [Layer(data, "<test policy>", root)])
-    extra = {"today": today} if today is not None else {}
-    return scan(catalog, effective, ScanOptions(root, jobs=1, **extra, **options))
+    if today is not None:
+        options["today"] = today
+    options.setdefault("jobs", 1)
+    return scan(catalog, effective, ScanOptions(root, **options))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pfa_policy.engine import predicates, repository
+from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.loader import Catalog
@@ -32,6 +33,8 @@ class ScanOptions:
     only: frozenset[str] | None = None  # file-level checks only on these paths (pre-commit, diff)
     repository_rules: bool = True
     today: dt.date = field(default_factory=dt.date.today)
+    cache_dir: Path | None = None  # None: no cache
+    progress: Callable[[int, int], None] | None = None  # called with (files done, total)
 
 
 def build_plan(catalog: Catalog, policy: EffectivePolicy, charts: frozenset[str]) -> WorkPlan:
@@ -67,28 +70,30 @@ def _needed_facts(catalog: Catalog, policy: EffectivePolicy) -> list[str]:
     return sorted(names)
 
 
-_PLAN: WorkPlan | None = None
-_ROOT: Path | None = None
+_WORKER_STATE: tuple[WorkPlan, Path, ResultCache | None] | None = None
 
 
-def _init_worker(plan: WorkPlan, root: Path) -> None:
-    global _PLAN, _ROOT
-    _PLAN, _ROOT = plan, root
+def _init_worker(plan: WorkPlan, root: Path, cache: ResultCache | None) -> None:
+    global _WORKER_STATE
+    _WORKER_STATE = (plan, root, cache)
 
 
 def _process_in_worker(task: FileTask) -> FileOutcome:
-    assert _PLAN is not None and _ROOT is not None
-    return process(_PLAN, _ROOT, task)
+    assert _WORKER_STATE is not None
+    plan, root, cache = _WORKER_STATE
+    return process(plan, root, task, cache)
 
 
-def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int) -> Iterator[FileOutcome]:
+def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int,
+              cache: ResultCache | None = None) -> Iterator[FileOutcome]:
+    """Outcomes in task order; in a process pool when there are enough files to pay for one."""
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(tasks) < _POOL_THRESHOLD:
         for task in tasks:
-            yield process(plan, root, task)
+            yield process(plan, root, task, cache)
         return
     chunk = max(1, min(64, len(tasks) // (workers * 8)))
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(plan, root)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(plan, root, cache)) as pool:
         yield from pool.map(_process_in_worker, tasks, chunksize=chunk)
 
 
@@ -99,7 +104,12 @@ def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> Sca
     tasks = [FileTask(f.path, f.size, policy.scope_rules.scope_of(f.path)) for f in found.files]
     plan = build_plan(catalog, policy, charts)
     selected = [t for t in tasks if options.only is None or t.path in options.only]
-    outcomes = {o.path: o for o in run_files(plan, root, selected, options.jobs)}
+    cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+    outcomes: dict[str, FileOutcome] = {}
+    for outcome in run_files(plan, root, selected, options.jobs, cache):
+        outcomes[outcome.path] = outcome
+        if options.progress is not None:
+            options.progress(len(outcomes), len(selected))
     notifications = list(found.notifications)
     raw: list[tuple[str, str, Hit]] = []
     for outcome in outcomes.values():

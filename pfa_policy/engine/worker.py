@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pfa_policy.engine import predicates
+from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import content_kinds, document_kind, path_kind
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
@@ -45,7 +46,7 @@ class _Parsed:
     failed: set[str] = field(default_factory=set)
 
 
-def process(plan: WorkPlan, root: Path, task: FileTask) -> FileOutcome:
+def process(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome:
     kind = path_kind(task.path, plan.charts)
     possible = _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
     checks = [c for c in plan.checks if _applies(c, possible, task)]
@@ -54,19 +55,32 @@ def process(plan: WorkPlan, root: Path, task: FileTask) -> FileOutcome:
     checks = [c for c in checks if not c.matcher.empty and c.targets & possible]
     if not checks and not (plan.collect_suppressions and kind is not None):
         return FileOutcome(task.path, task.scope, possible, facts=tuple(facts))
-    notifications: list[Notification] = []
     if task.size > MAX_BYTES:
-        notifications.append(Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB",
-                                          task.path))
-        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
+        note = Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB", task.path)
+        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), (note,))
     try:
         data = (root / task.path).read_bytes()
+    except OSError as error:
+        note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
+        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), (note,))
+    key = cache.key(plan.digest, task.path, task.scope, data) if cache is not None else ""
+    if cache is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    outcome = _analyse(task, kind, possible, checks, facts, data)
+    if cache is not None:
+        cache.put(key, outcome)
+    return outcome
+
+
+def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
+             facts: list[FactOccurrence], data: bytes) -> FileOutcome:
+    notifications: list[Notification] = []
+    try:
         decoded = decode_source(data, python=kind == "python")
     except BinaryFileError:
         notifications.append(Notification("warning", "not scanned: binary content", task.path))
-        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
-    except OSError as error:
-        notifications.append(Notification("error", f"not scanned: {error.strerror or error}", task.path))
         return FileOutcome(task.path, task.scope, possible, (), tuple(facts), tuple(notifications))
     if decoded.warning:
         notifications.append(Notification("warning", decoded.warning, task.path))
