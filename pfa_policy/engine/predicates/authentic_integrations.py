@@ -1,6 +1,22 @@
-"""Escape-hatch predicates of the authentic-integrations pillar."""
+"""Escape-hatch predicates of the authentic-integrations pillar.
+
+The URL checks need context the declarative vocabulary does not carry: whether a string is an overridable
+default (`os.getenv("X", "http://localhost")`), a CORS origin or a help text rather than a target, whether a
+Kubernetes pod has a sidecar (then `localhost` is a real peer), and what kind of thing a URL names (a
+service endpoint, a backing store, a cloud emulator). One classifier serves Python, YAML/JSON documents and
+Dockerfiles so the three families of rules agree and never report the same literal twice.
+"""
 
 from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import libcst as cst
 
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -8,8 +24,655 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.engine.repository import RepoContext
+from pfa_policy.model import Hit, Span
+from pfa_policy.parsers.dockerfile import Instruction, env_pairs
+from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.tree import Document, Node
 
-PYTHON: dict[str, PythonPredicate] = {}
-DOCUMENT: dict[str, DocumentPredicate] = {}
-DOCKERFILE: dict[str, DockerfilePredicate] = {}
-REPOSITORY: dict[str, RepositoryPredicate] = {}
+# ---------------------------------------------------------------------------------------------------------
+# Words and URL classification
+# ---------------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_MOCK_WORDS = frozenset({"mock", "mocks", "mocked", "fake", "fakes", "faked", "stub", "stubs", "stubbed"})
+_ENABLERS = frozenset({"use", "enable", "enabled", "with", "is", "force", "run", "serve"})
+_NEGATIONS = frozenset({"disable", "disabled", "no", "not", "skip", "without", "never", "off", "allow", "allowed"})
+# "Fake" is also a domain word in ML (fake-news or fake-review detection): never a switch.
+_FAKE_DOMAINS = frozenset({"news", "review", "reviews", "account", "accounts", "profile", "profiles", "image",
+                           "images", "face", "faces", "text", "content", "detector", "detection", "threshold"})
+_TRUTHY = frozenset({"true", "1", "yes", "on", "y", "enabled", "always"})
+
+
+def words_of(name: str) -> list[str]:
+    """`USE_MOCK_FEATURES`, `useMockFeatures`, `use-mock-features` -> ["use", "mock", "features"]."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def is_mock_flag(name: str) -> bool:
+    """Whether a setting name reads as a mock/fake/stub mode switch (USE_MOCK*, MOCK_*, FAKE_*, *_STUB)."""
+    words = words_of(name)
+    if not words or any(w in _NEGATIONS or w in _FAKE_DOMAINS for w in words):
+        return False
+    if words[0] in _MOCK_WORDS:
+        return True
+    if len(words) > 1 and words[0] in _ENABLERS and words[1] in _MOCK_WORDS:
+        return True
+    return len(words) > 1 and words[-1] in _MOCK_WORDS
+
+
+def is_truthy(value: object) -> bool:
+    if value is True:
+        return True
+    if isinstance(value, bool) or value is None:
+        return False
+    return str(value).strip().strip("'\"").lower() in _TRUTHY
+
+
+_URL = re.compile(
+    r"(?<![\w.+-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/\s'\"]*@)?"
+    r"(?P<host>\[[0-9a-fA-F:.]+\]|[^:/\s'\",?#;]*)(?::(?P<port>\d+))?"
+)
+_LOOPBACK_HOST = re.compile(r"^(?:localhost|[\w.-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$", re.IGNORECASE)
+_PLACEHOLDER_HOST = re.compile(
+    r"^(?:(?:[\w-]+\.)*example\.(?:com|org|net)|[\w.-]+\.(?:invalid|example)|host\.docker\.internal"
+    r"|<[^>]*>?|(?:your|my)[-_][\w.-]+|[\w.-]*(?:changeme|change-me|replace-?me|placeholder)[\w.-]*)$",
+    re.IGNORECASE,
+)
+_MDNS_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.local$", re.IGNORECASE)
+_SQLITE = re.compile(r"^sqlite(?:\+\w+)?$", re.IGNORECASE)
+_STORE_SCHEMES = re.compile(
+    r"^(?:rediss?|redis\+\w+|mongodb(?:\+srv)?|postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|mariadb(?:\+\w+)?"
+    r"|mssql(?:\+\w+)?|oracle(?:\+\w+)?|amqps?|kafka|memcached|cassandra|neo4j(?:\+s)?|bolt|clickhouse(?:\+\w+)?"
+    r"|snowflake|qdrant|milvus|weaviate)$",
+    re.IGNORECASE,
+)
+_ENDPOINT_SCHEMES = re.compile(r"^(?:https?|grpcs?|wss?|tcp)$", re.IGNORECASE)
+_EMULATOR_HOST = re.compile(r"localstack|^moto(?:-?server)?$|fake-?gcs|azurite|elasticmq|dynamodb-local", re.IGNORECASE)
+_EMULATOR_PORTS = frozenset({"4566", "4571", "4572", "10000", "10001", "10002", "8085", "8086", "9324", "4443"})
+_EMULATOR_TEXT = re.compile(r"UseDevelopmentStorage\s*=\s*true|devstoreaccount1", re.IGNORECASE)
+# Keys naming an object-store/AWS endpoint override: a loopback value there is an emulator (LocalStack, MinIO).
+_ENDPOINT_OVERRIDE = re.compile(r"(?i)endpoint[-_]?(?:url|override)|^aws[-_]endpoint|s3[-_]?endpoint")
+# Scheme-less `host[:port]` values under keys that name a backing store.
+_STORE_KEY_WORDS = frozenset({"redis", "mongo", "mongodb", "postgres", "postgresql", "pg", "mysql", "mariadb",
+                              "db", "database", "kafka", "broker", "brokers", "rabbitmq", "amqp", "memcached",
+                              "cache", "cassandra", "bootstrap", "celery", "elasticsearch", "opensearch"})
+_HOST_KEY_WORDS = frozenset({"host", "hosts", "server", "servers", "addr", "address", "brokers", "hostname"})
+_BARE_LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3})(?::\d+)?(?:,(?:localhost|127(?:\.\d{1,3}){3})"
+                            r"(?::\d+)?)*$", re.IGNORECASE)
+# Words of keys whose values are not targets: CORS origins, redirects, documentation and examples.
+_NOT_A_TARGET_WORDS = frozenset({"origin", "origins", "cors", "allowed", "redirect", "callback", "referer",
+                                 "referrer", "example", "examples", "sample", "samples", "help", "description",
+                                 "summary", "usage", "epilog", "metavar", "homepage", "website", "documentation",
+                                 "docs", "audience", "title", "home", "icon", "sources", "link", "links"})
+
+
+def not_a_target(key: str) -> bool:
+    """Whether a key names something other than a target (an origin allow-list, a help text...)."""
+    return any(w in _NOT_A_TARGET_WORDS for w in words_of(key))
+
+
+# Document subtrees a scan of values skips: self health checks over loopback are correct, and metadata is prose.
+_SKIPPED_SUBTREES = frozenset({"livenessProbe", "readinessProbe", "startupProbe", "healthcheck", "HealthCheck",
+                               "healthCheck", "lifecycle", "annotations", "labels"})
+
+ENDPOINT, STORE, EMULATOR = "endpoint", "store", "emulator"
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFinding:
+    category: str
+    text: str  # the URL or value that classified
+    loopback: bool  # the finding rests on a loopback host (a sidecar in the same pod would excuse it)
+
+
+def classify(value: str, key: str = "") -> UrlFinding | None:
+    """What a literal names, if it is a non-production target: an emulator, a local store or a fake endpoint."""
+    if _EMULATOR_TEXT.search(value):
+        return UrlFinding(EMULATOR, value[:120], False)
+    key_words = words_of(key)
+    if key_words[-2:] == ["emulator", "host"] and value.strip():
+        return UrlFinding(EMULATOR, value.strip()[:120], False)
+    for match in _URL.finditer(value):
+        scheme, host, port = match.group("scheme"), match.group("host") or "", match.group("port") or ""
+        whole = re.split(r"[\s'\",;]", value[match.start():], maxsplit=1)[0][:120]
+        loopback = bool(_LOOPBACK_HOST.match(host))
+        if _EMULATOR_HOST.search(host) or port in ("4566", "4571", "4572"):
+            return UrlFinding(EMULATOR, whole, False)
+        if loopback and (port in _EMULATOR_PORTS or _ENDPOINT_OVERRIDE.search(key)):
+            return UrlFinding(EMULATOR, whole, True)
+        if _SQLITE.match(scheme) or scheme.lower() == "memory":
+            return UrlFinding(STORE, whole, False)
+        if _STORE_SCHEMES.match(scheme):
+            if loopback:
+                return UrlFinding(STORE, whole, True)
+            continue
+        if _ENDPOINT_SCHEMES.match(scheme):
+            if loopback:
+                return UrlFinding(ENDPOINT, whole, True)
+            lowered = host.lower()
+            if _PLACEHOLDER_HOST.match(host) or (
+                _MDNS_HOST.match(host) and not lowered.endswith("cluster.local") and ".svc." not in lowered
+            ):
+                return UrlFinding(ENDPOINT, whole, False)
+    stripped = value.strip()
+    if key_words and _BARE_LOOPBACK.match(stripped) and key_words[-1] in _HOST_KEY_WORDS and any(
+        w in _STORE_KEY_WORDS for w in key_words
+    ):
+        return UrlFinding(STORE, stripped, True)
+    if key_words and _BARE_LOOPBACK.match(stripped) and key_words[-1] in ("url", "uri", "endpoint", "target"):
+        return UrlFinding(ENDPOINT, stripped, True)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Python: string literals with the context that decides whether they are targets
+# ---------------------------------------------------------------------------------------------------------
+
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print",
+                          "echo", "secho", "fatal"})
+_STRING_METHODS = frozenset({"startswith", "endswith", "replace", "match", "search", "fullmatch", "sub", "split",
+                             "removeprefix", "removesuffix", "compile", "find", "index", "count", "strip"})
+_ENV_LOOKUPS = frozenset({"getenv", "get", "setdefault", "pop"})
+_STORE_CLIENTS = re.compile(
+    r"^(?:redis|pymongo|motor|psycopg2?|pymysql|mysql|pika|kafka|aiokafka|confluent_kafka|elasticsearch|opensearchpy"
+    r"|cassandra|aioredis|asyncpg|aiomysql|pymemcache|kombu|celery)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    skip: bool = False  # not a target at all (message, origin list, comparison...)
+    default: bool = False  # an overridable default (env lookup fallback, CLI default, settings default)
+    key: str = ""  # the nearest naming key: keyword, dict key or assignment target
+    store_client: bool = False  # inside the arguments of a known database/cache/broker client
+
+
+@dataclass(frozen=True, slots=True)
+class PythonUrl:
+    node: cst.CSTNode
+    finding: UrlFinding
+    default: bool
+
+
+class _UrlVisitor(cst.CSTVisitor):
+    def __init__(self, file: PythonFile) -> None:
+        self.file = file
+        self.stack: list[_Context] = [_Context()]
+        self.calls: list[tuple[cst.Call, str, str]] = []  # enclosing calls: node, raw and qualified name
+        self.classes: list[bool] = []  # per enclosing class: is it a pydantic BaseSettings?
+        self.found: list[PythonUrl] = []
+
+    # -- context bookkeeping ------------------------------------------------------------------------------
+    def _push(self, *, skip: bool = False, default: bool = False, key: str = "", store: bool = False) -> None:
+        top = self.stack[-1]
+        self.stack.append(_Context(top.skip or skip or not_a_target(key),
+                                   top.default or default, key or top.key, top.store_client or store))
+
+    def _pop(self) -> None:
+        self.stack.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        body = node.body
+        return not (len(body) == 1 and isinstance(body[0], cst.Expr)
+                    and isinstance(body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = [dotted_name(arg.value) or "" for arg in node.bases]
+        self.classes.append(any(b.split(".")[-1] in ("BaseSettings", "Settings") for b in bases))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raw = dotted_name(node.func) or ""
+        self.calls.append((node, raw, self.file.index.qualify(raw) if raw else ""))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.pop()
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if not self.calls:
+            self._push()
+            return
+        call, raw, qualified = self.calls[-1]
+        last = raw.split(".")[-1].rstrip("()")
+        skip = last in _LOG_METHODS or last in _STRING_METHODS or bool(re.search(r"(?:Error|Exception|Warning)$", last))
+        keyword = node.keyword.value if node.keyword is not None else ""
+        default = keyword in ("default", "default_factory")
+        if not keyword and not skip:
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            position = next((i for i, a in enumerate(positional) if a is node), -1)
+            env_lookup = last == "getenv" or (last in _ENV_LOOKUPS and "environ" in raw)
+            if env_lookup and position == 1:
+                default = True
+                name = literal_value(positional[0].value)
+                keyword = name if isinstance(name, str) else ""
+            elif last == "Field" and position == 0:
+                default = True
+        self._push(skip=skip, default=default, key=keyword, store=bool(_STORE_CLIENTS.match(qualified)))
+
+    def leave_Arg(self, original_node: cst.Arg) -> None:
+        self._pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._push(key=_target_name(node.targets[0].target) if node.targets else "")
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._pop()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._push(key=_target_name(node.target), default=bool(self.classes and self.classes[-1]))
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._pop()
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = literal_value(node.key)
+        self._push(key=key if isinstance(key, str) else "")
+
+    def leave_DictElement(self, original_node: cst.DictElement) -> None:
+        self._pop()
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._push(skip=True)
+
+    def leave_Comparison(self, original_node: cst.Comparison) -> None:
+        self._pop()
+
+    # -- strings ------------------------------------------------------------------------------------------
+    def _string(self, node: cst.BaseExpression) -> None:
+        context = self.stack[-1]
+        if context.skip:
+            return
+        value = literal_value(node)
+        if not isinstance(value, str):
+            return
+        key = context.key
+        if context.store_client and key in ("", "host", "hosts", "bootstrap_servers"):
+            key = "db_host"
+        finding = classify(value, key)
+        if finding is not None:
+            self.found.append(PythonUrl(node, finding, context.default))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self._string(node)
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        self._string(node)
+        return False
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        self._string(node)
+        return True
+
+
+def _target_name(target: cst.BaseExpression) -> str:
+    """`x`, `self.x`, `os.environ["X"]`, `cfg["x"]` -> the name a value is stored under."""
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        key = literal_value(target.slice[0].slice.value)
+        return key if isinstance(key, str) else ""
+    return (dotted_name(target) or "").split(".")[-1]
+
+
+def python_urls(file: PythonFile) -> list[PythonUrl]:
+    """Every classified URL literal of a module, computed once per file and shared by the rules."""
+    cached: list[PythonUrl] | None = getattr(file, "_ai_urls", None)
+    if cached is None:
+        visitor = _UrlVisitor(file)
+        file.module.visit(visitor)
+        cached = visitor.found
+        setattr(file, "_ai_urls", cached)  # noqa: B010 - a per-file memo on an object we do not own
+    return cached
+
+
+def _python_category(categories: frozenset[str], *, default: bool | None) -> PythonPredicate:
+    """URL literals of the given categories; `default` True/False selects overridable defaults or the rest."""
+
+    def predicate(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+        for found in python_urls(file):
+            if found.finding.category not in categories or (default is not None and found.default != default):
+                continue
+            yield Hit(file.span_of(found.node), (("value", found.finding.text),),
+                      f"{found.finding.category}:{found.finding.text}")
+
+    return predicate
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Documents: every scalar value, with its naming key and whether loopback is legitimate there
+# ---------------------------------------------------------------------------------------------------------
+
+def _allows_loopback(node: Node) -> bool:
+    """A pod with a sidecar, host networking or a compose service sharing a network namespace."""
+    if node.get("network_mode") is not None:
+        return True
+    host_network = node.get("hostNetwork")
+    if host_network is not None and host_network.value is True:
+        return True
+    containers = node.get("containers")
+    count = len(containers.value) if containers is not None and isinstance(containers.value, list) else 0
+    init = node.get("initContainers")
+    for item in init.elements() if init is not None else ():
+        policy = item.get("restartPolicy")
+        if policy is not None and policy.value == "Always":
+            count += 1  # a native sidecar
+    return count > 1
+
+
+def _document_values(node: Node, key: str, path: str, loopback_ok: bool) -> Iterator[tuple[Node, str, str, bool]]:
+    """(value node, naming key, path, loopback allowed) for every scalar of a document."""
+    if isinstance(node.value, dict):
+        loopback_ok = loopback_ok or _allows_loopback(node)
+        name_node = node.get("name") or node.get("Name")
+        value_node = node.get("value") if node.get("value") is not None else node.get("Value")
+        if name_node is not None and value_node is not None and value_node.is_scalar:
+            yield value_node, str(name_node.value), f"{path}.{name_node.value}", loopback_ok
+        for child_key, child in node.value.items():
+            if child_key in _SKIPPED_SUBTREES or child is value_node:
+                continue
+            yield from _document_values(child, child_key, f"{path}.{child_key}" if path else child_key, loopback_ok)
+    elif isinstance(node.value, list):
+        for position, child in enumerate(node.value):
+            yield from _document_values(child, key, f"{path}[{position}]", loopback_ok)
+    elif isinstance(node.value, str):
+        text = node.value
+        if "=" in text and key in ("environment", "env") and re.match(r"^[A-Za-z_][\w.-]*=", text):
+            name, _, text = text.partition("=")
+            yield Node(text, node.span, node.key_span), name, f"{path}.{name}", loopback_ok
+        else:
+            yield node, key, path, loopback_ok
+
+
+def _is_api_description(document: Document) -> bool:
+    root = document.root
+    return any(root.get(k) is not None for k in ("openapi", "swagger", "site_name", "asyncapi"))
+
+
+def document_urls(document: Document) -> Iterator[tuple[Node, str, UrlFinding]]:
+    if _is_api_description(document):
+        return
+    for node, key, path, loopback_ok in _document_values(document.root, "", "", False):
+        if not_a_target(key):
+            continue
+        finding = classify(str(node.value), key)
+        if finding is None or (finding.loopback and loopback_ok):
+            continue
+        yield node, path, finding
+
+
+def _document_category(category: str) -> DocumentPredicate:
+    def predicate(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+        for node, path, finding in document_urls(document):
+            if finding.category == category:
+                yield Hit(node.anchor_span, (("path", path), ("value", finding.text)), f"{category}:{path}")
+
+    predicate.__doc__ = f"{category} URLs in the values of a YAML/JSON document."
+    return predicate
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dockerfiles
+# ---------------------------------------------------------------------------------------------------------
+
+def _dockerfile_category(category: str) -> DockerfilePredicate:
+    def predicate(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+        for instruction in instructions:
+            if instruction.keyword in ("ENV", "ARG"):
+                pairs = env_pairs(instruction)
+            elif instruction.keyword in ("CMD", "ENTRYPOINT"):
+                pairs = [("", " ".join(instruction.exec_form or (instruction.args,)))]
+            else:
+                continue  # RUN and HEALTHCHECK talk to the build host or to the container itself
+            for name, value in pairs:
+                if not_a_target(name):
+                    continue
+                finding = classify(value, name)
+                if finding is not None and finding.category == category:
+                    yield Hit(instruction.span, (("name", name), ("value", finding.text)),
+                              f"{instruction.keyword}:{name or finding.text}")
+                    break
+
+    predicate.__doc__ = f"{category} URLs in ENV/ARG values and CMD/ENTRYPOINT arguments."
+    return predicate
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mock-mode switches
+# ---------------------------------------------------------------------------------------------------------
+
+_CLI_FLAG = re.compile(r"(?:^|\s)--([A-Za-z][\w-]*)(?:=(\S+))?")
+_COMMAND_KEYS = frozenset({"args", "command", "entrypoint", "Command", "EntryPoint", "Entrypoint"})
+
+
+def _mock_settings(node: Node, key: str, parent_key: str) -> Iterator[tuple[Node, str]]:
+    if isinstance(node.value, dict):
+        name_node = node.get("name") or node.get("Name")
+        value_node = node.get("value") if node.get("value") is not None else node.get("Value")
+        if (name_node is not None and value_node is not None and value_node.is_scalar
+                and is_mock_flag(str(name_node.value)) and is_truthy(value_node.value)):
+            yield name_node, str(name_node.value)
+        for child_key, child in node.value.items():
+            if child.is_scalar and child is not value_node and child is not name_node:
+                named = is_mock_flag(child_key) or (child_key in ("enabled", "enable") and is_mock_flag(key))
+                if named and is_truthy(child.value):
+                    yield child, child_key if child_key not in ("enabled", "enable") else f"{key}.{child_key}"
+            yield from _mock_settings(child, child_key, key)
+    elif isinstance(node.value, list):
+        for child in node.value:
+            yield from _mock_settings(child, key, parent_key)
+    elif isinstance(node.value, str):
+        text = node.value
+        if key in ("environment", "env") and re.match(r"^[A-Za-z_][\w.-]*=", text):
+            name, _, value = text.partition("=")
+            if is_mock_flag(name) and is_truthy(value):
+                yield node, name
+        elif key in _COMMAND_KEYS:
+            for flag in _CLI_FLAG.finditer(text):
+                name, value = flag.group(1), flag.group(2)
+                if is_mock_flag(name) and (value is None or is_truthy(value)):
+                    yield node, f"--{name}"
+
+
+def mock_switch_in_document(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Mock/fake/stub mode switched on: env vars, settings keys, `mock.enabled: true`, `--use-mock` args."""
+    seen: set[int] = set()
+    for node, name in _mock_settings(document.root, "", ""):
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield Hit(node.anchor_span, (("name", name),), f"mock-switch:{name}")
+
+
+def mock_switch_in_dockerfile(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """ENV/ARG mock switches set truthy, and `--use-mock` style flags in CMD/ENTRYPOINT."""
+    for instruction in instructions:
+        if instruction.keyword in ("ENV", "ARG"):
+            for name, value in env_pairs(instruction):
+                if is_mock_flag(name) and is_truthy(value):
+                    yield Hit(instruction.span, (("name", name),), f"{instruction.keyword}:{name}")
+        elif instruction.keyword in ("CMD", "ENTRYPOINT"):
+            text = " ".join(instruction.exec_form or (instruction.args,))
+            for flag in _CLI_FLAG.finditer(text):
+                if is_mock_flag(flag.group(1)) and (flag.group(2) is None or is_truthy(flag.group(2))):
+                    yield Hit(instruction.span, (("name", f"--{flag.group(1)}"),),
+                              f"{instruction.keyword}:--{flag.group(1)}")
+                    break
+
+
+def _mock_names_in(expression: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.append(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            names.append(node.attr.value)
+
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            value = literal_value(node)
+            if isinstance(value, str):
+                names.append(value)
+
+    expression.visit(Collector())
+    return [n for n in names if is_mock_flag(n)]
+
+
+def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`if settings.USE_MOCK:` / `x = Fake() if MOCK_MODE else Real()`: production code with a canned-data path."""
+    tests: list[cst.BaseExpression] = []
+
+    class Branches(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            tests.append(node.test)
+
+        def visit_IfExp(self, node: cst.IfExp) -> None:
+            tests.append(node.test)
+
+    file.module.visit(Branches())
+    for test in tests:
+        flags = _mock_names_in(test)
+        if flags:
+            yield Hit(file.span_of(test), (("name", flags[0]),), f"mock-branch:{file.code_of(test)}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fake integration classes instantiated
+# ---------------------------------------------------------------------------------------------------------
+
+FAKE_INTEGRATION = re.compile(
+    r"^(?:Fake|Faked|Stub|Stubbed|Dummy|Mock|Mocked)"
+    r"(?!News|Review|Account|Profile|Image|Face|Text|Content|Detect|Job|Transaction|Email|Url|URL|Domain|Product)"
+    r"(?=[A-Z0-9_])\w*"
+    r"(?:Client|Service|Store|Connector|Connection|Api|API|Repository|Repo|Db|DB|Database|Queue|Broker|Gateway"
+    r"|Warehouse|Registry|Storage|Bucket|Cache|Session|Backend|Adapter|Provider|Producer|Consumer|Publisher"
+    r"|Subscriber|Endpoint|Server|Sink|Datastore|Lake|Bus|Stream|Topic|Vault|Integration|Predictor|Sdk|SDK"
+    r"|Transport|Channel|Fetcher|Uploader|Downloader|Lookup)s?$"
+)
+
+
+def fake_integration_instantiated(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Calls that construct a Fake*/Stub*/Dummy*/Mock* client, store, queue or API object."""
+    for site in file.index.calls:
+        raw_name = site.raw.split(".")[-1]
+        name = file.index.qualify(site.raw).split(".")[-1]
+        name = name if FAKE_INTEGRATION.match(name) else raw_name
+        if FAKE_INTEGRATION.match(name):
+            yield Hit(file.span_of(site.node), (("name", name),), f"fake-call:{name}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mocking libraries declared as runtime dependencies
+# ---------------------------------------------------------------------------------------------------------
+
+MOCK_PACKAGES = frozenset({"mock", "moto", "responses", "requests-mock", "vcrpy", "pytest-vcr", "fakeredis",
+                           "mongomock", "pytest-mock", "respx", "pytest-httpx", "aioresponses", "httpretty",
+                           "pook", "localstack", "localstack-client", "mockito", "pytest-localstack"})
+_NON_RUNTIME_REQUIREMENTS = re.compile(r"(?i)(test|dev|lint|doc|ci|check|tox|bench|example|typing|local)")
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _line_hits(text: str, names: set[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.split("#", 1)[0].strip().strip("\"',")
+        match = _REQUIREMENT_NAME.match(stripped)
+        if match and _normalise(match.group(1)) in names:
+            yield number, _normalise(match.group(1))
+
+
+def _runtime_pyproject_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Mock packages among [project].dependencies or [tool.poetry.dependencies], with their line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    declared: set[str] = set()
+    for spec in data.get("project", {}).get("dependencies", []) or []:
+        match = _REQUIREMENT_NAME.match(str(spec))
+        if match:
+            declared.add(_normalise(match.group(1)))
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    declared.update(_normalise(name) for name in poetry)
+    wanted = declared & MOCK_PACKAGES
+    if not wanted:
+        return
+    # Find the lines inside the runtime sections only.
+    section = ""
+    lines = text.split("\n")
+    in_project_deps = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[] ")
+            in_project_deps = False
+            continue
+        if section == "project" and re.match(r"dependencies\s*=", stripped):
+            in_project_deps = True
+        runtime = in_project_deps or section == "tool.poetry.dependencies"
+        if not runtime:
+            continue
+        candidate = stripped.split("#", 1)[0]
+        if section == "tool.poetry.dependencies":
+            candidate = candidate.split("=", 1)[0]
+        else:
+            candidate = candidate.removeprefix("dependencies").lstrip(" =[").strip()
+        for piece in re.findall(r"[\"']([^\"']+)[\"']", candidate) or [candidate]:
+            match = _REQUIREMENT_NAME.match(piece.strip())
+            if match and _normalise(match.group(1)) in wanted:
+                yield number, _normalise(match.group(1))
+        if in_project_deps and "]" in candidate:
+            in_project_deps = False
+
+
+def mock_packages_in_runtime_dependencies(context: RepoContext, params: Mapping[str, Any],
+                                          scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """Mocking/fake libraries in runtime requirement files or in pyproject's runtime dependencies."""
+    extra = {_normalise(n) for n in params.get("extra_mock_packages", []) or []}
+    names = set(MOCK_PACKAGES) | extra
+    for repo_file in context.files:
+        if repo_file.scope not in scopes:
+            continue
+        name = PurePosixPath(repo_file.path).name
+        if "requirements" in repo_file.kinds:
+            stem = name.removeprefix("requirements")
+            if _NON_RUNTIME_REQUIREMENTS.search(stem) or _NON_RUNTIME_REQUIREMENTS.search(
+                str(PurePosixPath(repo_file.path).parent)
+            ):
+                continue
+            lines = _line_hits(context.read_text(repo_file.path), names)
+        elif name == "pyproject.toml":
+            lines = _runtime_pyproject_lines(context.read_text(repo_file.path))
+        else:
+            continue
+        for number, package in lines:
+            yield repo_file.path, Hit(Span(number, 1, number, 1), (("name", package),), f"dependency:{package}")
+
+
+PYTHON: dict[str, PythonPredicate] = {
+    "ai_endpoint_url_literals": _python_category(frozenset({ENDPOINT}), default=False),
+    "ai_local_target_defaults": _python_category(frozenset({ENDPOINT, STORE}), default=True),
+    "ai_store_url_literals": _python_category(frozenset({STORE}), default=False),
+    "ai_emulator_url_literals": _python_category(frozenset({EMULATOR}), default=None),
+    "ai_mock_branch": mock_branch_in_python,
+    "ai_fake_integration_instantiated": fake_integration_instantiated,
+}
+DOCUMENT: dict[str, DocumentPredicate] = {
+    "ai_endpoint_url_values": _document_category(ENDPOINT),
+    "ai_store_url_values": _document_category(STORE),
+    "ai_emulator_url_values": _document_category(EMULATOR),
+    "ai_mock_switch": mock_switch_in_document,
+}
+DOCKERFILE: dict[str, DockerfilePredicate] = {
+    "ai_endpoint_url_env": _dockerfile_category(ENDPOINT),
+    "ai_store_url_env": _dockerfile_category(STORE),
+    "ai_emulator_url_env": _dockerfile_category(EMULATOR),
+    "ai_mock_switch_env": mock_switch_in_dockerfile,
+}
+REPOSITORY: dict[str, RepositoryPredicate] = {
+    "ai_mock_packages_in_runtime_dependencies": mock_packages_in_runtime_dependencies,
+}
