@@ -247,7 +247,8 @@ class _UrlVisitor(cst.CSTVisitor):
             if env_lookup and position == 1:
                 default = True
                 name = literal_value(positional[0].value)
-                keyword = name if isinstance(name, str) else ""
+                # The variable's name, then the enclosing key: `endpoint_url=os.getenv("S3_URL", "...")`.
+                keyword = f"{name} {self.stack[-1].key}".strip() if isinstance(name, str) else ""
             elif last == "Field" and position == 0:
                 default = True
         self._push(skip=skip, default=default, key=keyword, store=bool(_STORE_CLIENTS.match(qualified)))
@@ -286,12 +287,12 @@ class _UrlVisitor(cst.CSTVisitor):
         if context.skip:
             return
         value = literal_value(node)
-        if not isinstance(value, str):
-            return
+        if not isinstance(value, str) or value == context.key:
+            return  # not text, or the name a value is stored under (`os.environ["X_EMULATOR_HOST"] = ...`)
         key = context.key
-        if context.store_client and key in ("", "host", "hosts", "bootstrap_servers"):
-            key = "db_host"
         finding = classify(value, key)
+        if finding is None and context.store_client:
+            finding = classify(value, "db_host")
         if finding is not None:
             self.found.append(PythonUrl(node, finding, context.default))
 
@@ -360,8 +361,12 @@ def _allows_loopback(node: Node) -> bool:
     return count > 1
 
 
-def _document_values(node: Node, key: str, path: str, loopback_ok: bool) -> Iterator[tuple[Node, str, str, bool]]:
-    """(value node, naming key, path, loopback allowed) for every scalar of a document."""
+def _document_values(node: Node, key: str, path: str, loopback_ok: bool,
+                     parent: str = "") -> Iterator[tuple[Node, str, str, bool]]:
+    """(value node, naming key, path, loopback allowed) for every scalar of a document.
+
+    The naming key is the value's own key prefixed by its parent's (`redis.host`), so that a generic `host`
+    under `redis:` still reads as a database host."""
     if isinstance(node.value, dict):
         loopback_ok = loopback_ok or _allows_loopback(node)
         name_node = node.get("name") or node.get("Name")
@@ -371,17 +376,18 @@ def _document_values(node: Node, key: str, path: str, loopback_ok: bool) -> Iter
         for child_key, child in node.value.items():
             if child_key in _SKIPPED_SUBTREES or child is value_node:
                 continue
-            yield from _document_values(child, child_key, f"{path}.{child_key}" if path else child_key, loopback_ok)
+            yield from _document_values(child, child_key, f"{path}.{child_key}" if path else child_key,
+                                        loopback_ok, key)
     elif isinstance(node.value, list):
         for position, child in enumerate(node.value):
-            yield from _document_values(child, key, f"{path}[{position}]", loopback_ok)
+            yield from _document_values(child, key, f"{path}[{position}]", loopback_ok, parent)
     elif isinstance(node.value, str):
         text = node.value
         if "=" in text and key in ("environment", "env") and re.match(r"^[A-Za-z_][\w.-]*=", text):
             name, _, text = text.partition("=")
             yield Node(text, node.span, node.key_span), name, f"{path}.{name}", loopback_ok
         else:
-            yield node, key, path, loopback_ok
+            yield node, f"{parent}.{key}" if parent and key else key, path, loopback_ok
 
 
 def _is_api_description(document: Document) -> bool:
@@ -396,7 +402,7 @@ def document_urls(document: Document) -> Iterator[tuple[Node, str, UrlFinding]]:
         if not_a_target(key):
             continue
         finding = classify(str(node.value), key)
-        if finding is None or (finding.loopback and loopback_ok):
+        if finding is None or (finding.loopback and loopback_ok and finding.category != EMULATOR):
             continue
         yield node, path, finding
 
@@ -517,6 +523,17 @@ def _mock_names_in(expression: cst.CSTNode) -> list[str]:
 
     expression.visit(Collector())
     return [n for n in names if is_mock_flag(n)]
+
+
+def mock_switch_assigned_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`USE_MOCK = True`, `Settings(mock_mode=True)`, `{"use_fake": 1}`, `os.environ["X_STUB"] = "1"`."""
+    for assignment in file.index.assignments:
+        if not is_mock_flag(assignment.target):
+            continue
+        value = literal_value(assignment.value)
+        if isinstance(value, (bool, int, str)) and is_truthy(value):
+            yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
+                      f"mock-switch:{assignment.target}")
 
 
 def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -659,6 +676,7 @@ PYTHON: dict[str, PythonPredicate] = {
     "ai_store_url_literals": _python_category(frozenset({STORE}), default=False),
     "ai_emulator_url_literals": _python_category(frozenset({EMULATOR}), default=None),
     "ai_mock_branch": mock_branch_in_python,
+    "ai_mock_assignment": mock_switch_assigned_in_python,
     "ai_fake_integration_instantiated": fake_integration_instantiated,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {
