@@ -1,15 +1,572 @@
-"""Escape-hatch predicates of the data-governance pillar."""
+"""Escape-hatch predicates of the data-governance pillar.
+
+Nothing here imports or executes scanned code: Python is looked at through the engine's PythonIndex, other
+files are read as text or parsed with the engine's YAML parser / the standard TOML parser. Anchors are
+normalised values (an image reference, a path, a requirement name), never line numbers.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import re
+import shlex
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+import libcst as cst
+
+from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.engine.repository import RepoContext
+from pfa_policy.model import FILE_START, Hit, ParseError, Span
+from pfa_policy.parsers.dockerfile import Instruction
+from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.tree import Document, Node
+from pfa_policy.parsers.yaml_doc import parse_yaml
 
-PYTHON: dict[str, PythonPredicate] = {}
-DOCUMENT: dict[str, DocumentPredicate] = {}
-DOCKERFILE: dict[str, DockerfilePredicate] = {}
-REPOSITORY: dict[str, RepositoryPredicate] = {}
+# ---------------------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def image_floats(image: str) -> str:
+    """'latest' or 'untagged' when a container image reference is not pinned, '' when it is (or is unknown).
+
+    A digest pins; a tag other than `latest` is taken as pinned; references built from variables or
+    templates are unknown and never reported.
+    """
+    image = image.strip().strip("\"'")
+    if not image or "@" in image or "$" in image or "{{" in image or image.lower() == "scratch":
+        return ""
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        return "latest" if last.rsplit(":", 1)[1] == "latest" else ""
+    return "untagged"
+
+
+_REASON_TEXT = {"latest": "tagged `:latest`", "untagged": "untagged (no tag, no digest)"}
+
+
+def _normal(path: str) -> str:
+    return str(PurePosixPath(path.strip()))
+
+
+def _parse_yaml_roots(text: str) -> list[Node]:
+    try:
+        return [d.root for d in parse_yaml(text)]
+    except ParseError:
+        return []
+
+
+def _scalars(node: Node | None) -> Iterator[str]:
+    if node is None:
+        return
+    for item in node.walk():
+        if item.is_scalar and isinstance(item.value, str):
+            yield item.value
+        elif item.is_mapping:
+            yield from (k for k, _ in item.items())
+
+
+def dvc_tracked(context: RepoContext) -> set[str]:
+    """Paths DVC governs: `X.dvc` pointer files and the deps/outs of every dvc.yaml stage."""
+    tracked: set[str] = set()
+    for repo_file in context.files:
+        pure = PurePosixPath(repo_file.path)
+        if pure.suffix == ".dvc" and pure.name != ".dvc":
+            tracked.add(str(pure.with_suffix("")))
+        elif pure.name in ("dvc.yaml", "dvc.yml"):
+            base = pure.parent
+            for root in _parse_yaml_roots(context.read_text(repo_file.path)):
+                stages = root.get("stages")
+                for _, stage in stages.items() if stages is not None else ():
+                    wdir = stage.get("wdir")
+                    stage_base = base / str(wdir.value) if wdir is not None and wdir.is_scalar else base
+                    for key in ("deps", "outs", "metrics", "plots"):
+                        for entry in _scalars(stage.get(key)):
+                            if "/" in entry or "." in entry:
+                                tracked.add(_normal(str(stage_base / entry)))
+    return {t.removeprefix("./") for t in tracked}
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    path = _normal(path)
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def lfs_patterns(context: RepoContext) -> list[str]:
+    """Path globs that .gitattributes files route through Git LFS (`filter=lfs`)."""
+    patterns: list[str] = []
+    for repo_file in context.files:
+        pure = PurePosixPath(repo_file.path)
+        if pure.name != ".gitattributes":
+            continue
+        prefix = "" if str(pure.parent) == "." else str(pure.parent) + "/"
+        for line in context.read_text(repo_file.path).split("\n"):
+            parts = line.split()
+            if len(parts) < 2 or parts[0].startswith("#") or "filter=lfs" not in parts[1:]:
+                continue
+            glob = parts[0]
+            if "/" in glob.rstrip("/"):
+                patterns.append(prefix + glob.lstrip("/"))
+            else:
+                patterns.append(prefix + "**/" + glob if prefix else glob)
+    return patterns
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-1: data read from local file literals
+
+_READERS = re.compile(
+    r"^(?:pandas\.read_(?:csv|parquet|json|feather|excel|pickle|table|orc|hdf|fwf|sas|spss|stata|xml)"
+    r"|polars\.(?:read|scan)_(?:csv|parquet|ndjson|ipc|json|excel|delta|avro)"
+    r"|pyarrow\.parquet\.read_table|pyarrow\.csv\.read_csv|pyarrow\.feather\.read_(?:table|feather)"
+    r"|numpy\.(?:load|loadtxt|genfromtxt|fromfile)|dask\.dataframe\.read_(?:csv|parquet|json)"
+    r"|datasets\.load_from_disk)$"
+)
+_PATH_KEYWORDS = ("filepath_or_buffer", "path", "source", "file", "fname", "filename", "dataset_path")
+_DATA_SUFFIX = re.compile(r"\.(?:csv|tsv|parquet|pq|feather|arrow|jsonl|ndjson|xlsx?|npy|npz|h5|hdf5|avro|orc)"
+                          r"(?:\.(?:gz|bz2|zip|xz|zst))?$", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# Where managed platforms mount data they copied from governed storage (SageMaker channels, Vertex, Azure ML).
+_MANAGED_MOUNTS = ("/opt/ml/", "/gcs/", "/mnt/azureml/", "/dbfs/", "/Volumes/", "/Workspace/")
+
+
+def _module_constants(file: PythonFile) -> dict[str, str]:
+    """Module-level NAME = "literal" bindings assigned exactly once (a path constant used later)."""
+    seen: dict[str, list[object]] = {}
+    for assignment in file.index.assignments:
+        if isinstance(assignment.report, cst.Name):
+            seen.setdefault(assignment.target, []).append(literal_value(assignment.value))
+    return {name: values[0] for name, values in seen.items() if len(values) == 1 and isinstance(values[0], str)}
+
+
+def _path_literal(node: cst.BaseExpression, constants: Mapping[str, str]) -> str | None:
+    """The literal path an argument names: a string, a constant, or `Path("…")` of either."""
+    value = literal_value(node)
+    if isinstance(value, str):
+        return value
+    if isinstance(node, cst.Name):
+        return constants.get(node.value)
+    if isinstance(node, cst.Call) and node.args and not node.args[0].keyword:
+        head = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
+            node.func.value if isinstance(node.func, cst.Name) else "")
+        if head in ("Path", "PurePath", "PosixPath"):
+            return _path_literal(node.args[0].value, constants)
+    return None
+
+
+def is_local_data_path(text: str, *, require_suffix: bool) -> bool:
+    text = text.strip()
+    if not text or text.startswith("{") or _SCHEME.match(text) or text.startswith(_MANAGED_MOUNTS):
+        return False
+    if "\n" in text or " " in text.strip() or text.startswith(("-", "<")):
+        return False
+    if require_suffix:
+        return bool(_DATA_SUFFIX.search(text))
+    return bool(_DATA_SUFFIX.search(text)) or "/" in text
+
+
+def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Calls that load data from a literal local path (pandas/polars/pyarrow/numpy readers, open() of data files).
+
+    Yields the path literal (name = the path) at the argument, so repository rules can exempt DVC-tracked paths.
+    """
+    constants = _module_constants(file)
+    for site in file.index.calls:
+        qualified = file.index.qualify(site.raw)
+        is_open = qualified in ("open", "io.open", "builtins.open")
+        if not is_open and not _READERS.match(qualified):
+            continue
+        argument = site.positional[0] if site.positional else next(
+            (site.keywords[k] for k in _PATH_KEYWORDS if k in site.keywords), None)
+        if argument is None:
+            continue
+        mode = site.positional[1] if len(site.positional) > 1 else site.keywords.get("mode")
+        if is_open and mode is not None and re.search(r"[wax]", str(literal_value(mode.value))):
+            continue  # writing a file is not reading data
+        path = _path_literal(argument.value, constants)
+        if path is None or not is_local_data_path(path, require_suffix=is_open or qualified.endswith("load")):
+            continue
+        yield Hit(file.span_of(argument), (("name", path), ("call", qualified)), f"read:{qualified}:{path}")
+
+
+def dg_ungoverned_local_reads(context: RepoContext, params: Mapping[str, Any],
+                              scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """DG-1: local-file reads in pipeline / serving code that DVC does not track."""
+    tracked = dvc_tracked(context)
+    for occurrence in context.occurrences("dg-local-data-read", scopes):
+        path = occurrence.value
+        if path.startswith("/"):
+            candidates = [path]
+        else:
+            base = PurePosixPath(occurrence.path).parent
+            candidates = [path, str(base / path)]
+        if any(_under(c, tracked) for c in candidates):
+            continue
+        yield occurrence.path, Hit(occurrence.span, (("name", path),), f"local-read:{path}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-2: large data / model binaries committed without LFS or DVC
+
+
+def dg_large_binaries(context: RepoContext, params: Mapping[str, Any],
+                      scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    limit = float(params.get("max_size_mb", 10)) * 1024 * 1024
+    suffixes = tuple(str(s).lower() for s in params.get("extensions", ()))
+    candidates = [f for f in context.files
+                  if f.scope in scopes and f.size > limit and f.path.lower().endswith(suffixes)]
+    if not candidates:
+        return
+    lfs = lfs_patterns(context)
+    tracked = dvc_tracked(context)
+    for repo_file in candidates:
+        if (lfs and path_matches(repo_file.path, lfs)) or _under(repo_file.path, tracked):
+            continue
+        megabytes = repo_file.size / 1048576
+        size = f"{megabytes:.1f} MB" if megabytes >= 0.1 else f"{repo_file.size} bytes"
+        yield repo_file.path, Hit(FILE_START, (("name", repo_file.path), ("value", size)),
+                                  f"large-binary:{repo_file.path}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-3: training without any versioning or lineage
+
+_LINEAGE_FILES = ("dvc.yaml", "*.dvc", ".dvc/config", "MLproject", "dvc.lock")
+
+
+def dg_no_lineage(context: RepoContext, params: Mapping[str, Any],
+                  scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    training = context.occurrences("dg-training-code", scopes)
+    if not training:
+        return
+    evidence_scopes = ("production", "notebook", "dev")
+    if (context.occurrences("dg-lineage-tracking", evidence_scopes)
+            or context.occurrences("dg-model-registry-iac", evidence_scopes)
+            or context.files_matching(_LINEAGE_FILES) or lfs_patterns(context)):
+        return
+    ordered = sorted(training, key=lambda o: (o.scope != "production", o.path, o.span.line))
+    first = ordered[0]
+    yield first.path, Hit(first.span, (("name", first.value),), f"no-lineage:{first.value}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-4: floating container images in Kubernetes-style manifests
+
+
+def dg_manifest_images(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Every `image:` value of a manifest that floats (`:latest` or no tag and no digest); name = the image."""
+    for node in document.root.walk():
+        for key, child in node.items():
+            if key != "image" or not isinstance(child.value, str):
+                continue
+            reason = image_floats(child.value)
+            if reason:
+                yield Hit(child.anchor_span, (("name", child.value), ("value", _REASON_TEXT[reason])),
+                          f"image:{child.value}")
+
+
+def _kustomize_overrides(context: RepoContext) -> set[str]:
+    names: set[str] = set()
+    for repo_file in context.files_matching(["kustomization.yaml", "kustomization.yml", "Kustomization"]):
+        for root in _parse_yaml_roots(context.read_text(repo_file.path)):
+            images = root.get("images")
+            for entry in images.elements() if images is not None else ():
+                name = entry.get("name")
+                if name is not None and isinstance(name.value, str) and (
+                    entry.get("newTag") is not None or entry.get("digest") is not None
+                ):
+                    names.add(name.value)
+    return names
+
+
+def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
+                           scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest."""
+    occurrences = context.occurrences("dg-floating-manifest-image", scopes)
+    if not occurrences:
+        return
+    pinned = _kustomize_overrides(context)
+    for occurrence in occurrences:
+        image = occurrence.value
+        if image_floats(image) == "untagged" and image in pinned:
+            continue
+        reason = image_floats(image)
+        yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason))),
+                                   f"image:{image}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-4 on Dockerfiles: FROM without tag or digest
+
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?[-+]([^}]*))?\}?")
+
+
+def _substitute(image: str, defaults: Mapping[str, str]) -> str | None:
+    """Expand ARG references with their defaults; None when one has no default (set at build time)."""
+    unknown = False
+
+    def expand(match: re.Match[str]) -> str:
+        nonlocal unknown
+        value = defaults.get(match.group(1)) or match.group(2)
+        if not value:
+            unknown = True
+            return ""
+        return value
+
+    expanded = _VARIABLE.sub(expand, image)
+    return None if unknown else expanded
+
+
+def dg_from_unpinned(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """FROM images that are `:latest` or carry neither tag nor digest.
+
+    Earlier stage names (`FROM x AS builder` then `FROM builder`), `scratch`, and images built from ARGs without
+    a default are not reported; ARGs with a default are expanded first.
+    """
+    defaults: dict[str, str] = {}
+    stages: set[str] = set()
+    for instruction in instructions:
+        if instruction.keyword == "ARG" and instruction.stage < 0:
+            for word in instruction.args.split():
+                name, _, value = word.partition("=")
+                defaults[name] = value.strip("\"'")
+            continue
+        if instruction.keyword != "FROM":
+            continue
+        words = instruction.args.split()
+        if not words:
+            continue
+        image = words[0]
+        alias = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else ""
+        expanded = _substitute(image, defaults) if "$" in image else image
+        if expanded is not None and expanded.lower() not in stages:
+            reason = image_floats(expanded)
+            if reason:
+                yield Hit(instruction.span, (("name", expanded), ("value", _REASON_TEXT[reason])), f"FROM:{image}")
+        if alias:
+            stages.add(alias)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DG-5: unpinned Python dependencies
+
+_PIP_INSTALL = re.compile(r"(?:^|[\s;&|(])(?:python\d?(?:\.\d+)?\s+-m\s+)?(?:uv\s+)?pip\d?(?:\.\d+)?\s+install\b")
+_OPTIONS_WITH_VALUE = frozenset({
+    "-r", "--requirement", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+    "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform", "--python-version",
+    "--implementation", "--abi", "--only-binary", "--no-binary", "--progress-bar", "--cache-dir", "--src",
+    "--upgrade-strategy", "--config-settings", "-C", "--global-option", "--log", "--timeout", "--retries",
+    "--proxy", "--python", "-p", "--report", "--cert", "--client-cert", "--exists-action", "--group",
+})
+_CONSTRAINT_OPTIONS = ("-c", "--constraint", "--require-hashes")
+_PINNED = re.compile(r"===?\s*[^\s;*,<>=!~]+\s*$")
+
+
+def _requirement_name(spec: str) -> str:
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
+    return match.group(0).lower().replace("_", "-") if match else ""
+
+
+def _exempt(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(name, str(p).lower()) for p in patterns)
+
+
+def unpinned_packages(command: str, exempt: Iterable[str]) -> list[str]:
+    """Package arguments of every `pip install` in a shell command that are not pinned with `==`."""
+    found: list[str] = []
+    for segment in re.split(r"&&|\|\||;|\||\n", command):
+        match = _PIP_INSTALL.search(segment)
+        if match is None:
+            continue
+        try:
+            words = shlex.split(segment[match.end():], comments=True)
+        except ValueError:
+            words = segment[match.end():].split()
+        if any(w in _CONSTRAINT_OPTIONS or w.startswith("--constraint=") for w in words):
+            continue
+        skip_next = False
+        for position, word in enumerate(words):
+            if skip_next:
+                skip_next = False
+                continue
+            if word.startswith("-"):
+                skip_next = word in _OPTIONS_WITH_VALUE
+                continue
+            if word == "@" or (position > 0 and words[position - 1] == "@"):
+                continue
+            if position + 1 < len(words) and words[position + 1] == "@":
+                continue  # `name @ url`: a direct reference pins
+            if ("$" in word or "/" in word or word.startswith(".") or "://" in word
+                    or word.endswith((".whl", ".tar.gz", ".zip"))):
+                continue
+            spec = word.split(";", 1)[0]
+            name = _requirement_name(spec)
+            if not name or _exempt(name, exempt) or _PINNED.search(spec):
+                continue
+            found.append(word)
+    return found
+
+
+def dg_dockerfile_pip_unpinned(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """RUN pip install of package names without `==` (no constraints file given)."""
+    exempt = params.get("exempt_packages", ())
+    for instruction in instructions:
+        if instruction.keyword != "RUN":
+            continue
+        command = " ".join(instruction.exec_form) if instruction.exec_form else instruction.args
+        packages = unpinned_packages(command, exempt)
+        if packages:
+            yield Hit(instruction.span, (("name", ", ".join(packages)),), f"RUN:pip:{' '.join(packages)}")
+
+
+def _script_lines(node: Node) -> Iterator[tuple[int, str]]:
+    """Lines of a run/script scalar with their file line numbers (block scalars start one line down)."""
+    if not isinstance(node.value, str):
+        return
+    text = node.value
+    block = node.span.end_line > node.span.line and text.endswith("\n")
+    start = node.span.line + 1 if block else node.span.line
+    for offset, line in enumerate(text.split("\n")):
+        yield start + offset if block else start, line
+
+
+def _ci_commands(root: Node) -> Iterator[Node]:
+    jobs = root.get("jobs")
+    for _, job in jobs.items() if jobs is not None else ():
+        steps = job.get("steps")
+        for step in steps.elements() if steps is not None else ():
+            run = step.get("run")
+            if run is not None:
+                yield run
+    for _, job in root.items():
+        for key in ("script", "before_script", "after_script"):
+            value = job.get(key)
+            if value is None:
+                continue
+            if value.is_sequence:
+                yield from value.elements()
+            else:
+                yield value
+
+
+def dg_ci_pip_unpinned(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`pip install` of unpinned package names in GitHub Actions `run:` steps and GitLab `script:` lines."""
+    exempt = params.get("exempt_packages", ())
+    for node in _ci_commands(document.root):
+        for line, text in _script_lines(node):
+            if "pip" not in text:
+                continue
+            packages = unpinned_packages(text, exempt)
+            if packages:
+                column = len(text) - len(text.lstrip()) + 1
+                yield Hit(Span(line, column), (("name", ", ".join(packages)),), f"ci-pip:{' '.join(packages)}")
+
+
+_DEV_REQUIREMENTS = re.compile(r"(?i)(^|[-_.])(dev|devel|test|tests|testing|doc|docs|lint|ci|tox|bench|typing|"
+                               r"style|notebook|jupyter)([-_.]|$)")
+
+
+def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
+                             scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """Lines of production requirements files that do not pin an exact version.
+
+    Skipped: `.in` inputs of pip-compile, dev/test/docs files (by name), files that apply a constraints file
+    (`-c`), options (`-r`, `-e`, `--hash`, indexes), paths and URLs, and `name @ url` direct references.
+    Environment markers are ignored when judging the pin (`pkg==1.2 ; python_version < "3.12"` is pinned).
+    """
+    for repo_file in context.files:
+        pure = PurePosixPath(repo_file.path)
+        if (repo_file.scope not in scopes or pure.suffix != ".txt" or not pure.name.startswith("requirements")
+                or _DEV_REQUIREMENTS.search(pure.stem.removeprefix("requirements"))):
+            continue
+        text = context.read_text(repo_file.path)
+        lines = text.split("\n")
+        if any(re.match(r"\s*(-c|--constraint)\b", line) for line in lines):
+            continue
+        for number, raw in enumerate(lines, start=1):
+            line = re.sub(r"(^|\s)#.*$", "", raw).strip().rstrip("\\").strip()
+            if not line or line.startswith(("-", ".", "/")) or "://" in line or " @ " in line or "@" in line:
+                continue
+            spec = line.split(";", 1)[0].strip()
+            name = _requirement_name(spec)
+            if not name or _PINNED.search(spec):
+                continue
+            column = len(raw) - len(raw.lstrip()) + 1
+            yield repo_file.path, Hit(Span(number, column, number, len(raw) + 1), (("name", spec),),
+                                      f"requirement:{name}")
+
+
+_LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "pylock.*.toml",
+               "conda-lock.yml", "requirements*.txt", "constraints*.txt")
+
+
+def _dependencies(data: Mapping[str, Any]) -> list[str]:
+    project = data.get("project")
+    deps: list[str] = []
+    if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
+        deps += [str(d) for d in project["dependencies"]]
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if isinstance(poetry, dict) and isinstance(poetry.get("dependencies"), dict):
+        for name, spec in poetry["dependencies"].items():
+            if name.lower() != "python":
+                deps.append(f"{name}=={spec}" if isinstance(spec, str) and re.fullmatch(r"\d[\w.]*", spec)
+                            else f"{name} {spec}")
+    return deps
+
+
+def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
+                         scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """A deployed project declares version ranges in pyproject.toml and has no lock file beside it."""
+    deployable = bool(context.files_of_kind("dockerfile") or context.occurrences("serving-app", scopes))
+    if not deployable:
+        return
+    for repo_file in context.files:
+        pure = PurePosixPath(repo_file.path)
+        if pure.name != "pyproject.toml" or repo_file.scope not in scopes:
+            continue
+        directory = "" if str(pure.parent) == "." else str(pure.parent) + "/"
+        if context.files_matching([directory + glob for glob in _LOCK_FILES]):
+            continue
+        text = context.read_text(repo_file.path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        floating = [d for d in _dependencies(data) if not _PINNED.search(d.split(";", 1)[0].strip())]
+        if not floating:
+            continue
+        span = FILE_START
+        for number, line in enumerate(text.split("\n"), start=1):
+            if re.match(r"\s*(dependencies\s*=|\[tool\.poetry\.dependencies\])", line):
+                span = Span(number, 1, number, len(line) + 1)
+                break
+        yield repo_file.path, Hit(span, (("name", ", ".join(floating[:5])), ("value", str(len(floating)))),
+                                  f"pyproject-no-lock:{repo_file.path}")
+
+
+PYTHON: dict[str, PythonPredicate] = {"dg_local_data_read": dg_local_data_read}
+DOCUMENT: dict[str, DocumentPredicate] = {
+    "dg_manifest_images": dg_manifest_images,
+    "dg_ci_pip_unpinned": dg_ci_pip_unpinned,
+}
+DOCKERFILE: dict[str, DockerfilePredicate] = {
+    "dg_from_unpinned": dg_from_unpinned,
+    "dg_dockerfile_pip_unpinned": dg_dockerfile_pip_unpinned,
+}
+REPOSITORY: dict[str, RepositoryPredicate] = {
+    "dg_ungoverned_local_reads": dg_ungoverned_local_reads,
+    "dg_large_binaries": dg_large_binaries,
+    "dg_no_lineage": dg_no_lineage,
+    "dg_floating_k8s_images": dg_floating_k8s_images,
+    "dg_unpinned_requirements": dg_unpinned_requirements,
+    "dg_pyproject_no_lock": dg_pyproject_no_lock,
+}
