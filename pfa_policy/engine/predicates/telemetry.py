@@ -2,14 +2,91 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import libcst as cst
+
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.model import Hit
+from pfa_policy.parsers.python import PythonFile, dotted_name
 
-PYTHON: dict[str, PythonPredicate] = {}
+_BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+# Finalisers must not raise: a silent handler there is the accepted idiom.
+_FINALISERS = frozenset({"__del__", "__exit__", "__aexit__"})
+
+
+def _is_broad(kind: cst.BaseExpression | None) -> bool:
+    """A bare `except:`, `except Exception`, `except BaseException`, or a tuple holding one of them."""
+    if kind is None:
+        return True
+    if isinstance(kind, cst.Tuple):
+        return any(_is_broad(element.value) for element in kind.elements)
+    return (dotted_name(kind) or "") in _BROAD
+
+
+def _is_silent(body: cst.BaseSuite) -> bool:
+    """Whether a block only holds `pass`, `...` or `continue`: nothing logged, counted or re-raised."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        small = list(body.body)
+    else:
+        small = []
+        for statement in body.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                return False
+            small.extend(statement.body)
+    return bool(small) and all(
+        isinstance(s, (cst.Pass, cst.Continue)) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis))
+        for s in small
+    )
+
+
+class _Handlers(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.functions: list[str] = []
+        self.found: list[cst.ExceptHandler] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if self.functions and self.functions[-1] in _FINALISERS:
+            return
+        if _is_broad(node.type) and _is_silent(node.body):
+            self.found.append(node)
+
+
+def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`except: pass`, `except Exception: ...`, `except BaseException: continue`, `suppress(Exception)`.
+
+    Finalisers (`__del__`, `__exit__`) are exempt; narrow handlers (`except KeyError: pass`) are deliberate."""
+    if not file.index.handlers and "suppress" not in file.module.code:
+        return
+    visitor = _Handlers()
+    file.module.visit(visitor)
+    for handler in visitor.found:
+        kind = "except" if handler.type is None else f"except {file.code_of(handler.type)}"
+        span = file.span_of(handler)
+        yield Hit(span, (("name", kind),), f"swallow:{kind}:{file.code_of(handler.body)}")
+    for site in file.index.calls:
+        if file.index.qualify(site.raw) != "contextlib.suppress":
+            continue
+        if any((dotted_name(arg.value) or "") in _BROAD for arg in site.positional):
+            yield Hit(file.span_of(site.node), (("name", "contextlib.suppress(Exception)"),),
+                      f"swallow:{file.code_of(site.node)}")
+
+
+PYTHON: dict[str, PythonPredicate] = {
+    "te_swallowed_exceptions": swallowed_exceptions,
+}
 DOCUMENT: dict[str, DocumentPredicate] = {}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {}
