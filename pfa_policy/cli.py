@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import click
 
 from pfa_policy import __version__
-from pfa_policy.model import PILLARS, PfaError, Severity
+from pfa_policy.model import PILLARS, Finding, PfaError, Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMAT_NAMES = ("text", "json", "sarif")
+FORMAT_NAMES = ("text", "json", "sarif", "github", "markdown")
 
 
 class UsageFailure(click.ClickException):
@@ -58,8 +58,17 @@ def main() -> None:
               help="Project configuration file (default: .pfa-policy.yaml or [tool.pfa-policy] in pyproject.toml).")
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Extra rule file or directory (repeatable).")
-@click.option("--format", "format_name", type=click.Choice(FORMAT_NAMES), default="text", show_default=True)
+@click.option("--format", "formats", multiple=True, metavar="FMT[:FILE]",
+              help=f"Report format ({', '.join(FORMAT_NAMES)}; default text). FMT:FILE writes that format to FILE "
+                   "besides the main report (repeatable).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--output-sarif", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a SARIF log here (same as --format sarif:FILE).")
+@click.option("--diff-base", metavar="REF",
+              help="Report only findings on lines added or changed since the merge-base with REF, plus the "
+                   "repository-level findings the change introduces.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report only findings not accepted in this baseline file (see `pfa-policy baseline`).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]),
               help="Exit 1 when an open finding is at or above this severity (default: from the policy).")
 @click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
@@ -70,23 +79,69 @@ def main() -> None:
 @click.option("--category", default="", help="SARIF automationDetails category.")
 @user_errors
 def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
-         format_name: str, output: Path | None, fail_on: str | None, exclude: tuple[str, ...], no_ignores: bool,
+         formats: tuple[str, ...], output: Path | None, output_sarif: Path | None, diff_base: str | None,
+         baseline_file: Path | None, fail_on: str | None, exclude: tuple[str, ...], no_ignores: bool,
          jobs: int, root: Path | None, category: str) -> None:
     """Scan a repository (PATH, default '.') or only the given files (pre-commit)."""
-    from pfa_policy.engine.runner import ScanOptions, gate, scan as run_scan
+    import dataclasses
+
+    from pfa_policy.baseline import load as load_baseline
+    from pfa_policy.baseline import restrict
+    from pfa_policy.engine.runner import ScanOptions, gate
+    from pfa_policy.integrations.diffscan import diff_scan, scored_scan
     from pfa_policy.policy import prepare
     from pfa_policy.reporters import Report, render
 
+    format_name, extra_outputs = _formats(formats, output_sarif)
     scan_root, only = _targets(paths, root)
     catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
+    accepted = load_baseline(baseline_file) if baseline_file is not None else None
     options = ScanOptions(scan_root, jobs=jobs, excludes=exclude, no_ignores=no_ignores, only=only,
                           repository_rules=only is None)
-    result = run_scan(catalog, effective, options)
+    if diff_base is not None:
+        result, scored = diff_scan(catalog, effective, options, diff_base)
+    else:
+        result, scored = scored_scan(catalog, effective, options)
+    if accepted is not None:
+        result, scored = restrict(result, scored, accepted, str(baseline_file))
+    if "sarif" in {format_name, *(name for name, _ in extra_outputs)}:
+        from pfa_policy.integrations.git import provenance
+
+        details = provenance(scan_root)
+        if details is not None:
+            result.extras["version_control"] = details
     threshold = effective.fail_on if fail_on is None else (None if fail_on == "never" else Severity.parse(fail_on))
     color = output is None and format_name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = Report.build(result, catalog, effective.name, threshold, dict(effective.severities), category, color)
+    # Fingerprints of the whole scan: after filtering, ordinals among identical findings would shift.
+    report = dataclasses.replace(report, fingerprints=tuple(fp for _, fp in scored))
+    for name, file in extra_outputs:
+        _emit(render(name, dataclasses.replace(report, color=False)), file)
     _emit(render(format_name, report), output)
     sys.exit(gate(result, threshold))
+
+
+def _formats(specs: Sequence[str], output_sarif: Path | None) -> tuple[str, list[tuple[str, Path]]]:
+    """`--format` values -> the main format (stdout or --output) and the (format, file) extra outputs."""
+    main_format: str | None = None
+    extra: list[tuple[str, Path]] = []
+    for spec in specs:
+        name, separator, file = spec.partition(":")
+        if name not in FORMAT_NAMES:
+            raise click.BadParameter(f"unknown format {name!r} (one of {', '.join(FORMAT_NAMES)})",
+                                     param_hint="--format")
+        if separator:
+            if not file:
+                raise click.BadParameter(f"{spec!r}: give a file after the colon", param_hint="--format")
+            extra.append((name, Path(file)))
+        elif main_format is not None and main_format != name:
+            raise click.BadParameter("only one format can go to the main output; use FMT:FILE for the others",
+                                     param_hint="--format")
+        else:
+            main_format = name
+    if output_sarif is not None:
+        extra.append(("sarif", output_sarif))
+    return main_format or "text", extra
 
 
 def _targets(paths: Sequence[Path], root: Path | None) -> tuple[Path, frozenset[str] | None]:
@@ -217,6 +272,61 @@ def policy_validate(files: tuple[Path, ...]) -> None:
         extra = [(layer.directory / p).resolve() for p in layer.data.get("rule_paths", ())]
         combine(load_catalog(extra), [layer])
         click.echo(f"{file}: valid")
+
+
+@main.group()
+def baseline() -> None:
+    """Accept the findings a legacy repository already has, then gate only on new ones."""
+
+
+@baseline.command("create")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The baseline file to write (commit it, e.g. .pfa-policy-baseline.json).")
+@click.option("--policy", "policy", help="Built-in pack (pilot, production, strict) or a policy file.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@user_errors
+def baseline_create(path: Path, output: Path, policy: str | None, config: Path | None,
+                    rule_paths: tuple[Path, ...], exclude: tuple[str, ...], jobs: int) -> None:
+    """Scan PATH and write every open finding to the baseline file (review it before committing)."""
+    from pfa_policy.baseline import create
+
+    accepted = create(_whole_scan(path, policy, config, rule_paths, exclude, jobs))
+    accepted.write(output)
+    click.echo(f"{output}: {len(accepted.entries)} finding(s) accepted")
+
+
+@baseline.command("ratchet")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--policy", "policy", help="Built-in pack (pilot, production, strict) or a policy file.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@user_errors
+def baseline_ratchet(file: Path, path: Path, policy: str | None, config: Path | None,
+                     rule_paths: tuple[Path, ...], exclude: tuple[str, ...], jobs: int) -> None:
+    """Rewrite FILE without the entries that no longer occur in PATH. Never adds an entry."""
+    from pfa_policy.baseline import load, ratchet
+
+    shrunk, removed = ratchet(load(file), _whole_scan(path, policy, config, rule_paths, exclude, jobs))
+    if removed:
+        shrunk.write(file)
+    click.echo(f"{file}: {removed} fixed finding(s) removed, {len(shrunk.entries)} remain")
+
+
+def _whole_scan(path: Path, policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
+                exclude: tuple[str, ...], jobs: int) -> tuple[Finding, ...]:
+    from pfa_policy.engine.runner import ScanOptions
+    from pfa_policy.engine.runner import scan as run_scan
+    from pfa_policy.policy import prepare
+
+    catalog, effective = prepare(path.resolve(), policy=policy, config=config, rule_paths=rule_paths)
+    return run_scan(catalog, effective, ScanOptions(path.resolve(), jobs=jobs, excludes=exclude)).findings
 
 
 @main.command()

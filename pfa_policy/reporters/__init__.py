@@ -52,6 +52,8 @@ FORMATS: dict[str, str] = {
     "text": "pfa_policy.reporters.text",
     "json": "pfa_policy.reporters.json_report",
     "sarif": "pfa_policy.reporters.sarif",
+    "github": "pfa_policy.reporters.github",
+    "markdown": "pfa_policy.reporters.markdown",
 }
 
 

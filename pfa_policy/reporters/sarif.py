@@ -52,6 +52,7 @@ def sarif_document(report: Report) -> dict[str, Any]:
         )],
         column_kind="unicodeCodePoints",
         automation_details=om.RunAutomationDetails(id=f"{report.category}/") if report.category else None,
+        version_control_provenance=_provenance(report),
         properties={"policy": report.policy_name, "readiness": report.readiness.as_dict()},
     )
     log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
@@ -66,6 +67,15 @@ def sarif_document(report: Report) -> dict[str, Any]:
             # sarif-om predates the 2.1.0 `status` property; a justified suppression is an accepted one.
             suppression["status"] = "accepted"
     return document
+
+
+def _provenance(report: Report) -> list[om.VersionControlDetails] | None:
+    """From `result.extras["version_control"]` (set by the CLI inside a git repository with a remote)."""
+    details = report.result.extras.get("version_control")
+    if not isinstance(details, dict) or not details.get("repositoryUri"):
+        return None
+    return [om.VersionControlDetails(repository_uri=details["repositoryUri"], revision_id=details.get("revisionId"),
+                                     branch=details.get("branch"))]
 
 
 def _descriptor(rule: Rule, severity: Severity) -> om.ReportingDescriptor:
