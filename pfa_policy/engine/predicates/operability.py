@@ -70,15 +70,14 @@ class _Workloads:
         )
 
 
-def _collect(document: Document, path: str, production: bool, found: _Workloads) -> None:
+def _collect(document: Document, path: str, found: _Workloads) -> None:
     root = document.root
     kind = _text(root.get("kind"))
     name = _text(_child(root, "metadata", "name"))
     namespace = _text(_child(root, "metadata", "namespace"))
     if kind in _SCALABLE_KINDS:
         found.note_replicas(name, _int(_child(root, "spec", "replicas")))
-        if production:
-            found.deployments.append((path, document))
+        found.deployments.append((path, document))
     elif kind in ("HorizontalPodAutoscaler", "ScaledObject"):
         target = _child(root, "spec", "scaleTargetRef")
         target_kind = _text(_child(target, "kind")) or "Deployment"
@@ -92,8 +91,8 @@ def _collect(document: Document, path: str, production: bool, found: _Workloads)
 
 def _manifest_files(context: RepoContext, scopes: frozenset[str]) -> Iterator[tuple[RepoFile, list[Document]]]:
     for repo_file in context.files:
-        if repo_file.scope == "test" or not (repo_file.kinds & _MANIFEST_KINDS) or repo_file.size > _MAX_BYTES:
-            continue
+        if repo_file.scope not in scopes or not (repo_file.kinds & _MANIFEST_KINDS) or repo_file.size > _MAX_BYTES:
+            continue  # an autoscaler in a dev overlay or an example does not scale production
         text = context.read_text(repo_file.path)
         if "kind:" not in text or not any(word in text for word in _INTERESTING):
             continue
@@ -123,7 +122,7 @@ def single_replica_without_autoscaler(context: RepoContext, params: Mapping[str,
     found = _Workloads()
     for repo_file, documents in _manifest_files(context, scopes):
         for document in documents:
-            _collect(document, repo_file.path, repo_file.scope in scopes, found)
+            _collect(document, repo_file.path, found)
     for path, document in found.deployments:
         root = document.root
         name_node = _child(root, "metadata", "name")
