@@ -8,12 +8,13 @@ from pathlib import Path
 
 from pfa_policy.engine import predicates
 from pfa_policy.engine.cache import ResultCache
-from pfa_policy.engine.classify import content_kinds, document_kind, path_kind
+from pfa_policy.engine.classify import STRUCTURED_KINDS, content_kinds, document_kind, path_kind
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
 from pfa_policy.engine.python_match import match_python
+from pfa_policy.engine.rule import PYTHON_KINDS
 from pfa_policy.engine.suppressions import find_suppressions
 from pfa_policy.engine.text_match import match_text
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Notification, ParseError, Span
@@ -120,9 +121,11 @@ def _occurrence(name: str, task: FileTask, hit: Hit) -> FactOccurrence:
 
 def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path: str) -> Iterator[Hit]:
     matcher = check.matcher
+    kinds = parsed.kinds
+    # A fact may combine pattern families; each family only reads the files it understands.
     if matcher.text:
         yield from match_text(matcher.text, parsed.text, check.params)
-    if matcher.python:
+    if matcher.python and kinds & PYTHON_KINDS:
         python = _python(parsed, notifications, path)
         hits = match_python(matcher.python, python, check.params, predicates.PYTHON)
         if parsed.notebook is not None:
@@ -130,11 +133,11 @@ def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path:
             yield from (Hit(notebook.to_file_span(h.span), h.values, h.anchor) for h in hits)
         else:
             yield from hits
-    if matcher.document:
+    if matcher.document and kinds & STRUCTURED_KINDS:
         for document in _documents(parsed, notifications, path):
             if document.kind in check.targets:
                 yield from match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
-    if matcher.dockerfile:
+    if matcher.dockerfile and "dockerfile" in kinds:
         instructions = _instructions(parsed, notifications, path)
         yield from match_dockerfile(matcher.dockerfile, instructions, check.params, predicates.DOCKERFILE)
 
