@@ -61,6 +61,20 @@ def is_mock_flag(name: str) -> bool:
     return len(words) > 1 and words[-1] in _MOCK_WORDS
 
 
+_SELECTOR_WORDS = frozenset({"source", "sources", "mode", "backend", "backends", "provider", "client", "type",
+                             "kind", "impl", "implementation", "driver", "store", "adapter", "strategy"})
+_MOCK_VALUES = frozenset({"mock", "mocks", "mocked", "fake", "fakes", "stub", "stubs", "stubbed", "dummy"})
+
+
+def is_mock_setting(name: str, value: object) -> bool:
+    """`USE_MOCK=true`, or an implementation selector set to a double: `FEATURE_SOURCE=mock`, `mode: fake`."""
+    if is_mock_flag(name) and is_truthy(value):
+        return True
+    words = words_of(name)
+    return (bool(words) and words[-1] in _SELECTOR_WORDS and not isinstance(value, bool)
+            and str(value).strip().strip("'\"").lower() in _MOCK_VALUES)
+
+
 def is_truthy(value: object) -> bool:
     if value is True:
         return True
@@ -88,6 +102,7 @@ _STORE_SCHEMES = re.compile(
     re.IGNORECASE,
 )
 _ENDPOINT_SCHEMES = re.compile(r"^(?:https?|grpcs?|wss?|tcp)$", re.IGNORECASE)
+# Matched against the first label of the host only: `localstack.ml.svc` is the emulator, docs.localstack.cloud is not.
 _EMULATOR_HOST = re.compile(r"localstack|^moto(?:-?server)?$|fake-?gcs|azurite|elasticmq|dynamodb-local", re.IGNORECASE)
 _EMULATOR_PORTS = frozenset({"4566", "4571", "4572", "10000", "10001", "10002", "8085", "8086", "9324", "4443"})
 _EMULATOR_TEXT = re.compile(r"UseDevelopmentStorage\s*=\s*true|devstoreaccount1", re.IGNORECASE)
@@ -104,7 +119,8 @@ _BARE_LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3})(?::\d+)?(?:,(?:
 _NOT_A_TARGET_WORDS = frozenset({"origin", "origins", "cors", "allowed", "redirect", "callback", "referer",
                                  "referrer", "example", "examples", "sample", "samples", "help", "description",
                                  "summary", "usage", "epilog", "metavar", "homepage", "website", "documentation",
-                                 "docs", "audience", "title", "home", "icon", "sources", "link", "links"})
+                                 "docs", "audience", "title", "home", "icon", "sources", "link", "links", "code",
+                                 "snippet", "instead", "message", "msg", "comment", "comments", "note", "notes"})
 
 
 def not_a_target(key: str) -> bool:
@@ -137,7 +153,7 @@ def classify(value: str, key: str = "") -> UrlFinding | None:
         scheme, host, port = match.group("scheme"), match.group("host") or "", match.group("port") or ""
         whole = re.split(r"[\s'\",;]", value[match.start():], maxsplit=1)[0][:120]
         loopback = bool(_LOOPBACK_HOST.match(host))
-        if _EMULATOR_HOST.search(host) or port in ("4566", "4571", "4572"):
+        if _EMULATOR_HOST.search(host.split(".")[0]) or port in ("4566", "4571", "4572"):
             return UrlFinding(EMULATOR, whole, False)
         if loopback and (port in _EMULATOR_PORTS or _ENDPOINT_OVERRIDE.search(key)):
             return UrlFinding(EMULATOR, whole, True)
@@ -395,11 +411,27 @@ def _is_api_description(document: Document) -> bool:
     return any(root.get(k) is not None for k in ("openapi", "swagger", "site_name", "asyncapi"))
 
 
+_DEPLOYMENT_KINDS = frozenset({"kubernetes", "kserve", "seldon", "compose", "helm-values", "cloudformation"})
+_COMMAND_WORDS = frozenset({"command", "args", "entrypoint", "cmd", "script", "source", "run"})
+# In plain YAML/JSON only values of settings that name a connection are read: prose and lists stay quiet.
+_SETTING_WORDS = frozenset({"url", "uri", "urls", "uris", "endpoint", "endpoints", "host", "hosts", "server",
+                            "servers", "address", "addr", "dsn", "broker", "brokers", "backend", "connection", "conn",
+                            "bootstrap", "store", "tracking", "registry", "database", "db", "redis", "mongo",
+                            "mongodb", "postgres", "mysql", "kafka", "amqp", "cache", "target", "upstream", "api"})
+
+
 def document_urls(document: Document) -> Iterator[tuple[Node, str, UrlFinding]]:
     if _is_api_description(document):
         return
+    deployment = document.kind in _DEPLOYMENT_KINDS
     for node, key, path, loopback_ok in _document_values(document.root, "", "", False):
         if not_a_target(key):
+            continue
+        words = set(words_of(key))
+        text = str(node.value)
+        if "\n" in text.strip() and not words & _COMMAND_WORDS:
+            continue  # a block of prose or an embedded file, not a setting
+        if not deployment and (not words & _SETTING_WORDS or any(c.isspace() for c in text.strip())):
             continue
         finding = classify(str(node.value), key)
         if finding is None or (finding.loopback and loopback_ok and finding.category != EMULATOR):
@@ -456,13 +488,14 @@ def _mock_settings(node: Node, key: str, parent_key: str) -> Iterator[tuple[Node
         name_node = node.get("name") or node.get("Name")
         value_node = node.get("value") if node.get("value") is not None else node.get("Value")
         if (name_node is not None and value_node is not None and value_node.is_scalar
-                and is_mock_flag(str(name_node.value)) and is_truthy(value_node.value)):
+                and is_mock_setting(str(name_node.value), value_node.value)):
             yield name_node, str(name_node.value)
         for child_key, child in node.value.items():
-            if child.is_scalar and child is not value_node and child is not name_node:
-                named = is_mock_flag(child_key) or (child_key in ("enabled", "enable") and is_mock_flag(key))
-                if named and is_truthy(child.value):
-                    yield child, child_key if child_key not in ("enabled", "enable") else f"{key}.{child_key}"
+            own = child.is_scalar and child is not value_node and child is not name_node
+            if own and (is_mock_setting(child_key, child.value) or (
+                child_key in ("enabled", "enable") and is_mock_flag(key) and is_truthy(child.value)
+            )):
+                yield child, child_key if child_key not in ("enabled", "enable") else f"{key}.{child_key}"
             yield from _mock_settings(child, child_key, key)
     elif isinstance(node.value, list):
         for child in node.value:
@@ -471,7 +504,7 @@ def _mock_settings(node: Node, key: str, parent_key: str) -> Iterator[tuple[Node
         text = node.value
         if key in ("environment", "env") and re.match(r"^[A-Za-z_][\w.-]*=", text):
             name, _, value = text.partition("=")
-            if is_mock_flag(name) and is_truthy(value):
+            if is_mock_setting(name, value):
                 yield node, name
         elif key in _COMMAND_KEYS:
             for flag in _CLI_FLAG.finditer(text):
@@ -495,7 +528,7 @@ def mock_switch_in_dockerfile(instructions: list[Instruction], params: Mapping[s
     for instruction in instructions:
         if instruction.keyword in ("ENV", "ARG"):
             for name, value in env_pairs(instruction):
-                if is_mock_flag(name) and is_truthy(value):
+                if is_mock_setting(name, value):
                     yield Hit(instruction.span, (("name", name),), f"{instruction.keyword}:{name}")
         elif instruction.keyword in ("CMD", "ENTRYPOINT"):
             text = " ".join(instruction.exec_form or (instruction.args,))
@@ -507,14 +540,33 @@ def mock_switch_in_dockerfile(instructions: list[Instruction], params: Mapping[s
 
 
 def _mock_names_in(expression: cst.CSTNode) -> list[str]:
+    """Mock-flag names read by a condition: names, attributes and string literals (`os.getenv("USE_MOCK")`).
+
+    The called function and its receiver (`is_mock_flag(x)`, `MOCK_PATTERN.match(x)`) and the container of a
+    membership test (`w in MOCK_WORDS`) are not flags."""
     names: list[str] = []
+    called: set[int] = set()
 
     class Collector(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            names.append(node.value)
+        def visit_Call(self, node: cst.Call) -> None:
+            class Mark(cst.CSTVisitor):
+                def visit_Name(self, inner: cst.Name) -> None:
+                    called.add(id(inner))
 
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            names.append(node.attr.value)
+            node.func.visit(Mark())
+
+        def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
+            if isinstance(node.operator, (cst.In, cst.NotIn)):  # `x in MOCK_WORDS`: a collection, not a switch
+
+                class Mark(cst.CSTVisitor):
+                    def visit_Name(self, inner: cst.Name) -> None:
+                        called.add(id(inner))
+
+                node.comparator.visit(Mark())
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if id(node) not in called:
+                names.append(node.value)
 
         def visit_SimpleString(self, node: cst.SimpleString) -> None:
             value = literal_value(node)
@@ -528,12 +580,20 @@ def _mock_names_in(expression: cst.CSTNode) -> list[str]:
 def mock_switch_assigned_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """`USE_MOCK = True`, `Settings(mock_mode=True)`, `{"use_fake": 1}`, `os.environ["X_STUB"] = "1"`."""
     for assignment in file.index.assignments:
-        if not is_mock_flag(assignment.target):
-            continue
         value = literal_value(assignment.value)
-        if isinstance(value, (bool, int, str)) and is_truthy(value):
+        if isinstance(value, (bool, int, str)) and is_mock_setting(assignment.target, value):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
                       f"mock-switch:{assignment.target}")
+    # `os.getenv("USE_MOCK_FEATURES", "true")`: the mock mode is on unless someone turns it off.
+    for site in file.index.calls:
+        last = site.raw.split(".")[-1]
+        if not (last == "getenv" or (last in ("get", "setdefault") and "environ" in site.raw)):
+            continue
+        if len(site.positional) < 2:
+            continue
+        name, value = literal_value(site.positional[0].value), literal_value(site.positional[1].value)
+        if isinstance(name, str) and isinstance(value, (bool, int, str)) and is_mock_setting(name, value):
+            yield Hit(file.span_of(site.positional[1]), (("name", name),), f"mock-default:{name}")
 
 
 def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
