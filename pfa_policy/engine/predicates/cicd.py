@@ -161,7 +161,8 @@ def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
     if any(_is_test_file(f) for f in context.files):
         return
     present = {f.path for f in context.files}
-    target = next((p for p in ("pyproject.toml", "setup.py", "setup.cfg") if p in present), production[0].path)
+    manifests = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")
+    target = next((p for p in manifests if p in present), production[0].path)
     yield target, Hit(FILE_START, (("name", str(len(production))),), "ci-no-tests")
 
 
