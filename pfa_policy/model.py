@@ -83,6 +83,8 @@ class Span:
 
 
 FILE_START = Span(1, 1, 1, 1)
+# Anchor prefix of findings about something absent from the repository; their location is only a pointer.
+REPOSITORY_ANCHOR = "repository"
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,14 +164,19 @@ class Condition:
         if self.negated is not None:
             holds, _ = self.negated.evaluate(element, params)
             return not holds, None
-        nodes = [n for _, n in self._targets(element) if n.value is not None or n.tag]
+        present = [n for _, n in self._targets(element)]
+        if self.exists is True and self.value is None:
+            return bool(present), present[0] if present else None  # a key written with no value exists
+        nodes = [n for n in present if n.value is not None or n.tag]
         if self.exists is False:
-            return (not nodes), None
+            return (not nodes), None  # missing: absent, or present without a value
         if self.value is None:
             return bool(nodes), nodes[0] if nodes else None
         for node in nodes:
-            if self.value.holds(node.value, params):
-                return True, node
+            # A list satisfies a value condition when one of its scalar items does (e.g. a `script:` list).
+            for candidate in (node.value if isinstance(node.value, list) else [node]):
+                if candidate.is_scalar and self.value.holds(candidate.value, params):
+                    return True, candidate
         return False, None
 
     def _targets(self, element: Element) -> Iterator[tuple[str, Node]]:

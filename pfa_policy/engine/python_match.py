@@ -12,7 +12,7 @@ import libcst as cst
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.python import CallSite, PythonFile, literal_value
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
@@ -110,7 +110,8 @@ def _skip(pattern: PythonPattern, guard: bool) -> bool:
 
 
 def _hit(file: PythonFile, node: cst.CSTNode, prefix: str, **values: str) -> Hit:
-    return Hit(file.span_of(node), tuple(sorted(values.items())), f"{prefix}:{file.code_of(node)}")
+    span = file.span_of(node)
+    return Hit(span, tuple(sorted(values.items())), f"{prefix}@{file.scope_at(span)}:{file.code_of(node)}")
 
 
 def _match_imports(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -144,27 +145,30 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
             continue
         if any(k in site.keywords for k in pattern.keyword_absent) or (pattern.keyword_absent and site.has_star):
             continue
-        if not _keyword_not_holds(pattern, site.keywords, site.has_star, params, values):
+        report = _keyword_not_report(pattern, site, report, params, values)
+        if report is None:
             continue
         if not _positional_holds(pattern, site.positional, params, values):
             continue
         yield _hit(file, report, f"call:{qualified}", **values)
 
 
-def _keyword_not_holds(pattern: PythonPattern, keywords: Mapping[str, cst.Arg], has_star: bool,
-                       params: Mapping[str, Any], values: dict[str, str]) -> bool:
+def _keyword_not_report(pattern: PythonPattern, site: CallSite, report: cst.CSTNode, params: Mapping[str, Any],
+                        values: dict[str, str]) -> cst.CSTNode | None:
+    """Where a `keyword_not` match points (the offending keyword if present), or None when it does not hold."""
     for keyword, condition in pattern.keyword_not:
-        arg = keywords.get(keyword)
+        arg = site.keywords.get(keyword)
         if arg is None:
-            if has_star:
-                return False
+            if site.has_star:
+                return None
             continue
         value = literal_value(arg.value)
         # A non-literal value might satisfy the condition at run time: stay quiet rather than guess.
         if value is UNKNOWN or condition.holds(value, params):
-            return False
+            return None
         values["value"] = as_text(value)
-    return True
+        report = arg
+    return report
 
 
 def _positional_holds(pattern: PythonPattern, positional: list[cst.Arg], params: Mapping[str, Any],

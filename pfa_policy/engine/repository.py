@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.globs import path_matches
-from pfa_policy.model import FILE_START, FactOccurrence, Hit
+from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, FactOccurrence, Hit
 
 if TYPE_CHECKING:
     from pfa_policy.engine.loader import RepositoryMatch
@@ -89,11 +89,11 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
     for candidate in match.report_files:
         matching = context.files_matching([candidate])
         if matching:
-            yield matching[0].path, Hit(FILE_START, values, "repository")
+            yield matching[0].path, Hit(FILE_START, values, REPOSITORY_ANCHOR)
             return
     fallback = context.fallback_file()
     if fallback:
-        yield fallback, Hit(FILE_START, values, "repository")
+        yield fallback, Hit(FILE_START, values, REPOSITORY_ANCHOR)
 
 
 def _holds(condition: Mapping[str, Any], scopes: frozenset[str], context: RepoContext,

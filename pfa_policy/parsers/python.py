@@ -140,6 +140,7 @@ class PythonFile:
         self.module = module
         self.index = build_index(module)
         self._positions: Any = None
+        self._scopes: list[tuple[Span, str]] | None = None
 
     def span_of(self, node: cst.CSTNode) -> Span:
         if self._positions is None:
@@ -154,16 +155,33 @@ class PythonFile:
         )
 
     def code_of(self, node: cst.CSTNode) -> str:
-        return " ".join(self.module.code_for_node(node).split())[:200]
+        """The node's code without any whitespace: stable when the code is only reformatted."""
+        return "".join(self.module.code_for_node(node).split())[:200]
+
+    def scope_at(self, span: Span) -> str:
+        """`Class.method` around a position, from the definitions' spans: anchors stay put when code moves."""
+        if self._scopes is None:
+            definitions = [(self.span_of(node), node.name.value) for node, _, _ in self.index.functions]
+            definitions += [(self.span_of(node), node.name.value) for node, _, _ in self.index.classes]
+            self._scopes = sorted(definitions, key=lambda item: (item[0].line, -item[0].end_line))
+        names = [name for where, name in self._scopes if where.line <= span.line <= where.end_line]
+        return ".".join(names)
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that only ever hold whitespace, comments and punctuation: nothing a pattern looks at.
+_TOKEN_FIELDS = frozenset({
+    "lpar", "rpar", "lbrace", "rbrace", "lbracket", "rbracket", "comma", "colon", "first_colon", "second_colon",
+    "dot", "equal", "operator", "newline", "leading_lines", "header", "footer", "trailing_whitespace", "comment",
+    "semicolon", "asynchronous", "lines_after_decorators", "star_tok", "whitespace",
+})
 
 
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     names = _FIELDS.get(type(node))
     if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node))
+        names = tuple(f.name for f in dataclasses.fields(node)
+                      if f.name not in _TOKEN_FIELDS and not f.name.startswith("whitespace_"))
         _FIELDS[type(node)] = names
     for name in names:
         value = getattr(node, name)
