@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ from pfa_policy.engine.predicates.types import (
     RepositoryPredicate,
 )
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import PythonFile, dotted_name
+from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # Finalisers must not raise: a silent handler there is the accepted idiom.
@@ -84,8 +85,32 @@ def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterato
                       f"swallow:{file.code_of(site.node)}")
 
 
+_METRIC_TYPES = frozenset(f"prometheus_client.{kind}" for kind in ("Counter", "Gauge", "Histogram", "Summary",
+                                                                     "Enum", "Info"))
+_UNBOUNDED_LABEL = re.compile(
+    r"(?i)^(?:(?:user|customer|account|session|request|trace|span|order|transaction|device|entity|client|item"
+    r"|product|document|doc|message|event|job|run|prediction|sample|row)_?id|id|uuid|email|e_?mail|ip"
+    r"|ip_?address|remote_?addr|url|full_?url|query|raw_?path|input|text|prompt|payload|features?)$"
+)
+
+
+def high_cardinality_metric_labels(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """prometheus_client metrics declared with per-entity labels (user_id, request_id, email, url, prompt ...)."""
+    for site in file.index.calls:
+        if file.index.qualify(site.raw) not in _METRIC_TYPES:
+            continue
+        arg = site.keywords.get("labelnames") or (site.positional[2] if len(site.positional) > 2 else None)
+        if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+            continue
+        for element in arg.value.elements:
+            label = literal_value(element.value)
+            if isinstance(label, str) and _UNBOUNDED_LABEL.match(label):
+                yield Hit(file.span_of(element.value), (("name", label),), f"metric-label:{label}")
+
+
 PYTHON: dict[str, PythonPredicate] = {
     "te_swallowed_exceptions": swallowed_exceptions,
+    "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
