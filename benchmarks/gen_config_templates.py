@@ -791,7 +791,7 @@ def notebook(rng: random.Random, p: Project, title: str, violation: str | None, 
     if violation in NB_VIOLATIONS:
         kind, src, marker = NB_VIOLATIONS[violation]
         cells_src.insert(rng.randint(2, len(cells_src)), (kind, src.format(**values)))
-    cells = []
+    cells: list[dict[str, object]] = []
     count = 0
     for i, (kind, src) in enumerate(cells_src):
         lines = src.split("\n")

@@ -69,6 +69,7 @@ class Run:
     tree_mib: float | None = None  # sampled sum of PSS over the process tree
     results: int | None = None  # SARIF results, when the tool wrote SARIF
     rc: int | None = None
+    load1: float | None = None  # 1-minute load average when the run ended (other work on the machine)
     note: str = ""
 
 
@@ -101,6 +102,13 @@ def _self_rss(pid: int) -> int:
             return int(fh.read().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _load1() -> float | None:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _tree_rss(root: int) -> int:
@@ -158,7 +166,7 @@ def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path, timeo
         wall = time.perf_counter() - started
         stop.set()
         sampler.join()
-    run = Run(ok=False, wall_s=wall, rc=rc, tree_mib=peak_tree / 2**20 if peak_tree else None)
+    run = Run(ok=False, wall_s=wall, rc=rc, tree_mib=peak_tree / 2**20 if peak_tree else None, load1=_load1())
     if use_time:
         try:
             fields = tfile.read_text().strip().splitlines()[-1].split()
@@ -374,16 +382,19 @@ def fmt(x: float | None, digits: int = 2) -> str:
 def summary(runs: list[Run]) -> dict[str, float | None]:
     ok = [r for r in runs if r.ok]
     if not ok:
-        return {"median": None, "min": None, "max": None, "cpu": None, "peak": None, "tree": None, "results": None}
+        return {"median": None, "min": None, "max": None, "cpu": None, "peak": None, "tree": None, "results": None,
+                "load": None}
     walls = [r.wall_s for r in ok]
     cpus = [r.cpu_s for r in ok if r.cpu_s is not None]
     peaks = [r.peak_mib for r in ok if r.peak_mib is not None]
     trees = [r.tree_mib for r in ok if r.tree_mib is not None]
+    loads = [r.load1 for r in ok if r.load1 is not None]
     return {
         "median": statistics.median(walls), "min": min(walls), "max": max(walls),
         "cpu": statistics.median(cpus) if cpus else None,
         "peak": max(peaks) if peaks else None, "tree": max(trees) if trees else None,
         "results": ok[-1].results,
+        "load": statistics.median(loads) if loads else None,
     }
 
 
@@ -419,8 +430,9 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
                f"uncounted warm-up: {warm}")
     out.append("")
     out.append("| tool | runs | median s | min s | max s | cpu s (median) | peak MiB (largest process) "
-               "| peak MiB (process tree PSS, sampled) | SARIF results | pfa/peer time | pfa/peer memory | note |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "| peak MiB (process tree PSS, sampled) | SARIF results | pfa/peer time | pfa/peer memory "
+               "| load avg | note |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     pfa = next((t for t in tools if t.name == "pfa"), None)
     pfa_s = summary(pfa.counted) if pfa else None
     for t in tools:
@@ -435,20 +447,20 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
         res = "" if s["results"] is None else f"{int(s['results']):,}"
         out.append(f"| {t.name} | {sum(r.ok for r in t.counted)} | {fmt(s['median'])} | {fmt(s['min'])} | "
                    f"{fmt(s['max'])} | {fmt(s['cpu'])} | {fmt(s['peak'], 0)} | {fmt(s['tree'], 0)} | {res} | "
-                   f"{ratio_t} | {ratio_m} | {status(t, t.counted)} |")
+                   f"{ratio_t} | {ratio_m} | {fmt(s['load'], 1)} | {status(t, t.counted)} |")
     if scenarios:
         out.append("")
         out.append("pfa-policy scenarios:")
         out.append("")
         out.append("| scenario | runs | median s | min s | max s | cpu s (median) | peak MiB (largest process) "
-                   "| peak MiB (tree PSS) | SARIF results | note |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|")
+                   "| peak MiB (tree PSS) | SARIF results | load avg | note |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for sc in scenarios:
             s = summary(sc.counted)
             res = "" if s["results"] is None else f"{int(s['results']):,}"
             out.append(f"| {sc.name} | {sum(r.ok for r in sc.counted)} | {fmt(s['median'])} | {fmt(s['min'])} | "
                        f"{fmt(s['max'])} | {fmt(s['cpu'])} | {fmt(s['peak'], 0)} | {fmt(s['tree'], 0)} | {res} | "
-                       f"{status(sc, sc.counted)} |")
+                       f"{fmt(s['load'], 1)} | {status(sc, sc.counted)} |")
     out.append("")
     out.append("<details><summary>commands (run in the repository root; OUT is under benchmarks/.work/)</summary>")
     out.append("")
@@ -534,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--diff-files", type=int, default=10, help="files changed for the --diff-base scenario")
     ap.add_argument("--warmup", choices=["cheap", "all", "none"], default="cheap")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per run before it is killed")
-    ap.add_argument("--sample-interval", type=float, default=0.1, help="process-tree RSS sampling period (s)")
+    ap.add_argument("--sample-interval", type=float, default=0.2, help="process-tree PSS sampling period (s)")
     ap.add_argument("--label", help="name of this result section (default from the repository)")
     ap.add_argument("--readme", type=Path, default=HERE / "README.md")
     ap.add_argument("--no-readme", action="store_true", help="do not update the README")
