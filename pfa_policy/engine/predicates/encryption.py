@@ -1,6 +1,17 @@
-"""Escape-hatch predicates of the encryption pillar."""
+"""Escape-hatch predicates of the encryption pillar.
+
+Hard-coded secrets are recognised the same way in Python, structured documents and Dockerfiles: a name that
+says "this is a credential" (`SECRET_NAME`) bound to a literal that is not a placeholder (`is_placeholder`).
+One definition keeps the three artefact kinds consistent; the document walk needs key names, which the
+declarative vocabulary cannot test. Plain-text endpoints in configuration likewise need the key name (a URL
+under `homepage:` is documentation, under `tracking_uri:` it is a connection).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -8,8 +19,255 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.model import Hit
+from pfa_policy.parsers.dockerfile import Instruction, env_pairs
+from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.tree import Document, Node
 
-PYTHON: dict[str, PythonPredicate] = {}
-DOCUMENT: dict[str, DocumentPredicate] = {}
-DOCKERFILE: dict[str, DockerfilePredicate] = {}
+# --- What counts as a secret ----------------------------------------------------------------------------
+
+# A credential name: the secret word ends the name, at a `_ . -` or camelCase boundary. Tokenizer settings
+# (`pad_token`, `eos_token`), references (`secretName`, `existingSecret`, `*_PATH`, `*_FILE`) and identifiers
+# (`access_key_id`) do not end with one of these words, so they never match. PFA-EN-021 repeats this regex.
+SECRET_NAME = re.compile(
+    r"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))(?i:"
+    r"password|passwd|passphrase|pass[_\-]phrase"
+    r"|(?:secret|private|signing|encryption|master|account|storage|license|api|app|client|consumer|webhook|ssh"
+    r"|deploy)[_\-]?key"
+    r"|secret[_\-]?access[_\-]?key|apikey"
+    r"|(?:client|app|consumer|webhook|jwt|shared|hmac|signing|cookie|session|oauth|api|aws|flask|django)[_\-]?secret"
+    r"|(?:access|auth|api|bearer|refresh|session|oauth|id|jwt|service|bot|personal|private|secret|registry|deploy"
+    r"|webhook|sas|hf|huggingface|hub|github|gh|gitlab|slack|discord|mlflow|tracking|wandb|comet|neptune"
+    r"|databricks|openai|pypi|npm|docker|vault|kaggle|git|ci|client|cloudflare|sentry|datadog)[_\-]?token"
+    r"|(?:gh|github)[_\-]?pat"
+    r")$|^(?i:secret|token|apikey)$"
+)
+_AUTH_HEADER = re.compile(r"(?i)^(?:proxy-)?authorization$")
+_AUTH_VALUE = re.compile(r"(?i)^(?:bearer|token|basic)\s+(\S{12,})$")
+
+_INTERPOLATED = ("${", "$(", "{{", "{}", "%s", "%(", "#{")
+_REFERENCE_PREFIXES = ("/", "./", "../", "~/", "http://", "https://", "file:", "s3://", "gs://", "arn:", "projects/",
+                       "vault:", "secretsmanager:", "ssm:", "op://", "ref+", "sm://", "awssm:", "gcpsm:", "env:")
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "replace", "your-", "your_", "yourpass", "placeholder",
+                      "dummy", "example", "sample", "redacted", "todo", "fixme", "insert", "enter-", "enter_",
+                      "xxxx", "****", "fake", "mock", "notreal", "not-a-real", "not_a_real", "<", ">")
+_PLACEHOLDER_EXACT = frozenset({"test", "testing", "password", "passwd", "secret", "token", "apikey", "api_key",
+                                "api-key", "none", "null", "nil", "undefined", "true", "false", "empty", "default",
+                                "string", "str", "n/a", "na", "tbd", "unset", "required", "optional", "pass"})
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_IDENTIFIER_LIKE = re.compile(r"[a-z][a-z0-9]*(?:[_\-.][a-z0-9]+)*")
+_NAME_WORDS = re.compile(r"password|passwd|secret|token|key|credential|auth")
+_FILE_SUFFIX = re.compile(r"\.(?:txt|json|pem|key|crt|cer|yaml|yml|env|cfg|ini|p12|pfx|jks|toml|gpg|asc)$")
+_FILLER = re.compile(r"[x*.\-_#•]+")
+
+
+def is_placeholder(value: str) -> bool:
+    """True for values that are clearly not a real credential: empty or short, interpolated (`${X}`, `{{ x }}`,
+    f-string holes), an environment-variable or secret name (`DB_PASSWORD`, `mlflow-db-secret`), a path, URL
+    or secret-manager reference, a sentence, or a conventional placeholder (`changeme`, `<your-token>`, `xxx`)."""
+    text = value.strip()
+    lowered = text.lower()
+    if len(text) < 4 or any(c.isspace() for c in text):
+        return True
+    if any(marker in text for marker in _INTERPOLATED) or text.startswith("$"):
+        return True
+    if (text[0], text[-1]) in (("[", "]"), ("(", ")"), ("{", "}")):
+        return True
+    if lowered.startswith(_REFERENCE_PREFIXES) or _FILE_SUFFIX.search(lowered):
+        return True
+    if lowered in _PLACEHOLDER_EXACT or _FILLER.fullmatch(lowered):
+        return True
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return True
+    if _ENV_NAME.fullmatch(text):
+        return True
+    return bool(_IDENTIFIER_LIKE.fullmatch(text) and _NAME_WORDS.search(lowered))
+
+
+def secret_literal(name: str, value: object) -> bool:
+    """A credential-named binding to a literal string that is not a placeholder."""
+    if not isinstance(value, str) or not SECRET_NAME.search(name):
+        return False
+    return not is_placeholder(value)
+
+
+def _auth_header_literal(name: str, value: object) -> bool:
+    if not isinstance(value, str) or not _AUTH_HEADER.match(name):
+        return False
+    found = _AUTH_VALUE.match(value.strip())
+    return found is not None and not is_placeholder(found.group(1))
+
+
+# --- Python ----------------------------------------------------------------------------------------------
+
+
+def en_python_secret_literal(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`PASSWORD = "..."`, `login(token="hf_...")`, `{"api_key": "..."}`, `os.environ["X_TOKEN"] = "..."`,
+    `headers = {"Authorization": "Bearer ..."}` with a literal that is not a placeholder."""
+    for assignment in file.index.assignments:
+        value = literal_value(assignment.value)
+        if secret_literal(assignment.target, value) or _auth_header_literal(assignment.target, value):
+            yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
+                      f"secret:{assignment.target}")
+
+
+_UNVERIFIED_SSL = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context", "ssl.CERT_NONE",
+                             "ssl.VerifyMode.CERT_NONE"})
+
+
+def en_python_unverified_ssl(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Uses of `ssl.CERT_NONE` / `ssl._create_unverified_context`.
+
+    A plain `reference:` pattern would also hit the target of `ctx.verify_mode = ssl.CERT_NONE`, because the
+    engine qualifies an assignment target through its own binding; targets are skipped here."""
+    targets = {id(assignment.report) for assignment in file.index.assignments}
+    for node, raw, _ in file.index.references:
+        if id(node) in targets:
+            continue
+        name = file.index.qualify(raw)
+        if name in _UNVERIFIED_SSL:
+            yield Hit(file.span_of(node), (("name", name),), f"reference:{name}")
+
+
+# --- Structured documents --------------------------------------------------------------------------------
+
+_ENV_PAIR_KINDS = frozenset({"kubernetes", "kserve", "seldon", "helm-values"})  # PFA-EN-021's territory
+
+
+def _pairs(node: Node, kind: str) -> Iterator[tuple[str, Node]]:
+    """Every (name, value node) binding of a document: mapping entries, `{name, value}` environment items,
+    `K=V` list items, and GitLab's `{value:, description:}` variables."""
+    for current in node.walk():
+        if isinstance(current.value, dict):
+            name, value = current.get("name"), current.get("value")
+            if name is not None and value is not None and isinstance(name.value, str) and value.is_scalar:
+                if kind not in _ENV_PAIR_KINDS:
+                    yield name.value, Node(value.value, value.span, value.key_span or name.key_span)
+                continue
+            for key, child in current.items():
+                if child.is_scalar:
+                    yield key, child
+                elif child.is_mapping and child.get("value") is not None and child.get("name") is None:
+                    inner = child.get("value")
+                    if inner is not None and inner.is_scalar:
+                        yield key, Node(inner.value, inner.span, child.key_span)
+        elif isinstance(current.value, list):
+            for item in current.value:
+                if isinstance(item.value, str) and "=" in item.value and not item.value.startswith(("-", "$")):
+                    key, _, text = item.value.partition("=")
+                    if key and " " not in key.strip():
+                        yield key.strip(), Node(text, item.span)
+
+
+def _is_kubernetes_secret(document: Document) -> bool:
+    kind = document.root.get("kind")
+    return document.kind == "kubernetes" and kind is not None and kind.value == "Secret"
+
+
+def en_document_secret_literal(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A credential-named key or environment variable with a literal, non-placeholder value (Kubernetes
+    `Secret` objects and Kubernetes / Helm `env` items are left to their own rules)."""
+    if _is_kubernetes_secret(document):
+        return
+    for name, node in _pairs(document.root, document.kind):
+        if secret_literal(name, node.value):
+            yield Hit(node.anchor_span, (("name", name),), f"secret:{name}")
+    if document.kind == "cloudformation":
+        parameters = document.root.get("Parameters")
+        for name, parameter in parameters.items() if parameters is not None else ():
+            default = parameter.get("Default")
+            if default is not None and secret_literal(name, default.value):
+                yield Hit(default.anchor_span, (("name", name),), f"secret-parameter:{name}")
+
+
+# --- Dockerfiles -----------------------------------------------------------------------------------------
+
+
+def en_dockerfile_secret_literal(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`ENV HF_TOKEN=hf_...` / `ARG DB_PASSWORD=...`: the literal ends up in the image layers and history."""
+    for instruction in instructions:
+        if instruction.keyword not in ("ENV", "ARG"):
+            continue
+        for name, value in env_pairs(instruction):
+            if secret_literal(name, value):
+                yield Hit(instruction.span, (("name", name),), f"{instruction.keyword}:{name}")
+
+
+# --- Plain-text transport in configuration ---------------------------------------------------------------
+
+# A host that resolves on the public Internet: a public IPv4 address or a name under a common public suffix.
+# Loopback, link-local, RFC 1918 addresses, single-label names (compose / Kubernetes services), cluster DNS
+# (`svc.namespace`, `*.svc.cluster.local`), private zones (`.internal`, `.corp`, `.local`) and the reserved
+# example / test names are deliberately not matched. PFA-EN-005/006/008 repeat this pattern.
+PUBLIC_HOST = (
+    r"(?:(?!(?:10|127|0)\.|169\.254\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)\d{1,3}(?:\.\d{1,3}){3}"
+    r"|(?!(?:[a-z0-9-]+\.)*example\.(?:com|net|org)(?![a-z0-9.-]))"
+    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|net|org|info|biz|io|ai|co|cloud|tech|xyz|gov|edu|us|uk|de|fr|nl"
+    r"|eu|ca|au|in|jp|cn|br|ru|es|it|ch|se|no|fi|dk|pl|be|at|ie|nz|sg|hk|kr|tw|il|za|mx|ar))(?![a-z0-9.-])"
+)
+PLAINTEXT_URL = re.compile(
+    r"(?i)^(?:"
+    r"(?:http|ws)://(?:[^@/\s]+@)?" + PUBLIC_HOST
+    + r"|(?!.*[?&](?:tls|ssl)=true)(?:redis|mongodb|amqp|mqtt|nats)://(?:[^@/\s]+@)?" + PUBLIC_HOST
+    + r"|(?:postgres(?:ql)?|mysql|mariadb)(?:\+\w+)?://(?:[^@/\s]+@)?" + PUBLIC_HOST
+    + r".*[?&](?:sslmode=disable|ssl-mode=disabled|ssl=false)"
+    r")"
+)
+_URL_KEY = re.compile(
+    r"(?i)(?:url|uri|urls|uris|endpoint|endpoints|host|hosts|address|addr|server|servers|brokers"
+    r"|bootstrap[._\-]?servers|dsn|connection[_\-]?string|api[_\-]?base|storageUri|modelUri)$"
+)
+_PROTOCOL_KEY = re.compile(r"(?i)security[._\-]?protocol$")
+_PLAINTEXT_PROTOCOL = re.compile(r"(?i)^(?:sasl_)?plaintext$")
+_SSLMODE_KEY = re.compile(r"(?i)(?:^|[._\-])sslmode$")
+
+
+def _plaintext_pairs(node: Node) -> Iterator[tuple[str, Node]]:
+    for current in node.walk():
+        if isinstance(current.value, dict):
+            name, value = current.get("name"), current.get("value")
+            if name is not None and value is not None and isinstance(name.value, str) and value.is_scalar:
+                yield name.value, value
+                continue
+            for key, child in current.items():
+                if child.is_scalar:
+                    yield key, child
+                elif child.is_sequence:
+                    for item in child.elements():
+                        if item.is_scalar:
+                            yield key, item
+        elif isinstance(current.value, list):
+            for item in current.value:
+                if isinstance(item.value, str) and "=" in item.value:
+                    key, _, text = item.value.partition("=")
+                    yield key.strip(), Node(text, item.span)
+
+
+def en_plaintext_endpoint_in_config(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """An endpoint-named key or variable whose value reaches a public host in clear text (http://, ws://,
+    redis://, mongodb:// without tls, a database URL with sslmode=disable), Kafka `security.protocol: PLAINTEXT`
+    or `sslmode: disable`."""
+    for name, node in _plaintext_pairs(document.root):
+        value = node.value
+        if not isinstance(value, str):
+            continue
+        text = value.strip()
+        plaintext = (
+            (_URL_KEY.search(name) is not None and PLAINTEXT_URL.search(text) is not None)
+            or (_PROTOCOL_KEY.search(name) is not None and _PLAINTEXT_PROTOCOL.match(text) is not None)
+            or (_SSLMODE_KEY.search(name) is not None and text.lower() == "disable")
+        )
+        if plaintext:
+            yield Hit(node.anchor_span, (("name", name), ("value", text[:200])), f"plaintext:{name}")
+
+
+PYTHON: dict[str, PythonPredicate] = {
+    "en_python_secret_literal": en_python_secret_literal,
+    "en_python_unverified_ssl": en_python_unverified_ssl,
+}
+DOCUMENT: dict[str, DocumentPredicate] = {
+    "en_document_secret_literal": en_document_secret_literal,
+    "en_plaintext_endpoint_in_config": en_plaintext_endpoint_in_config,
+}
+DOCKERFILE: dict[str, DockerfilePredicate] = {"en_dockerfile_secret_literal": en_dockerfile_secret_literal}
 REPOSITORY: dict[str, RepositoryPredicate] = {}
