@@ -77,31 +77,45 @@ def main() -> None:
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Repository root when PATHS are files (default: the current directory).")
 @click.option("--category", default="", help="SARIF automationDetails category.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where per-file results are cached (default: $XDG_CACHE_HOME/pfa-policy or ~/.cache/pfa-policy).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show files done and elapsed time on stderr (only when it is a terminal).")
 @user_errors
 def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
          formats: tuple[str, ...], output: Path | None, output_sarif: Path | None, diff_base: str | None,
          baseline_file: Path | None, fail_on: str | None, exclude: tuple[str, ...], no_ignores: bool,
-         jobs: int, root: Path | None, category: str) -> None:
+         jobs: int, root: Path | None, category: str, cache_dir: Path | None, no_cache: bool,
+         progress: bool) -> None:
     """Scan a repository (PATH, default '.') or only the given files (pre-commit)."""
     import dataclasses
 
     from pfa_policy.baseline import load as load_baseline
     from pfa_policy.baseline import restrict
+    from pfa_policy.engine.cache import default_cache_dir
     from pfa_policy.engine.runner import ScanOptions, gate
     from pfa_policy.integrations.diffscan import diff_scan, scored_scan
     from pfa_policy.policy import prepare
+    from pfa_policy.progress import for_terminal
     from pfa_policy.reporters import Report, render
 
     format_name, extra_outputs = _formats(formats, output_sarif)
     scan_root, only = _targets(paths, root)
     catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
     accepted = load_baseline(baseline_file) if baseline_file is not None else None
+    indicator = for_terminal(progress)
     options = ScanOptions(scan_root, jobs=jobs, excludes=exclude, no_ignores=no_ignores, only=only,
-                          repository_rules=only is None)
-    if diff_base is not None:
-        result, scored = diff_scan(catalog, effective, options, diff_base)
-    else:
-        result, scored = scored_scan(catalog, effective, options)
+                          repository_rules=only is None,
+                          cache_dir=None if no_cache else (cache_dir or default_cache_dir()), progress=indicator)
+    try:
+        if diff_base is not None:
+            result, scored = diff_scan(catalog, effective, options, diff_base)
+        else:
+            result, scored = scored_scan(catalog, effective, options)
+    finally:
+        if indicator is not None:
+            indicator.close()
     if accepted is not None:
         result, scored = restrict(result, scored, accepted, str(baseline_file))
     if "sarif" in {format_name, *(name for name, _ in extra_outputs)}:
