@@ -336,11 +336,24 @@ def python_urls(file: PythonFile) -> list[PythonUrl]:
     """Every classified URL literal of a module, computed once per file and shared by the rules."""
     cached: list[PythonUrl] | None = getattr(file, "_ai_urls", None)
     if cached is None:
-        visitor = _UrlVisitor(file)
-        file.module.visit(visitor)
-        cached = visitor.found
+        cached = []
+        if _may_name_targets(file):
+            visitor = _UrlVisitor(file)
+            file.module.visit(visitor)
+            cached = visitor.found
         setattr(file, "_ai_urls", cached)  # noqa: B010 - a per-file memo on an object we do not own
     return cached
+
+
+def _may_name_targets(file: PythonFile) -> bool:
+    """A cheap look at the indexed literals before the context-tracking walk, which costs a full visit.
+
+    Only an emulator host variable (`X_EMULATOR_HOST = "anything"`) can make a literal a target through its key
+    alone; every other finding needs a literal that is a target URL or a bare loopback address by itself."""
+    if "emulator_host" in file.module.code.lower():
+        return True
+    return any(classify(value) is not None or _BARE_LOOPBACK.match(value.strip())
+               for _, value, _ in file.index.strings)
 
 
 def _python_category(categories: frozenset[str], *, default: bool | None) -> PythonPredicate:

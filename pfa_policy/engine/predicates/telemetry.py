@@ -47,35 +47,17 @@ def _is_silent(body: cst.BaseSuite) -> bool:
     )
 
 
-class _Handlers(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.functions: list[str] = []
-        self.found: list[cst.ExceptHandler] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if self.functions and self.functions[-1] in _FINALISERS:
-            return
-        if _is_broad(node.type) and _is_silent(node.body):
-            self.found.append(node)
-
-
 def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """`except: pass`, `except Exception: ...`, `except BaseException: continue`, `suppress(Exception)`.
 
     Finalisers (`__del__`, `__exit__`) are exempt; narrow handlers (`except KeyError: pass`) are deliberate."""
-    if not file.index.handlers and "suppress" not in file.module.code:
-        return
-    visitor = _Handlers()
-    file.module.visit(visitor)
-    for handler in visitor.found:
-        kind = "except" if handler.type is None else f"except {file.code_of(handler.type)}"
+    for handler, _ in file.index.handlers:
+        if not (_is_broad(handler.type) and _is_silent(handler.body)):
+            continue
         span = file.span_of(handler)
+        if file.scope_at(span).rpartition(".")[2] in _FINALISERS:
+            continue
+        kind = "except" if handler.type is None else f"except {file.code_of(handler.type)}"
         yield Hit(span, (("name", kind),), f"swallow:{kind}:{file.code_of(handler.body)}")
     for site in file.index.calls:
         if file.index.qualify(site.raw) != "contextlib.suppress":
