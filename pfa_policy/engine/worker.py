@@ -157,16 +157,17 @@ def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> Py
     try:
         if "notebook" in parsed.kinds:
             parsed.notebook = parse_notebook(parsed.text)
-            module = parse_python(parsed.notebook.source)
+            source = parsed.notebook.source
         else:
-            module = parse_python(parsed.text)
+            source = parsed.text
+        module = parse_python(source)
     except ParseError as error:
         if parsed.notebook is not None:
             mapped = parsed.notebook.to_file_span(Span(error.line, error.column))
             error = ParseError(error.reason, mapped.line, mapped.column)
         _fail(parsed, notifications, path, "python", error)
         raise
-    parsed.python = PythonFile(module)
+    parsed.python = PythonFile(module, source)
     return parsed.python
 
 

@@ -6,6 +6,7 @@ produce no finding, and libcst's position pass costs more than the parse itself.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import ParseError, Span
 
 _HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NEWLINE = re.compile("\n")
 
 
 def parse_python(text: str) -> cst.Module:
@@ -136,13 +138,20 @@ class PythonIndex:
 class PythonFile:
     """A parsed module plus its index; positions on demand."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, source: str | None = None) -> None:
         self.module = module
+        self.source = module.code if source is None else source
         self.index = build_index(module)
         self._positions: Any = None
         self._scopes: list[tuple[Span, str]] | None = None
+        self._line_starts: list[int] | None = None
 
     def span_of(self, node: cst.CSTNode) -> Span:
+        """The node's position. A node whose code occurs once in the source is located by that occurrence;
+        anything else takes libcst's position pass, once per file (it re-generates the whole module)."""
+        found = self._unique_occurrence(node)
+        if found is not None:
+            return found
         if self._positions is None:
             wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
             self._positions = wrapper.resolve(PositionProvider)
@@ -153,6 +162,28 @@ class PythonFile:
             code_range.end.line,
             code_range.end.column + 1,
         )
+
+    def _unique_occurrence(self, node: cst.CSTNode) -> Span | None:
+        # Expression and small-statement nodes generate exactly their source text, so a text that occurs
+        # only once in the file can only be the node itself. Compound statements re-indent: no occurrence.
+        if isinstance(node, cst.BaseCompoundStatement):
+            return None
+        if isinstance(getattr(node, "comma", None), cst.Comma):
+            node = node.with_changes(comma=cst.MaybeSentinel.DEFAULT)  # positions end before the comma
+        code = self.module.code_for_node(node).strip()
+        if len(code) < 4:
+            return None
+        start = self.source.find(code)
+        if start < 0 or self.source.find(code, start + 1) >= 0:
+            return None
+        return Span(*self._position(start), *self._position(start + len(code)))
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = [0]
+            self._line_starts.extend(match.end() for match in _NEWLINE.finditer(self.source))
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
     def code_of(self, node: cst.CSTNode) -> str:
         """The node's code without any whitespace: stable when the code is only reformatted."""

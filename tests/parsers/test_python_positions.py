@@ -1,0 +1,47 @@
+"""The fast position path agrees with libcst's position pass on every node it answers for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from pfa_policy.model import Span
+from pfa_policy.parsers.python import PythonFile, parse_python
+from tests.conftest import REPO_ROOT
+
+_SOURCES = sorted((REPO_ROOT / "fixtures").rglob("*.py")) + sorted((REPO_ROOT / "pfa_policy" / "engine").glob("*.py"))
+
+
+class _Collect(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Call, cst.Arg, cst.Attribute, cst.Name, cst.SimpleString, cst.Import,
+                             cst.ImportFrom, cst.FormattedString, cst.ConcatenatedString, cst.Decorator,
+                             cst.DictElement, cst.ExceptHandler, cst.Subscript)):
+            self.nodes.append(node)
+        return True
+
+
+@pytest.mark.parametrize("path", _SOURCES, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_fast_positions_match_libcst(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    module = parse_python(source)
+    file = PythonFile(module, source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    collector = _Collect()
+    module.visit(collector)
+    answered = 0
+    for node in collector.nodes:
+        fast = file._unique_occurrence(node)
+        if fast is None:
+            continue
+        answered += 1
+        expected = positions[node]
+        assert fast == Span(expected.start.line, expected.start.column + 1, expected.end.line,
+                            expected.end.column + 1), file.code_of(node)
+    assert answered > 0 or not collector.nodes
