@@ -109,8 +109,16 @@ class PythonIndex:
     assignments: list[Assignment] = field(default_factory=list)
     handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
 
-    def qualify(self, raw: str, _depth: int = 0) -> str:
+    qualified: dict[str, str] = field(default_factory=dict)  # memo: every pattern asks for the same names
+
+    def qualify(self, raw: str) -> str:
         """Resolve import aliases and simple assignments: `rq.get` -> `requests.get`."""
+        known = self.qualified.get(raw)
+        if known is None:
+            known = self.qualified[raw] = self._qualify(raw)
+        return known
+
+    def _qualify(self, raw: str, _depth: int = 0) -> str:
         if _depth > 8:
             return raw
         head_match = _HEAD.match(raw)
@@ -127,7 +135,7 @@ class PythonIndex:
             bound = self.bindings.get(prefix)
             if bound is not None and bound != prefix:
                 suffix = raw[len(prefix):]
-                return self.qualify(bound, _depth + 1) + suffix
+                return self._qualify(bound, _depth + 1) + suffix
         return raw
 
     def imported_modules(self) -> Iterator[str]:
