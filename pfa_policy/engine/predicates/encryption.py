@@ -38,7 +38,8 @@ SECRET_NAME = re.compile(
     r"|(?:client|app|consumer|webhook|jwt|shared|hmac|signing|cookie|session|oauth|api|aws|flask|django)[_\-]?secret"
     r"|(?:access|auth|api|bearer|refresh|session|oauth|id|jwt|service|bot|personal|private|secret|registry|deploy"
     r"|webhook|sas|hf|huggingface|hub|github|gh|gitlab|slack|discord|mlflow|tracking|wandb|comet|neptune"
-    r"|databricks|openai|pypi|npm|docker|vault|kaggle|git|ci|client|cloudflare|sentry|datadog)[_\-]?token"
+    r"|databricks|openai|pypi|npm|docker|vault|kaggle|git|ci|client|cloudflare|sentry|datadog|pip|index|artifactory"
+    r"|nexus|jfrog|upload|download|read|write)[_\-]?token"
     r"|(?:gh|github)[_\-]?pat"
     r")$|^(?i:secret|token|apikey)$"
 )
