@@ -54,7 +54,8 @@ _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "replace", "your-", 
                       "xxxx", "****", "fake", "mock", "notreal", "not-a-real", "not_a_real", "<", ">")
 _PLACEHOLDER_EXACT = frozenset({"test", "testing", "password", "passwd", "secret", "token", "apikey", "api_key",
                                 "api-key", "none", "null", "nil", "undefined", "true", "false", "empty", "default",
-                                "string", "str", "n/a", "na", "tbd", "unset", "required", "optional", "pass"})
+                                "string", "str", "n/a", "na", "tbd", "unset", "required", "optional", "pass",
+                                "read", "write", "read-all", "write-all"})  # GitHub `permissions: {id-token: write}`
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _IDENTIFIER_LIKE = re.compile(r"[a-z][a-z0-9]*(?:[_\-.][a-z0-9]+)*")
 _NAME_WORDS = re.compile(r"password|passwd|secret|token|key|credential|auth")
@@ -102,12 +103,22 @@ def _auth_header_literal(name: str, value: object) -> bool:
 # --- Python ----------------------------------------------------------------------------------------------
 
 
+# AWS's documented example access key id. PFA-EN-012 (any file) skips it as a placeholder; bound in code to an
+# access-key name it still shows code written for static IAM-user keys, so it is reported here (real key ids in
+# code are PFA-EN-012's, which keeps one finding per line).
+_AWS_EXAMPLE_KEY_ID = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{9}EXAMPLE")
+_ACCESS_KEY_NAME = re.compile(r"(?i)access[_\-]?key(?:[_\-]?id)?$")
+
+
 def en_python_secret_literal(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """`PASSWORD = "..."`, `login(token="hf_...")`, `{"api_key": "..."}`, `os.environ["X_TOKEN"] = "..."`,
-    `headers = {"Authorization": "Bearer ..."}` with a literal that is not a placeholder."""
+    `headers = {"Authorization": "Bearer ..."}` with a literal that is not a placeholder, and
+    `AWS_ACCESS_KEY_ID = "AKIA...EXAMPLE"`."""
     for assignment in file.index.assignments:
         value = literal_value(assignment.value)
-        if secret_literal(assignment.target, value) or _auth_header_literal(assignment.target, value):
+        static_key = (isinstance(value, str) and _AWS_EXAMPLE_KEY_ID.fullmatch(value) is not None
+                      and _ACCESS_KEY_NAME.search(assignment.target) is not None)
+        if static_key or secret_literal(assignment.target, value) or _auth_header_literal(assignment.target, value):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
                       f"secret:{assignment.target}")
 
@@ -198,12 +209,11 @@ def en_dockerfile_secret_literal(instructions: list[Instruction], params: Mappin
 
 # A host that resolves on the public Internet: a public IPv4 address or a name under a common public suffix.
 # Loopback, link-local, RFC 1918 addresses, single-label names (compose / Kubernetes services), cluster DNS
-# (`svc.namespace`, `*.svc.cluster.local`), private zones (`.internal`, `.corp`, `.local`) and the reserved
-# example / test names are deliberately not matched. PFA-EN-005/006/008 repeat this pattern.
+# (`svc.namespace`, `*.svc.cluster.local`) and private or reserved zones (`.internal`, `.corp`, `.local`,
+# `.test`) are deliberately not matched. PFA-EN-005/006/008 repeat this pattern.
 PUBLIC_HOST = (
     r"(?:(?!(?:10|127|0)\.|169\.254\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)\d{1,3}(?:\.\d{1,3}){3}"
-    r"|(?!(?:[a-z0-9-]+\.)*example\.(?:com|net|org)(?![a-z0-9.-]))"
-    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|net|org|info|biz|io|ai|co|cloud|tech|xyz|gov|edu|us|uk|de|fr|nl"
+    r"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|net|org|info|biz|io|ai|co|cloud|tech|xyz|gov|edu|us|uk|de|fr|nl"
     r"|eu|ca|au|in|jp|cn|br|ru|es|it|ch|se|no|fi|dk|pl|be|at|ie|nz|sg|hk|kr|tw|il|za|mx|ar))(?![a-z0-9.-])"
 )
 PLAINTEXT_URL = re.compile(
