@@ -148,7 +148,8 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
         report = _keyword_not_report(pattern, site, report, params, values)
         if report is None:
             continue
-        if not _positional_holds(pattern, site.positional, params, values):
+        report = _positional_report(pattern, site.positional, report, params, values)
+        if report is None:
             continue
         yield _hit(file, report, f"call:{qualified}", **values)
 
@@ -171,16 +172,20 @@ def _keyword_not_report(pattern: PythonPattern, site: CallSite, report: cst.CSTN
     return report
 
 
-def _positional_holds(pattern: PythonPattern, positional: list[cst.Arg], params: Mapping[str, Any],
-                      values: dict[str, str]) -> bool:
+def _positional_report(pattern: PythonPattern, positional: list[cst.Arg], report: cst.CSTNode,
+                       params: Mapping[str, Any], values: dict[str, str]) -> cst.CSTNode | None:
+    """Where a positional condition points, or None when it does not hold. The offending argument is the most
+    precise place, unless the finding is about a keyword the call lacks: then it is the call."""
     for position, condition in pattern.positional:
         if position >= len(positional):
-            return False
+            return None
         value = literal_value(positional[position].value)
         if not condition.holds(value, params):
-            return False
+            return None
         values["value"] = as_text(value)
-    return True
+        if not pattern.keyword_absent:
+            report = positional[position].value
+    return report
 
 
 def _match_references(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:

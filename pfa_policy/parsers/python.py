@@ -288,8 +288,14 @@ def build_index(module: cst.Module) -> PythonIndex:
         elif kind is cst.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
                 _index_assignment(index, target.target, node.value, guard)  # type: ignore[attr-defined]
+            _push_assignment(stack, [t.target for t in node.targets], node.value, guard)  # type: ignore[attr-defined]
+            continue
         elif kind is cst.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
             _index_assignment(index, node.target, node.value, guard)  # type: ignore[attr-defined]
+            _push_assignment(stack, [node.target], node.value, guard)  # type: ignore[attr-defined]
+            continue
+        elif kind is cst.WithItem:
+            _index_with_item(index, node)  # type: ignore[arg-type]
         elif kind is cst.DictElement:
             key = literal_value(node.key)  # type: ignore[attr-defined]
             if isinstance(key, str):
@@ -303,6 +309,26 @@ def build_index(module: cst.Module) -> PythonIndex:
             continue
         stack.extend((child, guard) for child in reversed(list(_children(node))))
     return index
+
+
+def _push_assignment(stack: list[tuple[cst.CSTNode, bool]], targets: list[cst.BaseExpression],
+                     value: cst.BaseExpression, guard: bool) -> None:
+    """Walk the value and the inside of complex targets; a plain name or attribute being assigned to is not a
+    reference to what it will hold (`ctx.verify_mode = ssl.CERT_NONE` names CERT_NONE once)."""
+    stack.append((value, guard))
+    for target in reversed(targets):
+        if not isinstance(target, (cst.Name, cst.Attribute)):
+            stack.append((target, guard))
+
+
+def _index_with_item(index: PythonIndex, item: cst.WithItem) -> None:
+    """`with requests.Session() as s:` binds `s` like an assignment would."""
+    if item.asname is None:
+        return
+    target_raw = dotted_name(item.asname.name)
+    value_raw = dotted_name(item.item)
+    if target_raw is not None and value_raw is not None and target_raw not in index.aliases:
+        index.bindings[target_raw] = value_raw
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:

@@ -87,3 +87,20 @@ def test_prefilter_tokens() -> None:
     assert PythonPattern.compile({"call": ["requests.get", "httpx.*"]}).prefilter_tokens() == {"requests", "httpx"}
     assert PythonPattern.compile({"call": ["*.get"]}).prefilter_tokens() is None
     assert PythonPattern.compile({"string": {"matches": "x"}}).prefilter_tokens() is None
+
+
+def test_with_statement_binds_its_target() -> None:
+    code = "import aiohttp\nasync def f():\n    async with aiohttp.ClientSession() as s:\n        await s.get(u)\n"
+    assert _lines({"call": ["aiohttp.ClientSession().get"]}, code) == [4]
+
+
+def test_assignment_target_is_not_a_reference_to_its_value() -> None:
+    code = "import ssl\nctx = ssl.create_default_context()\nctx.verify_mode = ssl.CERT_NONE\nx[ssl.CERT_NONE] = 1\n"
+    assert _lines({"reference": ["ssl.CERT_NONE"]}, code) == [3, 4]
+
+
+def test_positional_condition_reports_the_argument_unless_a_keyword_is_missing() -> None:
+    code = 'import requests\nrequests.get(\n    "http://api.acme.io/v1",\n)\n'
+    assert _lines({"call": ["requests.get"], "positional": {"0": {"matches": "^http://"}}}, code) == [3]
+    assert _lines({"call": ["requests.get"], "positional": {"0": {"matches": "^http://"}},
+                   "keyword_absent": ["timeout"]}, code) == [2]
