@@ -111,7 +111,7 @@ def _skip(pattern: PythonPattern, guard: bool) -> bool:
 
 def _hit(file: PythonFile, node: cst.CSTNode, prefix: str, **values: str) -> Hit:
     span = file.span_of(node)
-    return Hit(span, tuple(sorted(values.items())), f"{prefix}@{file.scope_at(span)}:{file.code_of(node)}")
+    return Hit(span, tuple(sorted(values.items())), f"{prefix}@{file.scope_of(node)}:{file.code_of(node)}")
 
 
 def _match_imports(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:

@@ -110,6 +110,7 @@ class PythonIndex:
     handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
 
     qualified: dict[str, str] = field(default_factory=dict)  # memo: every pattern asks for the same names
+    scopes: dict[int, str] = field(default_factory=dict)  # id(node) -> enclosing `Class.function`
 
     def qualify(self, raw: str) -> str:
         """Resolve import aliases and simple assignments: `rq.get` -> `requests.get`."""
@@ -151,7 +152,6 @@ class PythonFile:
         self.source = module.code if source is None else source
         self.index = build_index(module)
         self._positions: Any = None
-        self._scopes: list[tuple[Span, str]] | None = None
         self._line_starts: list[int] | None = None
 
     def span_of(self, node: cst.CSTNode) -> Span:
@@ -197,14 +197,10 @@ class PythonFile:
         """The node's code without any whitespace: stable when the code is only reformatted."""
         return "".join(self.module.code_for_node(node).split())[:200]
 
-    def scope_at(self, span: Span) -> str:
-        """`Class.method` around a position, from the definitions' spans: anchors stay put when code moves."""
-        if self._scopes is None:
-            definitions = [(self.span_of(node), node.name.value) for node, _, _ in self.index.functions]
-            definitions += [(self.span_of(node), node.name.value) for node, _, _ in self.index.classes]
-            self._scopes = sorted(definitions, key=lambda item: (item[0].line, -item[0].end_line))
-        names = [name for where, name in self._scopes if where.line <= span.line <= where.end_line]
-        return ".".join(names)
+    def scope_of(self, node: cst.CSTNode) -> str:
+        """The enclosing `Class.function` of a node (empty at module level): anchors stay put when code moves."""
+        return self.index.scopes.get(id(node), "")
+
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -248,9 +244,12 @@ def _import_name(node: cst.BaseExpression) -> str:
 
 def build_index(module: cst.Module) -> PythonIndex:
     index = PythonIndex()
-    stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+    stack: list[tuple[cst.CSTNode, bool, str]] = [(module, False, "")]
+    scopes = index.scopes
     while stack:
-        node, guard = stack.pop()
+        node, guard, scope = stack.pop()
+        if scope:
+            scopes[id(node)] = scope
         kind = type(node)
         if kind is cst.SimpleStatementLine:
             body = node.body  # type: ignore[attr-defined]
@@ -288,11 +287,11 @@ def build_index(module: cst.Module) -> PythonIndex:
         elif kind is cst.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
                 _index_assignment(index, target.target, node.value, guard)  # type: ignore[attr-defined]
-            _push_assignment(stack, [t.target for t in node.targets], node.value, guard)  # type: ignore[attr-defined]
+            _push_assignment(stack, [t.target for t in node.targets], node.value, guard, scope)  # type: ignore[attr-defined]
             continue
         elif kind is cst.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
             _index_assignment(index, node.target, node.value, guard)  # type: ignore[attr-defined]
-            _push_assignment(stack, [node.target], node.value, guard)  # type: ignore[attr-defined]
+            _push_assignment(stack, [node.target], node.value, guard, scope)  # type: ignore[attr-defined]
             continue
         elif kind is cst.WithItem:
             _index_with_item(index, node)  # type: ignore[arg-type]
@@ -303,22 +302,24 @@ def build_index(module: cst.Module) -> PythonIndex:
         elif kind is cst.ExceptHandler:
             index.handlers.append((node, guard))  # type: ignore[arg-type]
         elif kind is cst.If and not guard and _is_main_guard(node):  # type: ignore[arg-type]
-            stack.append((node.body, True))  # type: ignore[attr-defined]
+            stack.append((node.body, True, scope))  # type: ignore[attr-defined]
             if node.orelse is not None:  # type: ignore[attr-defined]
-                stack.append((node.orelse, False))  # type: ignore[attr-defined]
+                stack.append((node.orelse, False, scope))  # type: ignore[attr-defined]
             continue
-        stack.extend((child, guard) for child in reversed(list(_children(node))))
+        if kind is cst.ClassDef or kind is cst.FunctionDef:
+            scope = f"{scope}.{node.name.value}" if scope else node.name.value  # type: ignore[attr-defined]
+        stack.extend((child, guard, scope) for child in reversed(list(_children(node))))
     return index
 
 
-def _push_assignment(stack: list[tuple[cst.CSTNode, bool]], targets: list[cst.BaseExpression],
-                     value: cst.BaseExpression, guard: bool) -> None:
+def _push_assignment(stack: list[tuple[cst.CSTNode, bool, str]], targets: list[cst.BaseExpression],
+                     value: cst.BaseExpression, guard: bool, scope: str) -> None:
     """Walk the value and the inside of complex targets; a plain name or attribute being assigned to is not a
     reference to what it will hold (`ctx.verify_mode = ssl.CERT_NONE` names CERT_NONE once)."""
-    stack.append((value, guard))
+    stack.append((value, guard, scope))
     for target in reversed(targets):
         if not isinstance(target, (cst.Name, cst.Attribute)):
-            stack.append((target, guard))
+            stack.append((target, guard, scope))
 
 
 def _index_with_item(index: PythonIndex, item: cst.WithItem) -> None:

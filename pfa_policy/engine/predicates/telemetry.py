@@ -54,9 +54,9 @@ def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterato
     for handler, _ in file.index.handlers:
         if not (_is_broad(handler.type) and _is_silent(handler.body)):
             continue
-        span = file.span_of(handler)
-        if file.scope_at(span).rpartition(".")[2] in _FINALISERS:
+        if file.scope_of(handler).rpartition(".")[2] in _FINALISERS:
             continue
+        span = file.span_of(handler)
         kind = "except" if handler.type is None else f"except {file.code_of(handler.type)}"
         yield Hit(span, (("name", kind),), f"swallow:{kind}:{file.code_of(handler.body)}")
     for site in file.index.calls:
