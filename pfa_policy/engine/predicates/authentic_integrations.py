@@ -350,7 +350,7 @@ def _may_name_targets(file: PythonFile) -> bool:
 
     Only an emulator host variable (`X_EMULATOR_HOST = "anything"`) can make a literal a target through its key
     alone; every other finding needs a literal that is a target URL or a bare loopback address by itself."""
-    if "emulator_host" in file.module.code.lower():
+    if "emulator_host" in file.source.lower():
         return True
     return any(classify(value) is not None or _BARE_LOOPBACK.match(value.strip())
                for _, value, _ in file.index.strings)
