@@ -8,7 +8,7 @@ from typing import Any
 
 from pfa_policy.engine.dockerfile_match import DockerfilePattern
 from pfa_policy.engine.document_match import DocumentPattern
-from pfa_policy.engine.python_match import PythonPattern
+from pfa_policy.engine.python_match import PythonPattern, Tokens
 from pfa_policy.engine.text_match import TextPattern
 
 
@@ -20,19 +20,20 @@ class FileMatcher:
     document: tuple[DocumentPattern, ...] = ()
     dockerfile: tuple[DockerfilePattern, ...] = ()
     text: tuple[TextPattern, ...] = ()
-    # Lower-case literals one of which must be in a file's text; None: every file of a target kind.
-    tokens: frozenset[str] | None = None
+    # Requirements on a file's lower-cased text, any one of which suffices; each is a tuple of literals that
+    # must all appear. None: every file of a target kind is checked.
+    tokens: Tokens = None
 
     @classmethod
     def compile(cls, match: Mapping[str, Any], prefilter: list[str] | None) -> FileMatcher:
         python = tuple(PythonPattern.compile(p) for p in match.get("python", ()))
-        tokens: frozenset[str] | None = None
+        tokens: Tokens = None
         if prefilter:
-            tokens = frozenset(t.lower() for t in prefilter)
+            tokens = frozenset(tuple(t.lower().split()) for t in prefilter)  # "a b": both a and b
         elif python:
             derived = [p.prefilter_tokens() for p in python]
             if all(t is not None for t in derived):
-                tokens = frozenset(t.lower() for group in derived if group is not None for t in group)
+                tokens = frozenset(requirement for group in derived if group is not None for requirement in group)
         return cls(
             python,
             tuple(DocumentPattern.compile(p) for p in match.get("document", ())),
@@ -44,6 +45,11 @@ class FileMatcher:
     @property
     def empty(self) -> bool:
         return not (self.python or self.document or self.dockerfile or self.text)
+
+    def admits(self, lowered_text: str) -> bool:
+        """The pre-filter: could this matcher hit a file with this (lower-cased) text?"""
+        tokens = self.tokens
+        return tokens is None or any(all(t in lowered_text for t in requirement) for requirement in tokens)
 
     def predicate_names(self) -> list[tuple[str, str]]:
         names = [("python", p.predicate) for p in self.python if p.predicate]

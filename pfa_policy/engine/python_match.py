@@ -34,6 +34,8 @@ class PythonPattern:
     file_imports: re.Pattern[str] | None = None
     outside_main_guard: bool = False
     predicate: str = ""
+    globs: tuple[str, ...] = ()  # the name globs as written, for the pre-filter
+    file_import_globs: tuple[str, ...] = ()
 
     @classmethod
     def compile(cls, spec: Mapping[str, Any]) -> PythonPattern:
@@ -48,11 +50,13 @@ class PythonPattern:
         }
         if "file_imports" in spec:
             common["file_imports"] = compile_name_globs(spec["file_imports"], submodules=True)
+            common["file_import_globs"] = tuple(spec["file_imports"])
         if "import" in spec:
-            return cls("import", names=compile_name_globs(spec["import"], submodules=True), **common)
+            return cls("import", names=compile_name_globs(spec["import"], submodules=True),
+                       globs=tuple(spec["import"]), **common)
         for kind in ("call", "reference", "decorator"):
             if kind in spec:
-                return cls(kind, names=compile_name_globs(spec[kind]), **common)
+                return cls(kind, names=compile_name_globs(spec[kind]), globs=tuple(spec[kind]), **common)
         if "string" in spec:
             return cls("string", value=ValueCondition.compile(spec["string"]), **common)
         if "class" in spec or "function" in spec:
@@ -61,34 +65,48 @@ class PythonPattern:
             name_regex = re.compile(body["name"]) if "name" in body else None
             globs = body.get("bases") or body.get("decorators")
             bases = compile_name_globs(globs) if globs else None
-            return cls(kind, name_regex=name_regex, bases=bases, **common)
+            return cls(kind, name_regex=name_regex, bases=bases, globs=tuple(globs or ()), **common)
         if "assign" in spec:
             body = spec["assign"]
             value = ValueCondition.compile(body["value"]) if "value" in body else None
             return cls("assign", name_regex=re.compile(body["target"]), value=value, **common)
         return cls("predicate", predicate=spec["predicate"], **common)
 
-    def prefilter_tokens(self) -> frozenset[str] | None:
-        """Literal identifiers one of which must appear in a file's text for this pattern to hit.
+    def prefilter_tokens(self) -> Tokens:
+        """What a file's lower-cased text must contain for this pattern to possibly hit: any one of the
+        requirements, each a tuple of literals that must all appear. None: the pattern cannot be pre-filtered.
 
-        None means the pattern cannot be pre-filtered (e.g. a regex over string literals)."""
-        if self.file_imports is not None:
-            return _leading_identifiers(self.file_imports.pattern)
-        if self.kind in ("import", "call", "reference", "decorator") and self.names is not None:
-            return _leading_identifiers(self.names.pattern)
-        return None
+        A qualified name can only resolve through an import that spells its module, and a call spells its
+        final attribute, so `requests.get` needs both "requests" and "get"; a `keyword:` condition also
+        needs the keyword's name, spelled at the call."""
+        own: Tokens = None
+        if self.kind in ("import", "call", "reference", "decorator", "class", "function"):
+            own = _requirements(self.globs)
+            if own is not None and self.keyword:
+                names = tuple(name.lower() for name, _ in self.keyword)
+                own = frozenset(requirement + names for requirement in own)
+        if not self.file_import_globs:
+            return own
+        imports = _requirements(self.file_import_globs)
+        if own is None or imports is None:
+            return imports if own is None else own
+        combined = frozenset(a + b for a in own for b in imports)
+        return combined if len(combined) <= 64 else imports
 
 
-_IDENT_AT_START = re.compile(r"\(\?:\(\?s:([A-Za-z_][A-Za-z0-9_]*)")
+Tokens = frozenset[tuple[str, ...]] | None
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _leading_identifiers(pattern: str) -> frozenset[str] | None:
-    """The first identifier of each glob inside a compiled alternation (fnmatch.translate output)."""
-    alternatives = pattern.count("(?:(?s:")
-    found = _IDENT_AT_START.findall(pattern)
-    if len(found) != alternatives:
-        return None  # some glob starts with a wildcard: no literal to look for
-    return frozenset(found)
+def _requirements(globs: tuple[str, ...]) -> Tokens:
+    requirements = set()
+    for glob in globs:
+        parts = (part.removesuffix("()") for part in glob.split("."))
+        literals = tuple(dict.fromkeys(part.lower() for part in parts if _IDENTIFIER.fullmatch(part)))
+        if not literals:
+            return None  # a glob with no literal part can match anything
+        requirements.add(literals)
+    return frozenset(requirements) if requirements else None
 
 
 def match_python(patterns: tuple[PythonPattern, ...], file: PythonFile, params: Mapping[str, Any],

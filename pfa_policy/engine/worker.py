@@ -89,7 +89,7 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     kinds = content_kinds(kind or "", text)
     checks = [c for c in checks if c.targets & kinds]
     lowered = text.lower() if any(c.matcher.tokens is not None for c in checks) else ""
-    checks = [c for c in checks if c.matcher.tokens is None or any(t in lowered for t in c.matcher.tokens)]
+    checks = [c for c in checks if c.matcher.admits(lowered)]
     parsed = _Parsed(text, kinds)
     hits: list[tuple[str, Hit]] = []
     for check in checks:

@@ -84,9 +84,36 @@ def test_main_guard_and_file_imports() -> None:
 
 
 def test_prefilter_tokens() -> None:
-    assert PythonPattern.compile({"call": ["requests.get", "httpx.*"]}).prefilter_tokens() == {"requests", "httpx"}
-    assert PythonPattern.compile({"call": ["*.get"]}).prefilter_tokens() is None
-    assert PythonPattern.compile({"string": {"matches": "x"}}).prefilter_tokens() is None
+    def tokens(spec: dict[str, Any]) -> object:
+        return PythonPattern.compile(spec).prefilter_tokens()
+
+    assert tokens({"call": ["requests.get", "httpx.*"]}) == {("requests", "get"), ("httpx",)}
+    assert tokens({"call": ["*.get"]}) == {("get",)}
+    assert tokens({"call": ["*"]}) is None
+    assert tokens({"string": {"matches": "x"}}) is None
+    assert tokens({"call": ["numpy.load"], "keyword": {"allow_pickle": {"equals": True}}}) == {
+        ("numpy", "load", "allow_pickle")}
+    assert tokens({"call": ["requests.Session().get"]}) == {("requests", "session", "get")}
+    assert tokens({"class": {"bases": ["kserve.Model"]}}) == {("kserve", "model")}
+    assert tokens({"call": ["print"], "file_imports": ["fastapi", "flask"]}) == {("print", "fastapi"),
+                                                                              ("print", "flask")}
+    assert tokens({"string": {"matches": "x"}, "file_imports": ["flask"]}) == {("flask",)}
+
+
+@pytest.mark.parametrize("code", [
+    "import requests as rq\nrq.get(u)\n",
+    "from requests import get as fetch\nfetch(u)\n",
+    "import requests\ns = requests.Session()\ns.get(u)\n",
+    "import numpy as np\nnp.load(p, allow_pickle=True)\n",
+])
+def test_prefilter_admits_every_form_the_matcher_resolves(code: str) -> None:
+    from pfa_policy.engine.compiled import FileMatcher
+
+    matcher = FileMatcher.compile({"python": [{"call": ["requests.get", "requests.Session().get"]},
+                                              {"call": ["numpy.load"], "keyword": {"allow_pickle": {"equals": True}}}]},
+                                  None)
+    assert _lines({"call": ["requests.get", "requests.Session().get", "numpy.load"]}, code)
+    assert matcher.admits(code.lower())
 
 
 def test_with_statement_binds_its_target() -> None:

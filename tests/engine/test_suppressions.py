@@ -14,7 +14,7 @@ _CODE = """import requests
 
 
 def features(user_id: str) -> dict:
-    return requests.get(f"https://fs.internal/{user_id}").json()  # pfa-policy: ignore[PFA-OP-003] fs has a 2s server-side deadline
+    return requests.get(f"https://fs.internal/{user_id}").json()  # pfa-policy: ignore[PFA-OP-003] 2s deadline
 
 
 def scores(batch: list) -> dict:
@@ -50,7 +50,7 @@ def test_inline_suppressions(tmp_path: Path, catalog: Catalog) -> None:
     summary = sorted((f.rule_id, f.span.line, f.suppression.justification if f.suppression else None)
                      for f in result.findings)
     assert summary == [
-        ("PFA-OP-003", 5, "fs has a 2s server-side deadline"),
+        ("PFA-OP-003", 5, "2s deadline"),
         ("PFA-OP-003", 10, "batch scoring, retried by the orchestrator"),
         ("PFA-OP-003", 16, None),  # a suppression without a reason does not suppress
         ("PFA-SUP-001", 16, None),

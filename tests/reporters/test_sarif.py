@@ -24,7 +24,7 @@ def load(path):
 
 
 def features(user):
-    return requests.get(f"https://fs.internal/{user}", verify=False).json()  # pfa-policy: ignore[PFA-OP-003] fs enforces a deadline
+    return requests.get(f"https://fs.internal/{user}", verify=False).json()  # pfa-policy: ignore[PFA-OP-003] deadline
 """
 
 
@@ -107,7 +107,7 @@ def test_suppressed_result_carries_its_justification(sample: Path, tmp_path: Pat
     results = json.loads(output.read_text(encoding="utf-8"))["runs"][0]["results"]
     suppressed = [r for r in results if r.get("suppressions")]
     assert [(r["ruleId"], r["suppressions"]) for r in suppressed] == [
-        ("PFA-OP-003", [{"kind": "inSource", "status": "accepted", "justification": "fs enforces a deadline"}])
+        ("PFA-OP-003", [{"kind": "inSource", "status": "accepted", "justification": "deadline"}])
     ]
 
 
