@@ -29,12 +29,12 @@ def test_installed_wheel_finds_builtin_rules_and_policies(tmp_path: Path) -> Non
                     for p in (REPO_ROOT / "rules").rglob("*.yaml")}
     assert shipped_rules == source_rules
 
-    # A separate environment; dependencies come from the running interpreter's site-packages.
+    # A separate, empty environment: the wheel and its declared dependencies, nothing else.
     environment = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(environment)
+    venv.EnvBuilder(with_pip=True).create(environment)
     python = environment / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True,
+                   timeout=600)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     located = subprocess.run([str(python), "-c", "import pfa_policy.resources as r; print(r.builtin_dir('rules'))"],
