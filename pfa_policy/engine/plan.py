@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
+from pathlib import Path
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +38,20 @@ class WorkPlan:
 
 
 def plan_digest(parts: list[Any]) -> str:
-    text = json.dumps([__version__, parts], sort_keys=True, default=str)
+    text = json.dumps([__version__, code_digest(), parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def code_digest() -> str:
+    """The engine's own source: cached results must not outlive a change to a matcher or predicate, even
+    between two builds that share a version number."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
