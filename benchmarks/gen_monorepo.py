@@ -503,15 +503,15 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     stats = generate(out, args.python_files, args.manifests, args.seed, args.violation_rate)
     elapsed = time.perf_counter() - started
+    if args.violations_file:
+        args.violations_file.parent.mkdir(parents=True, exist_ok=True)
+        args.violations_file.write_text(json.dumps(stats.violations, indent=1) + "\n", encoding="utf-8")
     kinds = Counter(str(v["kind"]) for v in stats.violations)
     print(f"generated {stats.files} files, {stats.lines} lines, {stats.bytes / 1e6:.1f} MB in {elapsed:.1f}s -> {out}")
     print("by extension: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.by_ext.items())))
     print(f"violations: {len(stats.violations)} in {len({v['path'] for v in stats.violations})} files "
           f"({100 * len(stats.violations) / max(stats.files, 1):.1f}% of files): "
           + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
-    if args.violations_file:
-        args.violations_file.parent.mkdir(parents=True, exist_ok=True)
-        args.violations_file.write_text(json.dumps(stats.violations, indent=1) + "\n", encoding="utf-8")
     if args.modify is not None:
         base, branch, chosen = modify(out, args.modify, args.seed)
         print(f"modified {len(chosen)} files on branch {branch}; base={base}")
