@@ -13,10 +13,16 @@ from pfa_policy.parsers.tree import Document
 # Scope globs that hold whatever the policy says; checked after the policy's own, in this order.
 DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
     "test": ("tests/**", "test/**", "**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py",
-             "**/__tests__/**", "tox.ini", "noxfile.py"),
+             "**/__tests__/**", "tox.ini", "noxfile.py",
+             # Test utilities a library ships for its users' tests (`bentoml.testing`, `pandas._testing`,
+             # `transformers.testing_utils`): doubles and fixtures are their purpose, not a production path.
+             "**/testing/**", "**/_testing/**", "**/test_utils/**", "**/testing_utils/**", "_testing.py",
+             "testing_utils.py", "test_utils.py"),
     "dev": (".devcontainer/**", "docker-compose.dev.y*ml", "docker-compose.local.y*ml",
             "docker-compose.override.y*ml", "compose.dev.y*ml", "compose.override.y*ml", "*.dev.y*ml",
-            "*.local.y*ml", "**/overlays/dev/**", "**/overlays/local/**", ".env.example", ".env.sample"),
+            "*.local.y*ml", "**/overlays/dev/**", "**/overlays/local/**", ".env.example", ".env.sample",
+            "Dockerfile.dev", "Dockerfile.local", "*.dev.Dockerfile", "*.dev.dockerfile", ".gitpod.Dockerfile",
+            ".gitpod.yml"),
     "example": ("docs/**", "doc/**", "examples/**", "example/**", "samples/**", "tutorials/**",
                 "**/docs/**", "**/examples/**", "*.md", "*.rst"),
     "notebook": ("*.ipynb",),

@@ -55,7 +55,13 @@ _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "replace", "your-", 
 _PLACEHOLDER_EXACT = frozenset({"test", "testing", "password", "passwd", "secret", "token", "apikey", "api_key",
                                 "api-key", "none", "null", "nil", "undefined", "true", "false", "empty", "default",
                                 "string", "str", "n/a", "na", "tbd", "unset", "required", "optional", "pass",
-                                "read", "write", "read-all", "write-all"})  # GitHub `permissions: {id-token: write}`
+                                "read", "write", "read-all", "write-all",  # GitHub `permissions: {id-token: write}`
+                                # Values OpenAI-compatible clients need when the server ignores the key: Ollama,
+                                # LM Studio and vLLM document these, and "unused" says so outright.
+                                "unused", "not-used", "not_used", "notused", "not-needed", "not_needed", "ignored",
+                                "no-key", "no_key", "nokey", "ollama", "lm-studio", "lm_studio", "vllm"})
+# `"ApiToken": "._internal.cloud.api_token:ApiToken"`: a lazy-import table or entry point names an object.
+_IMPORT_PATH = re.compile(r"\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _IDENTIFIER_LIKE = re.compile(r"[a-z][a-z0-9]*(?:[_\-.][a-z0-9]+)*")
 _NAME_WORDS = re.compile(r"password|passwd|secret|token|key|credential|auth")
@@ -65,8 +71,9 @@ _FILLER = re.compile(r"[x*.\-_#•]+")
 
 def is_placeholder(value: str) -> bool:
     """True for values that are clearly not a real credential: empty or short, interpolated (`${X}`, `{{ x }}`,
-    f-string holes), an environment-variable or secret name (`DB_PASSWORD`, `mlflow-db-secret`), a path, URL
-    or secret-manager reference, a sentence, or a conventional placeholder (`changeme`, `<your-token>`, `xxx`)."""
+    f-string holes), an environment-variable or secret name (`DB_PASSWORD`, `mlflow-db-secret`), a path, URL,
+    import path (`pkg.module:ApiToken`) or secret-manager reference, a sentence, a conventional placeholder
+    (`changeme`, `<your-token>`, `xxx`) or the dummy key a local OpenAI-compatible server takes (`unused`, `ollama`)."""
     text = value.strip()
     lowered = text.lower()
     if len(text) < 4 or any(c.isspace() for c in text):
@@ -81,7 +88,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
-    if _ENV_NAME.fullmatch(text):
+    if _ENV_NAME.fullmatch(text) or _IMPORT_PATH.fullmatch(text):
         return True
     return bool(_IDENTIFIER_LIKE.fullmatch(text) and _NAME_WORDS.search(lowered))
 
@@ -127,18 +134,70 @@ _UNVERIFIED_SSL = frozenset({"ssl._create_unverified_context", "ssl._create_stdl
                              "ssl.VerifyMode.CERT_NONE"})
 
 
+# Server-side settings: which client certificates a TLS *server* asks for. `CERT_NONE` there means "no mutual
+# TLS", the normal server default, not an unverified connection.
+_SERVER_CERT_REQS = re.compile(r"(?i)^(?:ssl_cert_reqs|ssl-cert-reqs)$")
+_TLS_SERVERS = re.compile(r"^(?:uvicorn|hypercorn|gunicorn|granian|daphne)\b")
+
+
+def _server_cert_reqs_values(file: PythonFile) -> set[int]:
+    """Values bound to `ssl_cert_reqs` in a module that configures a Python TLS server (uvicorn, hypercorn...)."""
+    if not any(_TLS_SERVERS.match(module) for _, module, _ in file.index.imports) and "uvicorn" not in file.source:
+        return set()
+    return {id(a.value) for a in file.index.assignments if _SERVER_CERT_REQS.match(a.target)}
+
+
 def en_python_unverified_ssl(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """Uses of `ssl.CERT_NONE` / `ssl._create_unverified_context`.
 
     A plain `reference:` pattern would also hit the target of `ctx.verify_mode = ssl.CERT_NONE`, because the
-    engine qualifies an assignment target through its own binding; targets are skipped here."""
+    engine qualifies an assignment target through its own binding; targets are skipped here. For the same
+    reason a local variable bound to `ssl.CERT_NONE` somewhere in the module resolves to it everywhere (a
+    function parameter of that name, a test before the binding): only names that reach `ssl` through an import
+    are reported, which is where the value is written. A server's client-certificate policy
+    (`uvicorn_options["ssl_cert_reqs"] = ssl.CERT_NONE`) is not verification of a peer and is skipped."""
     targets = {id(assignment.report) for assignment in file.index.assignments}
+    server_values: set[int] | None = None
     for node, raw, _ in file.index.references:
         if id(node) in targets:
             continue
         name = file.index.qualify(raw)
-        if name in _UNVERIFIED_SSL:
-            yield Hit(file.span_of(node), (("name", name),), f"reference:{name}")
+        if name not in _UNVERIFIED_SSL:
+            continue
+        head = raw.split(".")[0]
+        if head not in file.index.aliases and head != "ssl":
+            continue
+        if server_values is None:
+            server_values = _server_cert_reqs_values(file)
+        if id(node) in server_values:
+            continue
+        yield Hit(file.span_of(node), (("name", name),), f"reference:{name}")
+
+
+_VERIFY_TARGET = re.compile(
+    r"^(verify|verify_ssl|ssl_verify|verify_certs|verify_tls|tls_verify|check_hostname|ssl_check_hostname"
+    r"|ssl_verification)$")
+
+
+def en_python_verify_false(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`verify=False`, `session.verify = False`, `ctx.check_hostname = False`, `{"verify_ssl": False}`.
+
+    A keyword of the module's own functions or methods (`self._create_logs(..., verify=False)`) is that
+    function's own parameter, which may mean anything (validate a reference, check a schema): skipped. Library
+    calls and attribute or dict settings are reported."""
+    own = {function.name.value for function, _, _ in file.index.functions}
+    local_keywords: set[int] = set()
+    for site in file.index.calls:
+        head, _, rest = site.raw.partition(".")
+        if head in ("self", "cls", "super()") or (not rest and head in own):
+            local_keywords.update(id(arg) for arg in site.keywords.values())
+    for assignment in file.index.assignments:
+        if not _VERIFY_TARGET.match(assignment.target) or id(assignment.report) in local_keywords:
+            continue
+        value = literal_value(assignment.value)
+        if value is False or (isinstance(value, str) and value.lower() == "false"):
+            yield Hit(file.span_of(assignment.report), (("name", assignment.target), ("value", str(value))),
+                      f"assign:{assignment.target}")
 
 
 # --- Structured documents --------------------------------------------------------------------------------
@@ -274,6 +333,7 @@ def en_plaintext_endpoint_in_config(document: Document, params: Mapping[str, Any
 
 PYTHON: dict[str, PythonPredicate] = {
     "en_python_secret_literal": en_python_secret_literal,
+    "en_python_verify_false": en_python_verify_false,
     "en_python_unverified_ssl": en_python_unverified_ssl,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {

@@ -90,8 +90,67 @@ def high_cardinality_metric_labels(file: PythonFile, params: Mapping[str, Any]) 
                 yield Hit(file.span_of(element.value), (("name", label),), f"metric-label:{label}")
 
 
+_WARNING_FILTERS = frozenset({"warnings.filterwarnings", "warnings.simplefilter"})
+# Positional parameters after the action that narrow a filter: filterwarnings(action, message, category, module),
+# simplefilter(action, category).
+_NARROWING_POSITIONS = {"warnings.filterwarnings": 1, "warnings.simplefilter": 1}
+
+
+def _calls_under_catch_warnings(file: PythonFile) -> set[int]:
+    """Calls inside `with warnings.catch_warnings():`: their filters are restored when the block exits."""
+    inside: set[int] = set()
+    stack: list[bool] = []
+
+    class Blocks(cst.CSTVisitor):
+        def visit_With(self, node: cst.With) -> None:
+            stack.append(any(
+                isinstance(item.item, cst.Call)
+                and file.index.qualify(dotted_name(item.item.func) or "") == "warnings.catch_warnings"
+                for item in node.items))
+
+        def leave_With(self, original_node: cst.With) -> None:
+            stack.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if any(stack):
+                inside.add(id(node))
+
+    file.module.visit(Blocks())
+    return inside
+
+
+def global_silencing(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`logging.disable(...)` and blanket `ignore` warning filters that last for the rest of the process.
+
+    A filter narrowed by a category, message or module (by keyword or by position) is fine, and so is one set
+    inside `with warnings.catch_warnings():`, which restores the previous filters when the block exits."""
+    scoped: set[int] | None = None
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        if name == "logging.disable":
+            yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
+            continue
+        if name not in _WARNING_FILTERS:
+            continue
+        action = site.keywords.get("action")
+        action_value = literal_value(action.value if action is not None else
+                                     site.positional[0].value if site.positional else cst.Name("None"))
+        if action_value != "ignore" or site.has_star:
+            continue
+        if any(k in site.keywords for k in ("category", "message", "module")):
+            continue
+        if len(site.positional) > _NARROWING_POSITIONS[name]:
+            continue
+        if scoped is None:
+            scoped = _calls_under_catch_warnings(file)
+        if id(site.node) in scoped:
+            continue
+        yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
+
+
 PYTHON: dict[str, PythonPredicate] = {
     "te_swallowed_exceptions": swallowed_exceptions,
+    "te_global_silencing": global_silencing,
     "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {}
