@@ -49,10 +49,16 @@ def words_of(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+# In gRPC a "stub" is the generated client: `grpc_client_stub`, `service_stub` are the real integration.
+_RPC_WORDS = frozenset({"grpc", "rpc", "client", "service", "channel", "inference", "predictor"})
+
+
 def is_mock_flag(name: str) -> bool:
     """Whether a setting name reads as a mock/fake/stub mode switch (USE_MOCK*, MOCK_*, FAKE_*, *_STUB)."""
     words = words_of(name)
     if not words or any(w in _NEGATIONS or w in _FAKE_DOMAINS for w in words):
+        return False
+    if words[-1] in ("stub", "stubs") and any(w in _RPC_WORDS for w in words):
         return False
     if words[0] in _MOCK_WORDS:
         return True
@@ -120,7 +126,9 @@ _NOT_A_TARGET_WORDS = frozenset({"origin", "origins", "cors", "allowed", "redire
                                  "referrer", "example", "examples", "sample", "samples", "help", "description",
                                  "summary", "usage", "epilog", "metavar", "homepage", "website", "documentation",
                                  "docs", "audience", "title", "home", "icon", "sources", "link", "links", "code",
-                                 "snippet", "instead", "message", "msg", "comment", "comments", "note", "notes"})
+                                 "snippet", "instead", "message", "msg", "comment", "comments", "note", "notes",
+                                 # `IN_MEMORY_URI_PREFIX = "memory://"`: a scheme matched against URIs, not a target
+                                 "prefix", "prefixes", "scheme", "schemes"})
 
 
 def not_a_target(key: str) -> bool:
@@ -189,6 +197,8 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
                           "echo", "secho", "fatal"})
 _STRING_METHODS = frozenset({"startswith", "endswith", "replace", "match", "search", "fullmatch", "sub", "split",
                              "removeprefix", "removesuffix", "compile", "find", "index", "count", "strip"})
+# `uri[len("sqlite:///"):]`: the literal is measured, not connected to.
+_MEASURES = frozenset({"len"})
 _ENV_LOOKUPS = frozenset({"getenv", "get", "setdefault", "pop"})
 _STORE_CLIENTS = re.compile(
     r"^(?:redis|pymongo|motor|psycopg2?|pymysql|mysql|pika|kafka|aiokafka|confluent_kafka|elasticsearch|opensearchpy"
@@ -217,6 +227,7 @@ class _UrlVisitor(cst.CSTVisitor):
         self.stack: list[_Context] = [_Context()]
         self.calls: list[tuple[cst.Call, str, str]] = []  # enclosing calls: node, raw and qualified name
         self.classes: list[bool] = []  # per enclosing class: is it a pydantic BaseSettings?
+        self.functions: list[int] = []  # per enclosing function: how many classes enclosed it
         self.found: list[PythonUrl] = []
 
     # -- context bookkeeping ------------------------------------------------------------------------------
@@ -253,7 +264,8 @@ class _UrlVisitor(cst.CSTVisitor):
             return
         call, raw, qualified = self.calls[-1]
         last = raw.split(".")[-1].rstrip("()")
-        skip = last in _LOG_METHODS or last in _STRING_METHODS or bool(re.search(r"(?:Error|Exception|Warning)$", last))
+        skip = (last in _LOG_METHODS or last in _STRING_METHODS or last in _MEASURES
+                or bool(re.search(r"(?:Error|Exception|Warning)$", last)))
         keyword = node.keyword.value if node.keyword is not None else ""
         default = keyword in ("default", "default_factory")
         if not keyword and not skip:
@@ -278,8 +290,24 @@ class _UrlVisitor(cst.CSTVisitor):
     def leave_Assign(self, original_node: cst.Assign) -> None:
         self._pop()
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(len(self.classes))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        # `def __init__(self, host="http://localhost")`: a parameter default is overridable by every caller.
+        self._push(key=node.name.value, default=True)
+
+    def leave_Param(self, original_node: cst.Param) -> None:
+        self._pop()
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._push(key=_target_name(node.target), default=bool(self.classes and self.classes[-1]))
+        # A class-level annotated attribute is a field default (pydantic, dataclasses, attrs, settings classes):
+        # overridable where the object is built. Inside a method it is an ordinary local assignment.
+        in_class_body = bool(self.classes) and (not self.functions or self.functions[-1] < len(self.classes))
+        self._push(key=_target_name(node.target), default=in_class_body)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         self._pop()
@@ -552,6 +580,21 @@ def mock_switch_in_dockerfile(instructions: list[Instruction], params: Mapping[s
                     break
 
 
+_TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "hasattr", "callable"})
+
+
+def _type_test_names(file: PythonFile) -> set[str]:
+    """Names bound to a type test (`is_mock = isinstance(resource, Mock)`): what they hold is not a mode."""
+    names = set()
+    for assignment in file.index.assignments:
+        value = assignment.value
+        if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not):
+            value = value.expression
+        if isinstance(value, cst.Call) and (dotted_name(value.func) or "") in _TYPE_TESTS:
+            names.add(assignment.target)
+    return names
+
+
 def _mock_names_in(expression: cst.CSTNode) -> list[str]:
     """Mock-flag names read by a condition: names, attributes and string literals (`os.getenv("USE_MOCK")`).
 
@@ -560,21 +603,20 @@ def _mock_names_in(expression: cst.CSTNode) -> list[str]:
     names: list[str] = []
     called: set[int] = set()
 
+    class Mark(cst.CSTVisitor):
+        def visit_Name(self, inner: cst.Name) -> None:
+            called.add(id(inner))
+
     class Collector(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
-            class Mark(cst.CSTVisitor):
-                def visit_Name(self, inner: cst.Name) -> None:
-                    called.add(id(inner))
-
             node.func.visit(Mark())
+            if (dotted_name(node.func) or "") in _TYPE_TESTS:
+                # `isinstance(fake_resp, StreamingResponse)`: a test of a value's type, never a mode switch.
+                for arg in node.args:
+                    arg.visit(Mark())
 
         def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
             if isinstance(node.operator, (cst.In, cst.NotIn)):  # `x in MOCK_WORDS`: a collection, not a switch
-
-                class Mark(cst.CSTVisitor):
-                    def visit_Name(self, inner: cst.Name) -> None:
-                        called.add(id(inner))
-
                 node.comparator.visit(Mark())
 
         def visit_Name(self, node: cst.Name) -> None:
@@ -621,8 +663,12 @@ def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterat
             tests.append(node.test)
 
     file.module.visit(Branches())
+    type_tests: set[str] | None = None
     for test in tests:
         flags = _mock_names_in(test)
+        if flags:
+            type_tests = _type_test_names(file) if type_tests is None else type_tests
+            flags = [f for f in flags if f not in type_tests]
         if flags:
             yield Hit(file.span_of(test), (("name", flags[0]),), f"mock-branch:{file.code_of(test)}")
 

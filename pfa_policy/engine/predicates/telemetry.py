@@ -148,7 +148,33 @@ def global_silencing(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hi
         yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
 
 
+_APP_CONSTRUCTORS = frozenset({"fastapi.FastAPI", "flask.Flask", "litestar.Litestar", "bentoml.Service",
+                               "starlette.applications.Starlette"})
+# An app whose variable or building function says it only exposes metrics or health (`prom_app = Starlette(...)`,
+# `def get_metrics_microservice(): app = Flask(...)`) answers scrapers and probes, not inference requests.
+_AUXILIARY_APP_WORDS = frozenset({"metrics", "metric", "prometheus", "prom", "exporter", "health", "healthz",
+                                  "healthcheck", "probe", "probes"})
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _auxiliary_name(name: str) -> bool:
+    return any(w.lower() in _AUXILIARY_APP_WORDS for w in _WORDS.findall(name))
+
+
+def serving_app_constructors(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`FastAPI()`, `Flask(__name__)`, `Starlette(...)` ... that build an app, except a metrics or health app."""
+    bound = {id(a.value): a.target for a in file.index.assignments}
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        if name not in _APP_CONSTRUCTORS:
+            continue
+        if _auxiliary_name(bound.get(id(site.node), "")) or _auxiliary_name(file.scope_of(site.node)):
+            continue
+        yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
+
+
 PYTHON: dict[str, PythonPredicate] = {
+    "serving_app_constructors": serving_app_constructors,
     "te_swallowed_exceptions": swallowed_exceptions,
     "te_global_silencing": global_silencing,
     "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
