@@ -197,6 +197,7 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
                           "echo", "secho", "fatal"})
 _STRING_METHODS = frozenset({"startswith", "endswith", "replace", "match", "search", "fullmatch", "sub", "split",
                              "removeprefix", "removesuffix", "compile", "find", "index", "count", "strip"})
+_PROMPTS = frozenset({"prompt", "ask", "confirm"})
 # `uri[len("sqlite:///"):]`: the literal is measured, not connected to.
 _MEASURES = frozenset({"len"})
 _ENV_LOOKUPS = frozenset({"getenv", "get", "setdefault", "pop"})
@@ -228,6 +229,7 @@ class _UrlVisitor(cst.CSTVisitor):
         self.calls: list[tuple[cst.Call, str, str]] = []  # enclosing calls: node, raw and qualified name
         self.classes: list[bool] = []  # per enclosing class: is it a pydantic BaseSettings?
         self.functions: list[int] = []  # per enclosing function: how many classes enclosed it
+        self.fallbacks: set[int] = set()  # right operands of `x or "literal"`
         self.found: list[PythonUrl] = []
 
     # -- context bookkeeping ------------------------------------------------------------------------------
@@ -266,6 +268,9 @@ class _UrlVisitor(cst.CSTVisitor):
         last = raw.split(".")[-1].rstrip("()")
         skip = (last in _LOG_METHODS or last in _STRING_METHODS or last in _MEASURES
                 or bool(re.search(r"(?:Error|Exception|Warning)$", last)))
+        # `click.prompt("Tracking server URL", default="http://localhost:5000")`: a suggestion a person sees and
+        # confirms, not a setting a deployment silently falls back to.
+        skip = skip or (last in _PROMPTS and (node.keyword is not None and node.keyword.value == "default"))
         keyword = node.keyword.value if node.keyword is not None else ""
         default = keyword in ("default", "default_factory")
         if not keyword and not skip:
@@ -319,6 +324,11 @@ class _UrlVisitor(cst.CSTVisitor):
     def leave_DictElement(self, original_node: cst.DictElement) -> None:
         self._pop()
 
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        # `config.host or "localhost"`: the literal is the fallback when the setting is empty.
+        if isinstance(node.operator, cst.Or):
+            self.fallbacks.add(id(node.right))
+
     def visit_Comparison(self, node: cst.Comparison) -> None:
         self._push(skip=True)
 
@@ -338,7 +348,7 @@ class _UrlVisitor(cst.CSTVisitor):
         if finding is None and context.store_client:
             finding = classify(value, "db_host")
         if finding is not None:
-            self.found.append(PythonUrl(node, finding, context.default))
+            self.found.append(PythonUrl(node, finding, context.default or id(node) in self.fallbacks))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         self._string(node)
