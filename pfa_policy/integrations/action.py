@@ -86,6 +86,9 @@ def scan_command(env: Mapping[str, str], workspace: Path, out: Path, sarif: Path
             command.extend((option, value))
     if base is not None:
         command.extend(("--diff-base", base))
+    if env.get("PFA_CACHE", "").strip() == "true" and env.get("RUNNER_TEMP"):
+        # The directory the action's actions/cache step restores and saves.
+        command.extend(("--cache-dir", str(Path(env["RUNNER_TEMP"]) / "pfa-policy-cache")))
     command.extend(("--", env.get("PFA_PATH", ".").strip() or "."))
     return command
 

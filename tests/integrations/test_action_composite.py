@@ -184,7 +184,7 @@ def test_only_the_new_violation_fails_the_pull_request(tmp_path: Path) -> None:
 
     run = run_action(tmp_path, {"policy": str(policy)}, github, env)
 
-    assert run.failed_step == "step4" and run.exit_code == 1, run.logs
+    assert run.failed_step == "gate" and run.exit_code == 1, run.logs
     new_line = head_source.splitlines().index("    os.system('env')") + 1
     annotations = [line for line in run.logs["scan"].splitlines() if line.startswith("::")]
     assert len(annotations) == 1 and annotations[0].startswith(f"::error file=app.py,line={new_line},")
@@ -200,7 +200,9 @@ def test_only_the_new_violation_fails_the_pull_request(tmp_path: Path) -> None:
     assert "❌ **Failing**" in run.summary
     assert f"[`app.py:{new_line}`](https://github.com/acme/models/blob/{head}/app.py#L{new_line})" in run.summary
     assert "TEST-REPO-001" not in run.summary  # repository-level, but already on the base
-    assert "finding(s) reported, at least one at or above fail-on" in run.logs["step4"]
+    assert "finding(s) reported, at least one at or above fail-on" in run.logs["gate"]
+    # The scan kept its per-file results where the action's actions/cache step saves them.
+    assert list((tmp_path / "runner-temp" / "pfa-policy-cache").rglob("*.json"))
 
 
 def test_a_clean_change_passes_and_reports_zero(tmp_path: Path) -> None:
