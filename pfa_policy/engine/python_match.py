@@ -233,32 +233,18 @@ def _match_strings(pattern: PythonPattern, file: PythonFile, params: Mapping[str
             yield _hit(file, node, "string", value=value)
 
 
-def _match_classes(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
-    for node, bases, guard in file.index.classes:
+def _match_definitions(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Classes (by name and bases) or functions (by name and decorators), reported at their name."""
+    definitions = file.index.classes if pattern.kind == "class" else file.index.functions
+    for node, names, guard in definitions:
         if _skip(pattern, guard):
             continue
         name = node.name.value
         if pattern.name_regex is not None and not pattern.name_regex.search(name):
             continue
-        if pattern.bases is not None and not any(
-            pattern.bases.fullmatch(file.index.qualify(b)) for b in bases if b
-        ):
+        if pattern.bases is not None and not any(pattern.bases.fullmatch(file.index.qualify(n)) for n in names if n):
             continue
-        yield Hit(file.span_of(node.name), (("name", name),), f"class:{name}")
-
-
-def _match_functions(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
-    for node, decorators, guard in file.index.functions:
-        if _skip(pattern, guard):
-            continue
-        name = node.name.value
-        if pattern.name_regex is not None and not pattern.name_regex.search(name):
-            continue
-        if pattern.bases is not None and not any(
-            pattern.bases.fullmatch(file.index.qualify(d)) for d in decorators if d
-        ):
-            continue
-        yield Hit(file.span_of(node.name), (("name", name),), f"function:{name}")
+        yield Hit(file.span_of(node.name), (("name", name),), f"{pattern.kind}:{name}")
 
 
 def _match_assignments(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -279,7 +265,7 @@ _MATCHERS: dict[str, Callable[[PythonPattern, PythonFile, Mapping[str, Any]], It
     "reference": _match_references,
     "decorator": _match_decorators,
     "string": _match_strings,
-    "class": _match_classes,
-    "function": _match_functions,
+    "class": _match_definitions,
+    "function": _match_definitions,
     "assign": _match_assignments,
 }
