@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 from pfa_policy.engine.rule import Rule
@@ -30,7 +31,7 @@ def _meta(rule: Rule) -> list[tuple[str, str]]:
 def render_text(rule: Rule) -> str:
     parts = [f"{rule.id} {rule.name}", ""]
     parts += [f"{label}: {value}" for label, value in _meta(rule)]
-    parts += ["", "What it does", _indent(rule.docs.what), "", "Why it matters", _indent(rule.docs.why), "",
+    parts += ["", "What it does", _wrap(rule.docs.what), "", "Why it matters", _wrap(rule.docs.why), "",
               "Example", _indent(rule.docs.example), "", "Do this instead", _indent(rule.docs.instead), "",
               f"Fix: {rule.fix}"]
     if rule.params:
@@ -75,6 +76,13 @@ def render_reference(rules: Iterable[Rule]) -> str:
         parts += [f"## {pillar}", ""]
         parts += [render_markdown(rule, "###") for rule in members]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _wrap(text: str) -> str:
+    """Prose for a terminal: paragraphs re-flowed to 100 columns, indented."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(textwrap.fill(p, width=100, initial_indent="    ", subsequent_indent="    ")
+                       for p in paragraphs)
 
 
 def _indent(text: str) -> str:
