@@ -211,7 +211,7 @@ def _match_references(pattern: PythonPattern, file: PythonFile, params: Mapping[
     for node, raw, guard in file.index.references:
         if _skip(pattern, guard):
             continue
-        qualified = file.index.qualify(raw)
+        qualified = file.index.qualify_import(raw)
         if pattern.names.fullmatch(qualified):
             yield _hit(file, node, "reference", name=qualified)
 

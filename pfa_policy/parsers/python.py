@@ -139,6 +139,13 @@ class PythonIndex:
                 return self._qualify(bound, _depth + 1) + suffix
         return raw
 
+    def qualify_import(self, raw: str) -> str:
+        """Resolve import aliases only: a variable holding a value is not a reference to that value."""
+        head_match = _HEAD.match(raw)
+        if head_match is None or head_match.group(0) not in self.aliases:
+            return raw
+        return self.aliases[head_match.group(0)] + raw[head_match.end():]
+
     def imported_modules(self) -> Iterator[str]:
         for _, module, _ in self.imports:
             yield module
@@ -209,6 +216,9 @@ _TOKEN_FIELDS = frozenset({
     "lpar", "rpar", "lbrace", "rbrace", "lbracket", "rbracket", "comma", "colon", "first_colon", "second_colon",
     "dot", "equal", "operator", "newline", "leading_lines", "header", "footer", "trailing_whitespace", "comment",
     "semicolon", "asynchronous", "lines_after_decorators", "star_tok", "whitespace",
+    # Labels and the names being defined (a parameter, a keyword argument's label, `def f`, `as x`): never a
+    # reference to the value a pattern looks for.
+    "keyword", "name",
 })
 
 

@@ -131,3 +131,9 @@ def test_positional_condition_reports_the_argument_unless_a_keyword_is_missing()
     assert _lines({"call": ["requests.get"], "positional": {"0": {"matches": "^http://"}}}, code) == [3]
     assert _lines({"call": ["requests.get"], "positional": {"0": {"matches": "^http://"}},
                    "keyword_absent": ["timeout"]}, code) == [2]
+
+
+def test_references_are_not_parameters_labels_or_variables_holding_the_value() -> None:
+    code = ("import ssl\nimport urllib3\n\n\ndef pool(cert_reqs=None):\n    if not cert_reqs:\n"
+            "        cert_reqs = ssl.CERT_NONE\n    return urllib3.PoolManager(cert_reqs=cert_reqs)\n")
+    assert _lines({"reference": ["ssl.CERT_NONE"]}, code) == [7]
