@@ -49,3 +49,9 @@ def test_generated_reference_is_current(catalog: Catalog) -> None:
 def test_rules_list_counts_per_pillar_and_target() -> None:
     output = CliRunner().invoke(main, ["rules", "list"]).output
     assert "per pillar: authentic-integrations" in output and "per target:" in output
+
+
+def test_every_python_check_can_be_pre_filtered(catalog: Catalog) -> None:
+    """A Python rule or fact without pre-filter tokens makes every Python file of every repository parse."""
+    unfiltered = sorted(key for key, matcher in catalog.matchers.items() if matcher.python and matcher.tokens is None)
+    assert unfiltered == [], "add a `prefilter:` to these"
