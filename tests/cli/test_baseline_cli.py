@@ -63,6 +63,20 @@ def test_an_identical_new_finding_is_not_hidden_by_the_accepted_one(tmp_path: Pa
     assert [(f["rule_id"], f["line"]) for f in findings] == [("TEST-PY-001", 7)]
 
 
+def test_an_identical_new_finding_added_above_the_accepted_one_is_reported_where_it_is(tmp_path: Path) -> None:
+    repo, policy, baseline = _setup(tmp_path, count=1)
+    _create(repo, policy, baseline)
+    # The same call in a new function *before* the accepted one: fingerprints carry the enclosing function,
+    # so the new call is the one reported, not the accepted one whose ordinal shifted.
+    accepted = violation_module(1)
+    head, _, tail = accepted.partition("def ")
+    changed = head + "def before() -> None:\n    os.system('echo 0')\n\n\ndef " + tail
+    write_tree(repo, {"app.py": changed})
+    _, findings = _scan(repo, policy, "--baseline", str(baseline))
+    assert [(f["rule_id"], f["line"]) for f in findings] == [
+        ("TEST-PY-001", changed.splitlines().index("    os.system('echo 0')") + 1)]
+
+
 def test_an_identical_finding_in_another_file_is_new(tmp_path: Path) -> None:
     repo, policy, baseline = _setup(tmp_path, count=1)
     _create(repo, policy, baseline)
