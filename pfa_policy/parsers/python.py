@@ -6,6 +6,7 @@ produce no finding, and libcst's position pass costs more than the parse itself.
 
 from __future__ import annotations
 
+import ast
 import bisect
 import dataclasses
 import re
@@ -108,6 +109,7 @@ class PythonIndex:
     decorators: list[tuple[cst.Decorator, str, bool]] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
+    import_statements: list[cst.Import | cst.ImportFrom] = field(default_factory=list)  # all, in source order
 
     qualified: dict[str, str] = field(default_factory=dict)  # memo: every pattern asks for the same names
     scopes: dict[int, str] = field(default_factory=dict)  # id(node) -> enclosing `Class.function`
@@ -160,11 +162,17 @@ class PythonFile:
         self.index = build_index(module)
         self._positions: Any = None
         self._line_starts: list[int] | None = None
+        self._statement_spans: dict[int, Span] | None = None
 
     def span_of(self, node: cst.CSTNode) -> Span:
         """The node's position. A node whose code occurs once in the source is located by that occurrence;
         anything else takes libcst's position pass, once per file (it re-generates the whole module)."""
         found = self._unique_occurrence(node)
+        if found is not None:
+            return found
+        if self._statement_spans is None:
+            self._statement_spans = statement_spans(self)
+        found = self._statement_spans.get(id(node))
         if found is not None:
             return found
         if self._positions is None:
@@ -268,9 +276,11 @@ def build_index(module: cst.Module) -> PythonIndex:
             ):
                 continue  # a docstring or bare string: documentation, not data
         elif kind is cst.Import:
+            index.import_statements.append(node)  # type: ignore[arg-type]
             _index_import(index, node, guard)  # type: ignore[arg-type]
             continue
         elif kind is cst.ImportFrom:
+            index.import_statements.append(node)  # type: ignore[arg-type]
             _index_import_from(index, node, guard)  # type: ignore[arg-type]
             continue
         elif kind is cst.Call:
@@ -312,9 +322,9 @@ def build_index(module: cst.Module) -> PythonIndex:
         elif kind is cst.ExceptHandler:
             index.handlers.append((node, guard))  # type: ignore[arg-type]
         elif kind is cst.If and not guard and _is_main_guard(node):  # type: ignore[arg-type]
-            stack.append((node.body, True, scope))  # type: ignore[attr-defined]
             if node.orelse is not None:  # type: ignore[attr-defined]
                 stack.append((node.orelse, False, scope))  # type: ignore[attr-defined]
+            stack.append((node.body, True, scope))  # type: ignore[attr-defined]
             continue
         if kind is cst.ClassDef or kind is cst.FunctionDef:
             scope = f"{scope}.{node.name.value}" if scope else node.name.value  # type: ignore[attr-defined]
@@ -413,3 +423,77 @@ def _index_assignment(index: PythonIndex, target: cst.BaseExpression, value: cst
     value_raw = dotted_name(value)
     if target_raw is not None and value_raw is not None and target_raw not in index.aliases:
         index.bindings[target_raw] = value_raw
+
+
+def statement_spans(file: PythonFile) -> dict[int, Span]:
+    """Positions of statements (and of the names of classes and functions) from the stdlib `ast`.
+
+    Statements whose code repeats in a file (`import os`, `except Exception: pass`) cannot be located by their
+    text, and libcst's position pass regenerates the whole module. CPython's own parser gives their positions
+    cheaply, and the n-th import (handler, class, function) in source order is the same statement in both
+    trees. Any disagreement, or source `ast` cannot parse, leaves the nodes to the position pass."""
+    try:
+        tree = ast.parse(file.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    by_type: dict[type, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        by_type.setdefault(type(node), []).append(node)
+        if isinstance(node, ast.Try):
+            by_type.setdefault(_TryHandler, []).extend(node.handlers)
+    lines = file.source.split("\n")
+    spans: dict[int, Span] = {}
+    index = file.index
+    pairs: list[tuple[list[Any], list[ast.AST]]] = [
+        (list(index.import_statements), _ordered(by_type, ast.Import, ast.ImportFrom)),
+        ([node for node, _ in index.handlers], _ordered(by_type, _TryHandler)),
+        ([node for node, _, _ in index.classes], _ordered(by_type, ast.ClassDef)),
+        ([node for node, _, _ in index.functions], _ordered(by_type, ast.FunctionDef, ast.AsyncFunctionDef)),
+    ]
+    for cst_nodes, ast_nodes in pairs:
+        if len(cst_nodes) != len(ast_nodes) or any(
+            isinstance(c, (cst.Import, cst.ImportFrom)) and type(c).__name__ != type(a).__name__
+            for c, a in zip(cst_nodes, ast_nodes, strict=True)
+        ):
+            continue  # the two trees disagree: trust neither
+        for cst_node, ast_node in zip(cst_nodes, ast_nodes, strict=True):
+            spans[id(cst_node)] = _ast_span(ast_node, lines)
+            if isinstance(cst_node, (cst.ClassDef, cst.FunctionDef)):
+                name_span = _name_span(cst_node.name.value, ast_node, lines)
+                if name_span is not None:
+                    spans[id(cst_node.name)] = name_span
+    return spans
+
+
+class _TryHandler:
+    """Key for the handlers of `try` statements (not `try/except*`, which libcst types differently)."""
+
+
+def _ordered(by_type: dict[type, list[ast.AST]], *kinds: type) -> list[ast.AST]:
+    nodes = [node for kind in kinds for node in by_type.get(kind, ())]
+    return sorted(nodes, key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
+
+
+def _column(lines: list[str], line: int, byte_offset: int) -> int:
+    """1-based character column from ast's 0-based UTF-8 byte offset."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset + 1
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
+
+
+def _ast_span(node: ast.AST, lines: list[str]) -> Span:
+    line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    return Span(line, _column(lines, line, node.col_offset),  # type: ignore[attr-defined]
+                end_line, _column(lines, end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
+
+
+def _name_span(name: str, node: ast.AST, lines: list[str]) -> Span | None:
+    """`def name` / `class name`: the name on the definition's own line, after its keyword."""
+    line = node.lineno  # type: ignore[attr-defined]
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    start = _column(lines, line, node.col_offset) - 1  # type: ignore[attr-defined]
+    found = re.compile(rf"\b(?:def|class)\s+({re.escape(name)})\b").search(text, start)
+    if found is None:
+        return None
+    return Span(line, found.start(1) + 1, line, found.end(1) + 1)

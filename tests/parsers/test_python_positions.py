@@ -9,7 +9,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pfa_policy.model import Span
-from pfa_policy.parsers.python import PythonFile, parse_python
+from pfa_policy.parsers.python import PythonFile, parse_python, statement_spans
 from tests.conftest import REPO_ROOT
 
 _SOURCES = sorted((REPO_ROOT / "fixtures").rglob("*.py")) + sorted((REPO_ROOT / "pfa_policy" / "engine").glob("*.py"))
@@ -45,3 +45,33 @@ def test_fast_positions_match_libcst(path: Path) -> None:
         assert fast == Span(expected.start.line, expected.start.column + 1, expected.end.line,
                             expected.end.column + 1), file.code_of(node)
     assert answered > 0 or not collector.nodes
+
+
+@pytest.mark.parametrize("path", _SOURCES, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_statement_positions_from_ast_match_libcst(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    module = parse_python(source)
+    file = PythonFile(module, source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    spans = statement_spans(file)
+    nodes: list[cst.CSTNode] = list(file.index.import_statements)
+    nodes += [node for node, _ in file.index.handlers]
+    for definition, _, _ in [*file.index.classes, *file.index.functions]:
+        nodes.append(definition.name)
+    for node in nodes:
+        expected = positions[node]
+        assert spans[id(node)] == Span(expected.start.line, expected.start.column + 1, expected.end.line,
+                                       expected.end.column + 1), file.code_of(node)
+
+
+def test_statement_positions_handle_non_ascii_and_main_guards() -> None:
+    source = ('"""Modèle — prévision."""\nimport os\n\nif __name__ == "__main__":\n    import sys\nelse:\n'
+              '    import json\n\ntry:\n    x = "é" ; import re\nexcept ValueError:\n    pass\n')
+    module = parse_python(source)
+    file = PythonFile(module, source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    spans = statement_spans(file)
+    for node in [*file.index.import_statements, *(h for h, _ in file.index.handlers)]:
+        expected = positions[node]
+        assert spans[id(node)] == Span(expected.start.line, expected.start.column + 1, expected.end.line,
+                                       expected.end.column + 1)
