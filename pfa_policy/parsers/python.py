@@ -110,6 +110,7 @@ class PythonIndex:
     assignments: list[Assignment] = field(default_factory=list)
     handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
     import_statements: list[cst.Import | cst.ImportFrom] = field(default_factory=list)  # all, in source order
+    branch_tests: list[cst.BaseExpression] = field(default_factory=list)  # conditions of `if` and `x if c else y`
 
     qualified: dict[str, str] = field(default_factory=dict)  # memo: every pattern asks for the same names
     scopes: dict[int, str] = field(default_factory=dict)  # id(node) -> enclosing `Class.function`
@@ -321,11 +322,15 @@ def build_index(module: cst.Module) -> PythonIndex:
                 index.assignments.append(Assignment(node.key, key, node.value, guard))  # type: ignore[attr-defined]
         elif kind is cst.ExceptHandler:
             index.handlers.append((node, guard))  # type: ignore[arg-type]
+        elif kind is cst.IfExp:
+            index.branch_tests.append(node.test)  # type: ignore[attr-defined]
         elif kind is cst.If and not guard and _is_main_guard(node):  # type: ignore[arg-type]
             if node.orelse is not None:  # type: ignore[attr-defined]
                 stack.append((node.orelse, False, scope))  # type: ignore[attr-defined]
             stack.append((node.body, True, scope))  # type: ignore[attr-defined]
             continue
+        if kind is cst.If:
+            index.branch_tests.append(node.test)  # type: ignore[attr-defined]
         if kind is cst.ClassDef or kind is cst.FunctionDef:
             scope = f"{scope}.{node.name.value}" if scope else node.name.value  # type: ignore[attr-defined]
         stack.extend((child, guard, scope) for child in reversed(list(_children(node))))

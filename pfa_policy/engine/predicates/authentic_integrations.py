@@ -663,18 +663,8 @@ def mock_switch_assigned_in_python(file: PythonFile, params: Mapping[str, Any]) 
 
 def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """`if settings.USE_MOCK:` / `x = Fake() if MOCK_MODE else Real()`: production code with a canned-data path."""
-    tests: list[cst.BaseExpression] = []
-
-    class Branches(cst.CSTVisitor):
-        def visit_If(self, node: cst.If) -> None:
-            tests.append(node.test)
-
-        def visit_IfExp(self, node: cst.IfExp) -> None:
-            tests.append(node.test)
-
-    file.module.visit(Branches())
     type_tests: set[str] | None = None
-    for test in tests:
+    for test in file.index.branch_tests:
         flags = _mock_names_in(test)
         if flags:
             type_tests = _type_test_names(file) if type_tests is None else type_tests
