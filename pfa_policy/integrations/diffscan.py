@@ -1,8 +1,8 @@
 """Diff-aware scans: findings on the lines a change adds or edits, plus the repository-level findings it
 introduces (those absent when the same rules run on the merge-base tree, checked out in a temporary worktree).
 
-File-level rules only process the changed files; repository-level rules need every file's facts, so they run
-on the whole tree with only the fact checks they depend on.
+Both trees are scanned whole, with the whole rule set, so that the per-file result cache serves every unchanged
+file (and the merge-base tree's files from a scan of the base branch): a warm diff scan costs the changed files.
 """
 
 from __future__ import annotations
@@ -35,45 +35,38 @@ def scored_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions)
 def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
               base_ref: str) -> tuple[ScanResult, Scored]:
     changes = changes_since(options.root, base_ref)
-    file_rules = tuple(r for r in policy.rule_ids if not catalog.rules[r].is_repository_rule)
-    repo_rules = tuple(r for r in policy.rule_ids if catalog.rules[r].is_repository_rule)
-    changed = frozenset(changes.files)
-    only = changed if options.only is None else changed & options.only
-    file_result = scan(catalog, dataclasses.replace(policy, rule_ids=file_rules),
-                       dataclasses.replace(options, only=only, repository_rules=False))
-    scored = [(f, fp) for f, fp in pairs(file_result.findings)
-              if f.path in changes.files and changes.files[f.path].touches(f.span)]
-    notifications = list(file_result.notifications)
-    if repo_rules and options.repository_rules:
-        introduced, notes = _introduced_repository_findings(catalog, dataclasses.replace(policy, rule_ids=repo_rules),
-                                                            options, changes)
-        scored.extend(introduced)
-        notifications.extend(notes)
+    # One scan of the whole tree with the whole rule set: with the result cache (the default, and what the
+    # action restores) every unchanged file is a cache hit, so the cost follows the change; and the same
+    # plan on the merge-base tree hits the same entries.
+    head = scan(catalog, policy, dataclasses.replace(options, only=None))
+    head_scored = pairs(head.findings)
+    scored = [(f, fp) for f, fp in head_scored if not catalog.rules[f.rule_id].is_repository_rule
+              and (options.only is None or f.path in options.only)
+              and f.path in changes.files and changes.files[f.path].touches(f.span)]
+    notifications = [n for n in head.notifications if n.path is None or n.path in changes.files]
+    repository = [(f, fp) for f, fp in head_scored if catalog.rules[f.rule_id].is_repository_rule]
+    if repository and options.repository_rules:
+        scored.extend(introduced(repository, _base_repository_findings(catalog, policy, options, changes)))
     notifications.append(Notification(
         "note", f"diff-aware scan: {len(changes.files)} file(s) changed since {changes.merge_base[:12]}, the "
         f"merge-base with {base_ref}; only findings on added or changed lines and new repository-level findings "
         "are reported"))
     scored.sort(key=lambda pair: _order(pair[0]))
-    result = ScanResult(file_result.root, tuple(f for f, _ in scored), tuple(_unique(notifications)),
-                        file_result.files_scanned, policy.rule_ids, {"diff_base": changes.merge_base})
+    result = ScanResult(head.root, tuple(f for f, _ in scored), tuple(_unique(notifications)),
+                        head.files_scanned, policy.rule_ids, {"diff_base": changes.merge_base})
     return result, scored
 
 
-def _introduced_repository_findings(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
-                                    changes: Changes) -> tuple[Scored, list[Notification]]:
-    head = scan(catalog, policy, dataclasses.replace(options, only=None, repository_rules=True))
-    head_scored = pairs(head.findings)
-    if not head_scored:
-        return [], list(head.notifications)
+def _base_repository_findings(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
+                              changes: Changes) -> list[Finding]:
+    """The repository-level findings of the merge-base tree, checked out in a temporary worktree."""
     relative = options.root.resolve().relative_to(changes.git_root)
     with _worktree(changes.git_root, changes.merge_base) as tree:
         base_root = tree / relative
         if not base_root.is_dir():
-            before: tuple[Finding, ...] = ()
-        else:
-            before = scan(catalog, policy, dataclasses.replace(options, root=base_root, only=None,
-                                                               repository_rules=True)).findings
-    return introduced(head_scored, before), list(head.notifications)
+            return []
+        base = scan(catalog, policy, dataclasses.replace(options, root=base_root, only=None))
+    return [f for f in base.findings if catalog.rules[f.rule_id].is_repository_rule]
 
 
 def introduced(head: Scored, base: Sequence[Finding]) -> Scored:
