@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
@@ -27,51 +28,49 @@ class _Collect(cst.CSTVisitor):
         return True
 
 
+def _parsed(source: str) -> tuple[PythonFile, Callable[[cst.CSTNode], Span]]:
+    """The file, and libcst's own position pass as the reference every faster path must agree with."""
+    module = parse_python(source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def expect(node: cst.CSTNode) -> Span:
+        where = positions[node]
+        return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+    return PythonFile(module, source), expect
+
+
 @pytest.mark.parametrize("path", _SOURCES, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
 def test_fast_positions_match_libcst(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
-    module = parse_python(source)
-    file = PythonFile(module, source)
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    file, expect = _parsed(path.read_text(encoding="utf-8"))
     collector = _Collect()
-    module.visit(collector)
+    file.module.visit(collector)
     answered = 0
     for node in collector.nodes:
         fast = file._unique_occurrence(node)
         if fast is None:
             continue
         answered += 1
-        expected = positions[node]
-        assert fast == Span(expected.start.line, expected.start.column + 1, expected.end.line,
-                            expected.end.column + 1), file.code_of(node)
+        assert fast == expect(node), file.code_of(node)
     assert answered > 0 or not collector.nodes
 
 
 @pytest.mark.parametrize("path", _SOURCES, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
 def test_statement_positions_from_ast_match_libcst(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
-    module = parse_python(source)
-    file = PythonFile(module, source)
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    file, expect = _parsed(path.read_text(encoding="utf-8"))
     spans = statement_spans(file)
     nodes: list[cst.CSTNode] = list(file.index.import_statements)
     nodes += [node for node, _ in file.index.handlers]
     for definition, _, _ in [*file.index.classes, *file.index.functions]:
         nodes.append(definition.name)
     for node in nodes:
-        expected = positions[node]
-        assert spans[id(node)] == Span(expected.start.line, expected.start.column + 1, expected.end.line,
-                                       expected.end.column + 1), file.code_of(node)
+        assert spans[id(node)] == expect(node), file.code_of(node)
 
 
 def test_statement_positions_handle_non_ascii_and_main_guards() -> None:
     source = ('"""Modèle — prévision."""\nimport os\n\nif __name__ == "__main__":\n    import sys\nelse:\n'
               '    import json\n\ntry:\n    x = "é" ; import re\nexcept ValueError:\n    pass\n')
-    module = parse_python(source)
-    file = PythonFile(module, source)
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    file, expect = _parsed(source)
     spans = statement_spans(file)
     for node in [*file.index.import_statements, *(h for h, _ in file.index.handlers)]:
-        expected = positions[node]
-        assert spans[id(node)] == Span(expected.start.line, expected.start.column + 1, expected.end.line,
-                                       expected.end.column + 1)
+        assert spans[id(node)] == expect(node)
