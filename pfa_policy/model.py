@@ -78,9 +78,6 @@ class Span:
         if self.end_line == self.line and self.end_column < self.column:
             object.__setattr__(self, "end_column", self.column)
 
-    def shifted(self, line_offset: int) -> Span:
-        return Span(self.line + line_offset, self.column, self.end_line + line_offset, self.end_column)
-
 
 FILE_START = Span(1, 1, 1, 1)
 # Anchor prefix of findings about something absent from the repository; their location is only a pointer.

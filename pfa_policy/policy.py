@@ -6,7 +6,7 @@ import datetime as dt
 import fnmatch
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,6 @@ class EffectivePolicy:
     excludes: tuple[str, ...]
     exceptions: tuple[PolicyException, ...]
     rule_paths: tuple[Path, ...]
-    raw_layers: tuple[Layer, ...] = field(default=())
 
     def describe(self) -> dict[str, Any]:
         """The effective configuration, as `pfa-policy config` prints it."""
@@ -194,7 +193,6 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
         excludes=tuple(excludes),
         exceptions=tuple(exceptions),
         rule_paths=tuple(rule_paths),
-        raw_layers=tuple(layers),
     )
 
 

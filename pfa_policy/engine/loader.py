@@ -84,7 +84,7 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog
             repository[rule.id] = _repository_match(rule.match["repository"])
         elif rule.match_type != "engine":
             matchers[rule.id] = _compile(rule.match, data.get("prefilter"), root, ["match"], str(path))
-    _check_references(rules, facts, repository, matchers)
+    _check_references(rules, facts, repository)
     return Catalog(dict(sorted(rules.items())), facts, matchers, repository)
 
 
@@ -159,7 +159,7 @@ def _repository_match(body: Mapping[str, Any]) -> RepositoryMatch:
 
 
 def _check_references(rules: Mapping[str, Rule], facts: Mapping[str, FactDefinition],
-                      repository: Mapping[str, RepositoryMatch], matchers: Mapping[str, FileMatcher]) -> None:
+                      repository: Mapping[str, RepositoryMatch]) -> None:
     for rule_id, match in repository.items():
         rule = rules[rule_id]
         names = [c.get("fact") or c.get("no_fact") for c in match.require]

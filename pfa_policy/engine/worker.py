@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from pfa_policy.engine import predicates
 from pfa_policy.engine.cache import ResultCache
@@ -26,6 +27,7 @@ from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document
 from pfa_policy.parsers.yaml_doc import parse_yaml
 
+T = TypeVar("T")
 # Files larger than this are not parsed (a generated or data file, not something a reviewer writes).
 MAX_BYTES = 5 * 1024 * 1024
 _POSSIBLE_KINDS: dict[str, frozenset[str]] = {
@@ -40,10 +42,8 @@ class _Parsed:
 
     text: str
     kinds: frozenset[str]
-    python: PythonFile | None = None
-    notebook: NotebookCode | None = None
-    documents: list[Document] | None = None
-    instructions: list[Instruction] | None = None
+    notebook: NotebookCode | None = None  # set when the Python comes from a notebook, to map spans back
+    results: dict[str, Any] = field(default_factory=dict)  # "python" | "document" | "dockerfile" -> parsed
     failed: set[str] = field(default_factory=set)
 
 
@@ -142,62 +142,52 @@ def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path:
         yield from match_dockerfile(matcher.dockerfile, instructions, check.params, predicates.DOCKERFILE)
 
 
-def _fail(parsed: _Parsed, notifications: list[Notification], path: str, what: str, error: ParseError) -> None:
-    if what not in parsed.failed:
+def _once(parsed: _Parsed, what: str, build: Callable[[], T], notifications: list[Notification], path: str) -> T:
+    """Parse `what` the first time a check asks; a failure is reported once and re-raised to every asker."""
+    if what in parsed.results:
+        return cast(T, parsed.results[what])
+    if what in parsed.failed:
+        raise ParseError("already failed")
+    try:
+        value = build()
+    except ParseError as error:
         parsed.failed.add(what)
         notifications.append(Notification("error", f"could not parse {what}: {error.reason}", path, error.line,
                                           error.column))
+        raise
+    parsed.results[what] = value
+    return value
 
 
 def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> PythonFile:
-    if parsed.python is not None:
-        return parsed.python
-    if "python" in parsed.failed:
-        raise ParseError("already failed")
-    try:
+    def build() -> PythonFile:
+        source = parsed.text
         if "notebook" in parsed.kinds:
             parsed.notebook = parse_notebook(parsed.text)
             source = parsed.notebook.source
-        else:
-            source = parsed.text
-        module = parse_python(source)
-    except ParseError as error:
-        if parsed.notebook is not None:
+        try:
+            return PythonFile(parse_python(source), source)
+        except ParseError as error:
+            if parsed.notebook is None:
+                raise
             mapped = parsed.notebook.to_file_span(Span(error.line, error.column))
-            error = ParseError(error.reason, mapped.line, mapped.column)
-        _fail(parsed, notifications, path, "python", error)
-        raise
-    parsed.python = PythonFile(module, source)
-    return parsed.python
+            raise ParseError(error.reason, mapped.line, mapped.column) from None
+
+    return _once(parsed, "python", build, notifications, path)
 
 
 def _documents(parsed: _Parsed, notifications: list[Notification], path: str) -> list[Document]:
-    if parsed.documents is not None:
-        return parsed.documents
-    if "document" in parsed.failed:
-        raise ParseError("already failed")
-    try:
+    def build() -> list[Document]:
         if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
             documents = [Document(parse_json(parsed.text))]
         else:
             documents = parse_yaml(parsed.text)
-    except ParseError as error:
-        _fail(parsed, notifications, path, "document", error)
-        raise
-    for document in documents:
-        document.kind = document_kind(parsed.kinds, document)
-    parsed.documents = documents
-    return documents
+        for document in documents:
+            document.kind = document_kind(parsed.kinds, document)
+        return documents
+
+    return _once(parsed, "document", build, notifications, path)
 
 
 def _instructions(parsed: _Parsed, notifications: list[Notification], path: str) -> list[Instruction]:
-    if parsed.instructions is not None:
-        return parsed.instructions
-    if "dockerfile" in parsed.failed:
-        raise ParseError("already failed")
-    try:
-        parsed.instructions = parse_dockerfile(parsed.text)
-    except ParseError as error:
-        _fail(parsed, notifications, path, "dockerfile", error)
-        raise
-    return parsed.instructions
+    return _once(parsed, "dockerfile", lambda: parse_dockerfile(parsed.text), notifications, path)
