@@ -58,12 +58,12 @@ class ResultCache:
             return  # a read-only or full disk only costs speed
 
 
-def _span(span: Span) -> list[int]:
+def span_to_list(span: Span) -> list[int]:
     return [span.line, span.column, span.end_line, span.end_column]
 
 
 def _hit(hit: Hit) -> dict[str, Any]:
-    return {"span": _span(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor}
+    return {"span": span_to_list(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor}
 
 
 def _plain(outcome: FileOutcome) -> dict[str, Any]:
@@ -72,20 +72,20 @@ def _plain(outcome: FileOutcome) -> dict[str, Any]:
         "scope": outcome.scope,
         "kinds": sorted(outcome.kinds),
         "hits": [[rule_id, _hit(hit)] for rule_id, hit in outcome.hits],
-        "facts": [[f.name, f.path, f.scope, _span(f.span), f.value] for f in outcome.facts],
+        "facts": [[f.name, f.path, f.scope, span_to_list(f.span), f.value] for f in outcome.facts],
         "notifications": [[n.level, n.message, n.path, n.line, n.column] for n in outcome.notifications],
         "suppressions": [[s.line, s.applies_to, list(s.rule_ids), s.reason] for s in outcome.suppressions],
     }
 
 
-def _to_span(values: list[int]) -> Span:
+def span_of_list(values: list[int]) -> Span:
     line, column, end_line, end_column = (int(v) for v in values)
     return Span(line, column, end_line, end_column)
 
 
 def _to_hit(raw: dict[str, Any]) -> Hit:
     values = tuple((str(k), str(v)) for k, v in raw["values"])
-    return Hit(_to_span(raw["span"]), values, str(raw["anchor"]))
+    return Hit(span_of_list(raw["span"]), values, str(raw["anchor"]))
 
 
 def _outcome(raw: dict[str, Any]) -> FileOutcome:
@@ -94,7 +94,8 @@ def _outcome(raw: dict[str, Any]) -> FileOutcome:
         scope=str(raw["scope"]),
         kinds=frozenset(str(k) for k in raw["kinds"]),
         hits=tuple((str(rule_id), _to_hit(hit)) for rule_id, hit in raw["hits"]),
-        facts=tuple(FactOccurrence(str(n), str(p), str(s), _to_span(sp), str(v)) for n, p, s, sp, v in raw["facts"]),
+        facts=tuple(FactOccurrence(str(n), str(p), str(s), span_of_list(sp), str(v))
+                    for n, p, s, sp, v in raw["facts"]),
         notifications=tuple(Notification(str(level), str(message), path, int(line), int(column))
                             for level, message, path, line, column in raw["notifications"]),
         suppressions=tuple(InlineSuppression(int(line), int(target), tuple(str(r) for r in ids), str(reason))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, FactOccurrence, Hit
+from pfa_policy.parsers.tree import Document
+from pfa_policy.parsers.yaml_doc import parse_yaml
 
 if TYPE_CHECKING:
     from pfa_policy.engine.loader import RepositoryMatch
@@ -33,7 +36,11 @@ class RepoContext:
     root: Path
     files: tuple[RepoFile, ...]
     facts: tuple[FactOccurrence, ...]
+    # How a file's text is read: from `root` by default; a merge-base context reads the base's blobs.
+    reader: Callable[[str], str] | None = None
     _by_name: dict[str, list[FactOccurrence]] = field(default_factory=dict)
+    _matching: dict[tuple[str, ...], list[RepoFile]] = field(default_factory=dict)
+    _by_directory: dict[str, list[RepoFile]] | None = None
 
     def __post_init__(self) -> None:
         for occurrence in self.facts:
@@ -48,16 +55,25 @@ class RepoContext:
 
     def files_matching(self, globs: Iterable[str]) -> list[RepoFile]:
         patterns = tuple(globs)
-        return [f for f in self.files if path_matches(f.path, patterns)]
+        found = self._matching.get(patterns)
+        if found is None:  # many rules ask for the same globs; each answer costs a pass over every file
+            found = self._matching[patterns] = [f for f in self.files if path_matches(f.path, patterns)]
+        return found
+
+    def files_in(self, directory: str) -> list[RepoFile]:
+        """The files directly in `directory` ("" for the root)."""
+        if self._by_directory is None:
+            self._by_directory = {}
+            for repo_file in self.files:
+                parent, _, _ = repo_file.path.rpartition("/")
+                self._by_directory.setdefault(parent, []).append(repo_file)
+        return self._by_directory.get(directory, [])
 
     def files_of_kind(self, kind: str) -> list[RepoFile]:
         return [f for f in self.files if kind in f.kinds]
 
     def read_text(self, path: str) -> str:
-        try:
-            return (self.root / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return self.reader(path) if self.reader is not None else read_text(self.root, path)
 
     def fallback_file(self) -> str:
         present = {f.path for f in self.files}
@@ -65,6 +81,20 @@ class RepoContext:
             if candidate in present:
                 return candidate
         return self.files[0].path if self.files else ""
+
+
+@lru_cache(maxsize=4096)
+def yaml_documents(text: str) -> tuple[Document, ...]:
+    """YAML documents of a file a repository predicate reads. Several predicates, and the head and merge-base
+    views of a diff scan, read the same manifests: each text is parsed once. Callers must not modify them."""
+    return tuple(parse_yaml(text))
+
+
+def read_text(root: Path, path: str) -> str:
+    try:
+        return (root / path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 # A repository predicate yields (path, hit) pairs.

@@ -9,12 +9,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pfa_policy.engine import predicates, repository
+from pfa_policy.engine import predicates, repository, snapshot
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.loader import Catalog
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
+from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
 from pfa_policy.engine.suppressions import InlineSuppression
 from pfa_policy.engine.worker import process
 from pfa_policy.model import Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
@@ -97,46 +98,84 @@ def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int,
         yield from pool.map(_process_in_worker, tasks, chunksize=chunk)
 
 
+@dataclass
+class FileScan:
+    """The file-level half of a scan: every discovered file, and the outcomes of those that were processed."""
+
+    root: Path
+    tasks: list[FileTask]
+    charts: frozenset[str]
+    outcomes: dict[str, FileOutcome]
+    notifications: list[Notification]
+    git_root: Path | None
+    digest: str  # the plan's: which rules and facts produced the outcomes
+
+
 def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> ScanResult:
+    files = scan_files(catalog, policy, options)
+    raw = list(file_hits(files))
+    if options.repository_rules:
+        context = repository_context(files)
+        raw.extend(repository_hits(catalog, policy, context))
+        if options.only is None and options.cache_dir is not None and files.git_root is not None:
+            store_snapshot(policy, options, files, context)
+    return assemble(catalog, policy, options, files, raw)
+
+
+def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
+               selected: Callable[[FileTask], bool] | None = None) -> FileScan:
+    """Discover, then run the file checks on the selected files (default: `options.only`, else all)."""
     found = discover(options.root, policy.excludes + options.excludes)
-    root = found.root
     charts = chart_directories(f.path for f in found.files)
     tasks = [FileTask(f.path, f.size, policy.scope_rules.scope_of(f.path)) for f in found.files]
     plan = build_plan(catalog, policy, charts)
-    selected = [t for t in tasks if options.only is None or t.path in options.only]
+    if selected is None:
+        only = options.only
+        selected = (lambda task: True) if only is None else (lambda task: task.path in only)
+    chosen = [t for t in tasks if selected(t)]
     cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     outcomes: dict[str, FileOutcome] = {}
-    for outcome in run_files(plan, root, selected, options.jobs, cache):
+    for outcome in run_files(plan, found.root, chosen, options.jobs, cache):
         outcomes[outcome.path] = outcome
         if options.progress is not None:
-            options.progress(len(outcomes), len(selected))
+            options.progress(len(outcomes), len(chosen))
     notifications = list(found.notifications)
-    raw: list[tuple[str, str, Hit]] = []
     for outcome in outcomes.values():
         notifications.extend(outcome.notifications)
-        raw.extend((rule_id, outcome.path, hit) for rule_id, hit in outcome.hits)
-    if options.repository_rules:
-        raw.extend(_repository_hits(catalog, policy, root, tasks, outcomes, charts))
-    findings = [_finding(catalog, policy, rule_id, path, hit) for rule_id, path, hit in raw]
-    inline = {o.path: o.suppressions for o in outcomes.values() if o.suppressions}
-    findings, extra, notes = apply_suppressions(catalog, policy, findings, inline, options)
-    notifications.extend(notes)
-    findings.extend(extra)
-    findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
-    notifications.sort(key=lambda n: (n.path or "", n.line, n.column, n.level, n.message))
-    return ScanResult(str(root), tuple(findings), tuple(notifications), len(selected), policy.rule_ids)
+    return FileScan(found.root, tasks, charts, outcomes, notifications, found.git_root, plan.digest)
 
 
-def _repository_hits(catalog: Catalog, policy: EffectivePolicy, root: Path, tasks: Sequence[FileTask],
-                     outcomes: dict[str, FileOutcome], charts: frozenset[str]) -> Iterator[tuple[str, str, Hit]]:
-    files = []
-    for task in tasks:
-        outcome = outcomes.get(task.path)
-        kind = path_kind(task.path, charts)
+def store_snapshot(policy: EffectivePolicy, options: ScanOptions, files: FileScan,
+                   context: repository.RepoContext) -> None:
+    """Keep the repository view of a clean checkout, for diff-aware scans whose merge-base it is."""
+    from pfa_policy.integrations.git import clean_tree_id
+
+    assert options.cache_dir is not None
+    tree = clean_tree_id(options.root)
+    if tree is not None:
+        key = snapshot_key(files.digest, policy.scope_rules, policy.excludes + options.excludes, tree)
+        snapshot.save(options.cache_dir, key, TreeSnapshot(context.files, context.facts, files.charts))
+
+
+def file_hits(files: FileScan) -> Iterator[tuple[str, str, Hit]]:
+    for outcome in files.outcomes.values():
+        for rule_id, hit in outcome.hits:
+            yield rule_id, outcome.path, hit
+
+
+def repository_context(files: FileScan) -> repository.RepoContext:
+    repo_files = []
+    for task in files.tasks:
+        outcome = files.outcomes.get(task.path)
+        kind = path_kind(task.path, files.charts)
         kinds = outcome.kinds if outcome is not None else frozenset({kind} if kind else ())
-        files.append(repository.RepoFile(task.path, task.size, task.scope, kinds))
-    facts = tuple(fact for outcome in outcomes.values() for fact in outcome.facts)
-    context = repository.RepoContext(root, tuple(files), facts)
+        repo_files.append(repository.RepoFile(task.path, task.size, task.scope, kinds))
+    facts = tuple(fact for outcome in files.outcomes.values() for fact in outcome.facts)
+    return repository.RepoContext(files.root, tuple(repo_files), facts)
+
+
+def repository_hits(catalog: Catalog, policy: EffectivePolicy,
+                    context: repository.RepoContext) -> Iterator[tuple[str, str, Hit]]:
     for rule_id in policy.rule_ids:
         match = catalog.repository.get(rule_id)
         if match is None:
@@ -147,7 +186,21 @@ def _repository_hits(catalog: Catalog, policy: EffectivePolicy, root: Path, task
             yield rule_id, path, hit
 
 
-def _finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: str, hit: Hit) -> Finding:
+def assemble(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, files: FileScan,
+             raw: Iterable[tuple[str, str, Hit]]) -> ScanResult:
+    """Findings from raw hits, with suppressions applied, sorted: the result a reporter renders."""
+    notifications = list(files.notifications)
+    findings = [to_finding(catalog, policy, rule_id, path, hit) for rule_id, path, hit in raw]
+    inline = {o.path: o.suppressions for o in files.outcomes.values() if o.suppressions}
+    findings, extra, notes = apply_suppressions(catalog, policy, findings, inline, options)
+    notifications.extend(notes)
+    findings.extend(extra)
+    findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
+    notifications.sort(key=lambda n: (n.path or "", n.line, n.column, n.level, n.message))
+    return ScanResult(str(files.root), tuple(findings), tuple(notifications), len(files.outcomes), policy.rule_ids)
+
+
+def to_finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: str, hit: Hit) -> Finding:
     rule = catalog.rules[rule_id]
     values = dict(hit.values)
     values.setdefault("path", path)

@@ -1,8 +1,10 @@
 """Diff-aware scans: findings on the lines a change adds or edits, plus the repository-level findings it
-introduces (those absent when the same rules run on the merge-base tree, checked out in a temporary worktree).
+introduces (those absent when the same rules run on the merge-base tree).
 
-Both trees are scanned whole, with the whole rule set, so that the per-file result cache serves every unchanged
-file (and the merge-base tree's files from a scan of the base branch): a warm diff scan costs the changed files.
+With a snapshot of the merge-base tree in the cache (any full scan of a clean checkout stores one), only the
+changed files are scanned: the head's repository view is the base's with their outcomes swapped in, so the cost
+follows the change. Without one, both trees are scanned whole (the merge-base in a temporary worktree); the
+per-file cache still serves every unchanged file, and the base scan leaves the snapshot for the next run.
 """
 
 from __future__ import annotations
@@ -11,16 +13,28 @@ import dataclasses
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pfa_policy.baseline import pairs
+from pfa_policy.engine import snapshot
 from pfa_policy.engine.loader import Catalog
-from pfa_policy.engine.runner import ScanOptions, scan
-from pfa_policy.integrations.git import Changes, changes_since, open_repo
-from pfa_policy.model import Finding, Notification, ScanResult
+from pfa_policy.engine.repository import RepoContext, RepoFile, read_text
+from pfa_policy.engine.runner import (
+    FileScan,
+    ScanOptions,
+    assemble,
+    build_plan,
+    file_hits,
+    repository_hits,
+    scan,
+    scan_files,
+    to_finding,
+)
+from pfa_policy.integrations.git import Changes, blob_text, changes_since, open_repo, tree_id
+from pfa_policy.model import FactOccurrence, Finding, Notification, ScanResult
 from pfa_policy.policy import EffectivePolicy
 
 Scored = list[tuple[Finding, str]]
@@ -35,10 +49,13 @@ def scored_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions)
 def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
               base_ref: str) -> tuple[ScanResult, Scored]:
     changes = changes_since(options.root, base_ref)
-    # One scan of the whole tree with the whole rule set: with the result cache (the default, and what the
-    # action restores) every unchanged file is a cache hit, so the cost follows the change; and the same
-    # plan on the merge-base tree hits the same entries.
-    head = scan(catalog, policy, dataclasses.replace(options, only=None))
+    proportional = _changed_files_scan(catalog, policy, options, changes)
+    if proportional is not None:
+        head, base_repository = proportional
+    else:
+        # The whole tree with the whole rule set: with the result cache every unchanged file is a cache hit,
+        # and the same plan on the merge-base tree hits the same entries.
+        head, base_repository = scan(catalog, policy, dataclasses.replace(options, only=None)), None
     head_scored = pairs(head.findings)
     scored = [(f, fp) for f, fp in head_scored if not catalog.rules[f.rule_id].is_repository_rule
               and (options.only is None or f.path in options.only)
@@ -46,7 +63,9 @@ def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     notifications = [n for n in head.notifications if n.path is None or n.path in changes.files]
     repository = [(f, fp) for f, fp in head_scored if catalog.rules[f.rule_id].is_repository_rule]
     if repository and options.repository_rules:
-        scored.extend(introduced(repository, _base_repository_findings(catalog, policy, options, changes)))
+        if base_repository is None:
+            base_repository = _base_repository_findings(catalog, policy, options, changes)
+        scored.extend(introduced(repository, base_repository))
     notifications.append(Notification(
         "note", f"diff-aware scan: {len(changes.files)} file(s) changed since {changes.merge_base[:12]}, the "
         f"merge-base with {base_ref}; only findings on added or changed lines and new repository-level findings "
@@ -55,6 +74,71 @@ def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     result = ScanResult(head.root, tuple(f for f, _ in scored), tuple(_unique(notifications)),
                         head.files_scanned, policy.rule_ids, {"diff_base": changes.merge_base})
     return result, scored
+
+
+def _changed_files_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
+                        changes: Changes) -> tuple[ScanResult, list[Finding]] | None:
+    """Scan only what changed, against the cached snapshot of the merge-base tree: the head result (changed
+    files, repository rules on the head view) and the base's repository findings. None: no usable snapshot."""
+    if options.cache_dir is None:
+        return None
+    tree = tree_id(options.root, changes.merge_base)
+    if tree is None:
+        return None
+    digest = build_plan(catalog, policy, frozenset()).digest
+    key = snapshot.snapshot_key(digest, policy.scope_rules, policy.excludes + options.excludes, tree)
+    base = snapshot.load(options.cache_dir, key)
+    if base is None:
+        return None
+    known = base.by_path()
+
+    def changed(task: Any) -> bool:
+        before = known.get(task.path)
+        return task.path in changes.files or before is None or before.size != task.size
+
+    files = scan_files(catalog, policy, dataclasses.replace(options, only=None), selected=changed)
+    if files.charts != base.charts:
+        return None  # a chart appeared or went: unchanged values files may change kind; scan whole instead
+    head_context = _head_context(files, base, known)
+    base_context = RepoContext(files.root, base.files, base.facts, reader=_base_reader(files, changes))
+    head = assemble(catalog, policy, options, files,
+                    [*file_hits(files), *repository_hits(catalog, policy, head_context)])
+    base_findings = [to_finding(catalog, policy, rule_id, path, hit)
+                     for rule_id, path, hit in repository_hits(catalog, policy, base_context)]
+    return head, base_findings
+
+
+def _head_context(files: FileScan, base: snapshot.TreeSnapshot, known: dict[str, RepoFile]) -> RepoContext:
+    """The base's repository view with the scanned files' outcomes in place of their base entries, in the
+    order a full scan would list them."""
+    base_facts: dict[str, list[FactOccurrence]] = {}
+    for fact in base.facts:
+        base_facts.setdefault(fact.path, []).append(fact)
+    repo_files: list[RepoFile] = []
+    facts: list[FactOccurrence] = []
+    for task in files.tasks:
+        outcome = files.outcomes.get(task.path)
+        if outcome is not None:
+            repo_files.append(RepoFile(task.path, task.size, task.scope, outcome.kinds))
+            facts.extend(outcome.facts)
+        else:
+            repo_files.append(RepoFile(task.path, task.size, task.scope, known[task.path].kinds))
+            facts.extend(base_facts.get(task.path, ()))
+    return RepoContext(files.root, tuple(repo_files), tuple(facts))
+
+
+def _base_reader(files: FileScan, changes: Changes) -> Callable[[str], str]:
+    """Reads a file as the merge-base has it: from git for changed or removed files, else from the work tree."""
+    present = {task.path for task in files.tasks}
+    relative = files.root.relative_to(changes.git_root).as_posix()
+    prefix = "" if relative == "." else relative + "/"
+
+    def read(path: str) -> str:
+        if path in changes.files or path not in present:
+            return blob_text(changes.git_root, changes.merge_base, prefix + path)
+        return read_text(files.root, path)
+
+    return read
 
 
 def _base_repository_findings(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,

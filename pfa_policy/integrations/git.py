@@ -252,3 +252,41 @@ def repository_uri(url: str) -> str:
     if "://" not in url:
         url = Path(url).resolve().as_uri()
     return url.removesuffix(".git")
+
+
+def tree_id(root: Path, commit: str = "HEAD") -> str | None:
+    """The id of the tree `root` corresponds to in `commit` (a subdirectory's own tree), or None."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        prefix = _prefix(root.resolve(), Path(str(repo.working_tree_dir)).resolve())
+        spec = f"{commit}:{prefix}" if prefix else f"{commit}^{{tree}}"
+        return str(repo.git.rev_parse("--verify", "--quiet", spec)).strip() or None
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, PfaError, TypeError):
+        return None
+
+
+def clean_tree_id(root: Path) -> str | None:
+    """HEAD's tree at `root` when the work tree there has no staged, unstaged or untracked change, else None:
+    only then does the tree id describe every file a scan of `root` saw."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        status = repo.git.status("--porcelain", "-z", "--untracked-files=normal", "--ignore-submodules", "--",
+                                 str(root.resolve()))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return None
+    return None if status.strip("\0") else tree_id(root)
+
+
+def blob_text(git_root: Path, commit: str, path: str) -> str:
+    """A file's text as of `commit` (path relative to the repository root); empty when it did not exist."""
+    import git
+
+    try:
+        data = git.Repo(git_root).git.show(f"{commit}:{path}", stdout_as_string=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return ""
+    return bytes(data).decode("utf-8", errors="replace")

@@ -18,10 +18,9 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.repository import RepoContext, RepoFile
+from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.tree import Document, Node
-from pfa_policy.parsers.yaml_doc import parse_yaml
 
 # Where CI pipelines are defined (the same list as the shared `ci-pipeline` fact).
 CI_GLOBS: tuple[str, ...] = (
@@ -278,7 +277,7 @@ def _gitlab_premerge(root: Node) -> bool:
 
 def _parse(context: RepoContext, path: str) -> Node | None:
     try:
-        documents = parse_yaml(context.read_text(path))
+        documents = yaml_documents(context.read_text(path))
     except ParseError:
         return None
     return documents[0].root if documents else None

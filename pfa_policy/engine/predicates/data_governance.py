@@ -24,12 +24,11 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.repository import RepoContext
+from pfa_policy.engine.repository import RepoContext, yaml_documents
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, literal_value
 from pfa_policy.parsers.tree import Document, Node
-from pfa_policy.parsers.yaml_doc import parse_yaml
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared helpers
@@ -59,7 +58,7 @@ def _normal(path: str) -> str:
 
 def _parse_yaml_roots(text: str) -> list[Node]:
     try:
-        return [d.root for d in parse_yaml(text)]
+        return [d.root for d in yaml_documents(text)]
     except ParseError:
         return []
 
@@ -533,8 +532,9 @@ def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
         pure = PurePosixPath(repo_file.path)
         if pure.name != "pyproject.toml" or repo_file.scope not in scopes:
             continue
-        directory = "" if str(pure.parent) == "." else str(pure.parent) + "/"
-        if context.files_matching([directory + glob for glob in _LOCK_FILES]):
+        directory = "" if str(pure.parent) == "." else str(pure.parent)
+        beside = context.files_in(directory)
+        if any(fnmatch.fnmatchcase(f.path.rpartition("/")[2], glob) for f in beside for glob in _LOCK_FILES):
             continue
         text = context.read_text(repo_file.path)
         try:

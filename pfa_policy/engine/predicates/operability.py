@@ -18,10 +18,9 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.repository import RepoContext, RepoFile
+from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.model import FILE_START, Hit, ParseError
 from pfa_policy.parsers.tree import Document, Node
-from pfa_policy.parsers.yaml_doc import parse_yaml
 
 # File kinds that may hold Kubernetes manifests (a file no file-level rule read is still plain "yaml").
 _MANIFEST_KINDS = frozenset({"yaml", "kubernetes", "kserve", "seldon"})
@@ -97,7 +96,7 @@ def _manifest_files(context: RepoContext, scopes: frozenset[str]) -> Iterator[tu
         if "kind:" not in text or not any(word in text for word in _INTERESTING):
             continue
         try:
-            yield repo_file, parse_yaml(text)
+            yield repo_file, list(yaml_documents(text))
         except ParseError:
             continue  # the file-level scan reports unparsable files
 
