@@ -8,8 +8,9 @@ from typing import Any
 
 from pfa_policy.engine.dockerfile_match import DockerfilePattern
 from pfa_policy.engine.document_match import DocumentPattern
-from pfa_policy.engine.python_match import PythonPattern, Tokens
+from pfa_policy.engine.python_match import PythonPattern, PythonPossible, Tokens, could_match
 from pfa_policy.engine.text_match import TextPattern
+from pfa_policy.parsers.python_outline import PythonOutline
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,13 @@ class FileMatcher:
         """The pre-filter: could this matcher hit a file with this (lower-cased) text?"""
         tokens = self.tokens
         return tokens is None or any(all(t in lowered_text for t in requirement) for requirement in tokens)
+
+    def could_match_python(self, outline: PythonOutline, params: Mapping[str, Any],
+                           possible: Mapping[str, PythonPossible]) -> bool:
+        """Could this matcher hit the module? Only a matcher made of Python patterns alone can say no."""
+        if self.document or self.dockerfile or self.text:
+            return True
+        return could_match(self.python, outline, params, possible)
 
     def predicate_names(self) -> list[tuple[str, str]]:
         names = [("python", p.predicate) for p in self.python if p.predicate]

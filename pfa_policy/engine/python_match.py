@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text
+from pfa_policy.engine.values import MAYBE, UNKNOWN, ValueCondition, as_text, may_hold
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import CallSite, PythonFile, literal_value
+from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
+# Its first look: False only when the predicate cannot hit this module (see `could_match`).
+PythonPossible = Callable[[PythonOutline, Mapping[str, Any]], bool]
+A = TypeVar("A")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,59 +154,58 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
         qualified = file.index.qualify(site.raw)
         if not pattern.names.fullmatch(qualified):
             continue
-        report: cst.CSTNode | None = site.node
         values = {"name": qualified}
-        for keyword, condition in pattern.keyword:
-            arg = site.keywords.get(keyword)
-            if arg is None or not condition.holds(literal_value(arg.value), params):
-                report = None
-                break
-            report = arg  # the offending keyword is the most precise line
-            values["value"] = as_text(literal_value(arg.value))
-        if report is None:
+        verdict = call_verdict(pattern, site.keywords, site.positional, site.has_star, _arg_value, params, values)
+        if verdict is None:
             continue
-        if any(k in site.keywords for k in pattern.keyword_absent) or (pattern.keyword_absent and site.has_star):
-            continue
-        report = _keyword_not_report(pattern, site, report, params, values)
-        if report is None:
-            continue
-        report = _positional_report(pattern, site.positional, report, params, values)
-        if report is None:
-            continue
+        where, arg = verdict
+        report: cst.CSTNode = site.node if arg is None else (arg.value if where == "positional" else arg)
         yield _hit(file, report, f"call:{qualified}", **values)
 
 
-def _keyword_not_report(pattern: PythonPattern, site: CallSite, report: cst.CSTNode, params: Mapping[str, Any],
-                        values: dict[str, str]) -> cst.CSTNode | None:
-    """Where a `keyword_not` match points (the offending keyword if present), or None when it does not hold."""
-    for keyword, condition in pattern.keyword_not:
-        arg = site.keywords.get(keyword)
+def _arg_value(arg: cst.Arg) -> Any:
+    return literal_value(arg.value)
+
+
+def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: Sequence[A], has_star: bool,
+                 value_of: Callable[[A], Any], params: Mapping[str, Any],
+                 values: dict[str, str]) -> tuple[str, A | None] | None:
+    """Whether a call's arguments satisfy the pattern, for the libcst index and the `ast` outline alike; and
+    what to report: ("call", None), or ("keyword" | "positional", the argument) - the most precise place,
+    unless the finding is about a keyword the call lacks. None: no match."""
+    report: tuple[str, A | None] = ("call", None)
+    for keyword, condition in pattern.keyword:
+        arg = keywords.get(keyword)
         if arg is None:
-            if site.has_star:
+            return None
+        value = value_of(arg)
+        if not may_hold(condition, value, params):
+            return None
+        report = ("keyword", arg)
+        values["value"] = as_text(value)
+    if any(k in keywords for k in pattern.keyword_absent) or (pattern.keyword_absent and has_star):
+        return None
+    for keyword, condition in pattern.keyword_not:
+        arg = keywords.get(keyword)
+        if arg is None:
+            if has_star:
                 return None
             continue
-        value = literal_value(arg.value)
+        value = value_of(arg)
         # A non-literal value might satisfy the condition at run time: stay quiet rather than guess.
-        if value is UNKNOWN or condition.holds(value, params):
+        if value is not MAYBE and (value is UNKNOWN or condition.holds(value, params)):
             return None
         values["value"] = as_text(value)
-        report = arg
-    return report
-
-
-def _positional_report(pattern: PythonPattern, positional: list[cst.Arg], report: cst.CSTNode,
-                       params: Mapping[str, Any], values: dict[str, str]) -> cst.CSTNode | None:
-    """Where a positional condition points, or None when it does not hold. The offending argument is the most
-    precise place, unless the finding is about a keyword the call lacks: then it is the call."""
+        report = ("keyword", arg)
     for position, condition in pattern.positional:
         if position >= len(positional):
             return None
-        value = literal_value(positional[position].value)
-        if not condition.holds(value, params):
+        value = value_of(positional[position])
+        if not may_hold(condition, value, params):
             return None
         values["value"] = as_text(value)
         if not pattern.keyword_absent:
-            report = positional[position].value
+            report = ("positional", positional[position])
     return report
 
 
@@ -268,4 +271,83 @@ _MATCHERS: dict[str, Callable[[PythonPattern, PythonFile, Mapping[str, Any]], It
     "class": _match_definitions,
     "function": _match_definitions,
     "assign": _match_assignments,
+}
+
+
+def could_match(patterns: tuple[PythonPattern, ...], outline: PythonOutline, params: Mapping[str, Any],
+                possible: Mapping[str, PythonPossible]) -> bool:
+    """False only when no pattern can hit the module `outline` describes: then libcst need not parse it.
+
+    Mirrors `match_python` on the outline's superset of the index; a predicate without a first look in
+    `possible` always could."""
+    for pattern in patterns:
+        if pattern.file_imports is not None and not any(pattern.file_imports.fullmatch(m) for m in outline.imports):
+            continue
+        if pattern.kind == "predicate":
+            first_look = possible.get(pattern.predicate)
+            if first_look is None or first_look(outline, params):
+                return True
+        elif _COULD_MATCH[pattern.kind](pattern, outline, params):
+            return True
+    return False
+
+
+def _could_import(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.names is not None
+    return any(pattern.names.fullmatch(module) for module in outline.imports)
+
+
+def _could_call(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.names is not None
+    for call in outline.calls:
+        if pattern.names.fullmatch(outline.qualify(call.raw)) and call_verdict(
+            pattern, call.keywords, call.positional, call.has_star, outline.literal, params, {}
+        ) is not None:
+            return True
+    return False
+
+
+def _could_reference(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.names is not None
+    return any(pattern.names.fullmatch(outline.qualify_import(raw)) for raw in outline.references)
+
+
+def _could_decorate(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.names is not None
+    return any(raw and pattern.names.fullmatch(outline.qualify(raw)) for raw in outline.decorators)
+
+
+def _could_string(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.value is not None
+    return any(may_hold(pattern.value, value, params) for value in outline.strings)
+
+
+def _could_define(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for name, names in outline.classes if pattern.kind == "class" else outline.functions:
+        if pattern.name_regex is not None and not pattern.name_regex.search(name):
+            continue
+        if pattern.bases is None or any(pattern.bases.fullmatch(outline.qualify(n)) for n in names if n):
+            return True
+    return False
+
+
+def _could_assign(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    assert pattern.name_regex is not None
+    for target, value in outline.assignments:
+        if target is not MAYBE and not pattern.name_regex.search(target):
+            continue
+        if pattern.value is None or may_hold(pattern.value, outline.literal(value), params):
+            return True
+    return False
+
+
+_COULD_MATCH: dict[str, Callable[[PythonPattern, PythonOutline, Mapping[str, Any]], bool]] = {
+    "import": _could_import,
+    "call": _could_call,
+    "reference": _could_reference,
+    "decorator": _could_decorate,
+    "string": _could_string,
+    "class": _could_define,
+    "function": _could_define,
+    "assign": _could_assign,
 }

@@ -9,6 +9,8 @@ from typing import Any
 
 # A value the matcher could not evaluate statically (a variable, a call...). No condition holds on it.
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
+# A value a cheap first look cannot pin down but the full parse might: every condition may hold on it.
+MAYBE: Any = type("Maybe", (), {"__repr__": lambda self: "MAYBE"})()
 
 VALUE_KEYS = frozenset(
     {"equals", "one_of", "matches", "not_matches", "param_one_of", "not_param_one_of", "gt", "ge", "lt", "le"}
@@ -82,6 +84,10 @@ class ValueCondition:
                 if number is None or not compare(number, float(spec[key])):
                     return False
         return True
+
+
+def may_hold(condition: ValueCondition, value: object, params: Mapping[str, Any]) -> bool:
+    return value is MAYBE or condition.holds(value, params)
 
 
 def _equal(value: object, expected: object) -> bool:

@@ -23,6 +23,7 @@ from pfa_policy.parsers.dockerfile import Instruction, parse_dockerfile
 from pfa_policy.parsers.json_doc import parse_json
 from pfa_policy.parsers.notebook import NotebookCode, parse_notebook
 from pfa_policy.parsers.python import PythonFile, parse_python
+from pfa_policy.parsers.python_outline import build_outline
 from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document
 from pfa_policy.parsers.yaml_doc import parse_yaml
@@ -90,6 +91,8 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     checks = [c for c in checks if c.targets & kinds]
     lowered = text.lower() if any(c.matcher.tokens is not None for c in checks) else ""
     checks = [c for c in checks if c.matcher.admits(lowered)]
+    if "python" in kinds:
+        checks = _first_look(checks, text)
     parsed = _Parsed(text, kinds)
     hits: list[tuple[str, Hit]] = []
     for check in checks:
@@ -106,6 +109,18 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
             hits.extend((check.key, hit) for hit in found)
     return FileOutcome(task.path, task.scope, kinds, tuple(hits), tuple(facts), tuple(notifications),
                        find_suppressions(text))
+
+
+def _first_look(checks: list[Check], text: str) -> list[Check]:
+    """Drop the Python checks that CPython's cheaper parse shows cannot hit: when none is left, libcst never
+    parses the module (most modules of a repository have no finding)."""
+    if not any(c.matcher.python for c in checks):
+        return checks
+    outline = build_outline(text)
+    if outline is None:
+        return checks  # libcst reports what does not parse
+    return [c for c in checks
+            if not c.matcher.python or c.matcher.could_match_python(outline, c.params, predicates.PYTHON_POSSIBLE)]
 
 
 def _applies(check: Check, possible: frozenset[str], task: FileTask) -> bool:

@@ -19,8 +19,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import ParseError, Span
+from pfa_policy.parsers.names import NameTable
 
-_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NEWLINE = re.compile("\n")
 
 
@@ -95,12 +95,10 @@ class Assignment:
 
 
 @dataclass(slots=True)
-class PythonIndex:
+class PythonIndex(NameTable):
     """Everything one walk of a module collects."""
 
     imports: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
-    aliases: dict[str, str] = field(default_factory=dict)  # import bindings: local name -> module path
-    bindings: dict[str, str] = field(default_factory=dict)  # assignments: dotted target -> raw value
     calls: list[CallSite] = field(default_factory=list)
     references: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
     strings: list[tuple[cst.CSTNode, str, bool]] = field(default_factory=list)
@@ -111,43 +109,7 @@ class PythonIndex:
     handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
     import_statements: list[cst.Import | cst.ImportFrom] = field(default_factory=list)  # all, in source order
     branch_tests: list[cst.BaseExpression] = field(default_factory=list)  # conditions of `if` and `x if c else y`
-
-    qualified: dict[str, str] = field(default_factory=dict)  # memo: every pattern asks for the same names
     scopes: dict[int, str] = field(default_factory=dict)  # id(node) -> enclosing `Class.function`
-
-    def qualify(self, raw: str) -> str:
-        """Resolve import aliases and simple assignments: `rq.get` -> `requests.get`."""
-        known = self.qualified.get(raw)
-        if known is None:
-            known = self.qualified[raw] = self._qualify(raw)
-        return known
-
-    def _qualify(self, raw: str, _depth: int = 0) -> str:
-        if _depth > 8:
-            return raw
-        head_match = _HEAD.match(raw)
-        if head_match is None:
-            return raw
-        head = head_match.group(0)
-        rest = raw[len(head):]
-        if head in self.aliases:
-            return self.aliases[head] + rest
-        # Longest dotted prefix bound by an assignment, e.g. `self.session = requests.Session()`.
-        pieces = raw.split(".")
-        for cut in range(len(pieces), 0, -1):
-            prefix = ".".join(pieces[:cut])
-            bound = self.bindings.get(prefix)
-            if bound is not None and bound != prefix:
-                suffix = raw[len(prefix):]
-                return self._qualify(bound, _depth + 1) + suffix
-        return raw
-
-    def qualify_import(self, raw: str) -> str:
-        """Resolve import aliases only: a variable holding a value is not a reference to that value."""
-        head_match = _HEAD.match(raw)
-        if head_match is None or head_match.group(0) not in self.aliases:
-            return raw
-        return self.aliases[head_match.group(0)] + raw[head_match.end():]
 
     def imported_modules(self) -> Iterator[str]:
         for _, module, _ in self.imports:
@@ -351,10 +313,7 @@ def _index_with_item(index: PythonIndex, item: cst.WithItem) -> None:
     """`with requests.Session() as s:` binds `s` like an assignment would."""
     if item.asname is None:
         return
-    target_raw = dotted_name(item.asname.name)
-    value_raw = dotted_name(item.item)
-    if target_raw is not None and value_raw is not None and target_raw not in index.aliases:
-        index.bindings[target_raw] = value_raw
+    index.bind(dotted_name(item.asname.name), dotted_name(item.item))
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
@@ -368,11 +327,8 @@ def _index_import(index: PythonIndex, node: cst.Import, guard: bool) -> None:
     for alias in node.names:
         module = _import_name(alias.name)
         index.imports.append((node, module, guard))
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            index.aliases[alias.asname.name.value] = module
-        else:
-            head = module.split(".")[0]
-            index.aliases.setdefault(head, head)
+        asname = alias.asname.name if alias.asname is not None else None
+        index.bind_import(module, asname.value if isinstance(asname, cst.Name) else None)
 
 
 def _index_import_from(index: PythonIndex, node: cst.ImportFrom, guard: bool) -> None:
@@ -424,10 +380,7 @@ def _index_assignment(index: PythonIndex, target: cst.BaseExpression, value: cst
             name = key if isinstance(key, str) else None
     if name is not None:
         index.assignments.append(Assignment(target, name, value, guard))
-    target_raw = dotted_name(target)
-    value_raw = dotted_name(value)
-    if target_raw is not None and value_raw is not None and target_raw not in index.aliases:
-        index.bindings[target_raw] = value_raw
+    index.bind(dotted_name(target), dotted_name(value))
 
 
 def statement_spans(file: PythonFile) -> dict[int, Span]:

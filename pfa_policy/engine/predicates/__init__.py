@@ -27,7 +27,7 @@ _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_go
 def _merge(attribute: str) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for module in _MODULES:
-        for name, function in getattr(module, attribute).items():
+        for name, function in getattr(module, attribute, {}).items():
             if name in merged:
                 raise RuntimeError(f"predicate '{name}' registered twice")
             merged[name] = function
@@ -35,6 +35,9 @@ def _merge(attribute: str) -> dict[str, Any]:
 
 
 PYTHON: Mapping[str, Any] = _merge("PYTHON")
+# First looks of Python predicates on the `ast` outline: False when the predicate cannot hit the module, so
+# libcst need not parse it. A predicate without one is always run.
+PYTHON_POSSIBLE: Mapping[str, Any] = _merge("PYTHON_POSSIBLE")
 DOCUMENT: Mapping[str, Any] = _merge("DOCUMENT")
 DOCKERFILE: Mapping[str, Any] = _merge("DOCKERFILE")
 REPOSITORY: Mapping[str, Any] = _merge("REPOSITORY")

@@ -17,6 +17,7 @@ from pfa_policy.engine.document_match import DocumentPattern, document_identity
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
@@ -24,6 +25,7 @@ from pfa_policy.engine.values import as_text
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # --- Kubernetes: containers that run as root -------------------------------------------------------------
@@ -189,6 +191,10 @@ def yaml_load_without_safe_loader(file: PythonFile, params: Mapping[str, Any]) -
                       f"call:{file.code_of(site.node)}")
 
 
+def could_load_yaml_unsafely(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(not call.has_star and outline.qualify(call.raw) in _YAML_LOADS for call in outline.calls)
+
+
 # --- Python: CORS that lets any origin send credentialed requests ----------------------------------------
 
 _CORS_MIDDLEWARE = re.compile(r"^(fastapi|starlette)(\.\w+)*\.CORSMiddleware$")
@@ -314,6 +320,7 @@ PYTHON: dict[str, PythonPredicate] = {
     "ac_yaml_load_without_safe_loader": yaml_load_without_safe_loader,
     "ac_permissive_cors": permissive_cors,
 }
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ac_yaml_load_without_safe_loader": could_load_yaml_unsafely}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "ac_container_runs_as_root": container_runs_as_root,
     "ac_pull_request_target_head_checkout": pull_request_target_head_checkout,

@@ -12,6 +12,7 @@ Each covers what the declarative vocabulary cannot express:
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,12 +22,14 @@ import libcst as cst
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.values import as_text
+from pfa_policy.engine.values import MAYBE, as_text
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, formatted_text, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # --- Python: a prediction audit record -------------------------------------------------------------------
@@ -65,6 +68,26 @@ def au_prediction_audit_record(file: PythonFile, params: Mapping[str, Any]) -> I
         if any(_REQUEST_KEY.search(k) for k in keys) and any(_MODEL_KEY.search(k) for k in keys):
             name = file.index.qualify(site.raw)
             yield Hit(file.span_of(site.node), (("name", name),), f"audit-record:{name}")
+
+
+def could_record_prediction(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for call in outline.calls:
+        if not _LOG_METHODS.search(call.raw):
+            continue
+        if call.has_star:
+            return True  # `**{"request_id": ...}`: libcst reads the keys of a double-starred dict too
+        keys: list[Any] = list(call.keywords)
+        for value in [*call.positional, *call.keywords.values()]:
+            if isinstance(value, ast.Dict):
+                keys.extend(outline.literal(key) for key in value.keys if key is not None)
+            elif isinstance(value, (ast.Constant, ast.JoinedStr)):
+                keys.append(outline.literal(value))
+        if MAYBE in keys:
+            return True
+        texts = [k for k in keys if isinstance(k, str)]
+        if any(_REQUEST_KEY.search(k) for k in texts) and any(_MODEL_KEY.search(k) for k in texts):
+            return True
+    return False
 
 
 # --- CloudFormation: S3 buckets without server access logging ---------------------------------------------
@@ -237,6 +260,7 @@ def au_gitlab_deploy_without_environment(document: Document, params: Mapping[str
 
 
 PYTHON: dict[str, PythonPredicate] = {"au_prediction_audit_record": au_prediction_audit_record}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"au_prediction_audit_record": could_record_prediction}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "au_s3_bucket_without_access_logging": au_s3_bucket_without_access_logging,
     "au_gitlab_deploy_without_environment": au_gitlab_deploy_without_environment,

@@ -21,13 +21,16 @@ import libcst as cst
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext
+from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import Hit, Span
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # ---------------------------------------------------------------------------------------------------------
@@ -392,6 +395,14 @@ def _may_name_targets(file: PythonFile) -> bool:
         return True
     return any(classify(value) is not None or _BARE_LOOPBACK.match(value.strip())
                for _, value, _ in file.index.strings)
+
+
+def could_name_targets(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    """`_may_name_targets` on the outline, whose strings include every string the index holds."""
+    if "emulator_host" in outline.source.lower():
+        return True
+    return any(value is MAYBE or (isinstance(value, str) and (
+        classify(value) is not None or _BARE_LOOPBACK.match(value.strip()))) for value in outline.strings)
 
 
 def _python_category(categories: frozenset[str], *, default: bool | None) -> PythonPredicate:
@@ -798,6 +809,8 @@ PYTHON: dict[str, PythonPredicate] = {
     "ai_mock_assignment": mock_switch_assigned_in_python,
     "ai_fake_integration_instantiated": fake_integration_instantiated,
 }
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {name: could_name_targets for name in (
+    "ai_endpoint_url_literals", "ai_local_target_defaults", "ai_store_url_literals", "ai_emulator_url_literals")}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "ai_endpoint_url_values": _document_category(ENDPOINT),
     "ai_store_url_values": _document_category(STORE),

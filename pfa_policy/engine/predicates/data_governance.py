@@ -7,6 +7,7 @@ normalised values (an image reference, a path, a requirement name), never line n
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
 import shlex
@@ -21,13 +22,16 @@ from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, yaml_documents
+from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # ---------------------------------------------------------------------------------------------------------
@@ -194,6 +198,39 @@ def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[
         if path is None or not is_local_data_path(path, require_suffix=is_open or qualified.endswith("load")):
             continue
         yield Hit(file.span_of(argument), (("name", path), ("call", qualified)), f"read:{qualified}:{path}")
+
+
+def could_read_local_data(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for call in outline.calls:
+        qualified = outline.qualify(call.raw)
+        is_open = qualified in ("open", "io.open", "builtins.open")
+        if not is_open and not _READERS.match(qualified):
+            continue
+        argument = call.positional[0] if call.positional else next(
+            (call.keywords[k] for k in _PATH_KEYWORDS if k in call.keywords), None)
+        if argument is None:
+            continue
+        require_suffix = is_open or qualified.endswith("load")
+        if any(path is MAYBE or (isinstance(path, str) and is_local_data_path(path, require_suffix=require_suffix))
+               for path in _possible_paths(outline, argument)):
+            return True
+    return False
+
+
+def _possible_paths(outline: PythonOutline, node: ast.expr) -> list[Any]:
+    """What `_path_literal` could make of an argument: its literal, any literal bound to the name (the index
+    keeps a constant only when bound once; any binding is a superset), or the path inside `Path(...)`."""
+    value = outline.literal(node)
+    if value is MAYBE or isinstance(value, str):
+        return [value]
+    if isinstance(node, ast.Name):
+        return [outline.literal(bound) for target, bound in outline.assignments if target in (node.id, MAYBE)]
+    if isinstance(node, ast.Call) and node.args:
+        head = node.func.attr if isinstance(node.func, ast.Attribute) else (
+            node.func.id if isinstance(node.func, ast.Name) else "")
+        if head in ("Path", "PurePath", "PosixPath"):
+            return _possible_paths(outline, node.args[0])
+    return []
 
 
 def dg_ungoverned_local_reads(context: RepoContext, params: Mapping[str, Any],
@@ -554,6 +591,7 @@ def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
 
 
 PYTHON: dict[str, PythonPredicate] = {"dg_local_data_read": dg_local_data_read}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"dg_local_data_read": could_read_local_data}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "dg_manifest_images": dg_manifest_images,
     "dg_ci_pip_unpinned": dg_ci_pip_unpinned,

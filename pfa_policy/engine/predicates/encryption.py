@@ -16,12 +16,15 @@ from typing import Any
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
 from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # --- What counts as a secret ----------------------------------------------------------------------------
@@ -128,6 +131,18 @@ def en_python_secret_literal(file: PythonFile, params: Mapping[str, Any]) -> Ite
         if static_key or secret_literal(assignment.target, value) or _auth_header_literal(assignment.target, value):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
                       f"secret:{assignment.target}")
+
+
+def could_bind_secret(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for target, node in outline.assignments:
+        value = outline.literal(node)
+        if target is MAYBE or value is MAYBE:
+            return True
+        static_key = (isinstance(value, str) and _AWS_EXAMPLE_KEY_ID.fullmatch(value) is not None
+                      and _ACCESS_KEY_NAME.search(target) is not None)
+        if static_key or secret_literal(target, value) or _auth_header_literal(target, value):
+            return True
+    return False
 
 
 _UNVERIFIED_SSL = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context", "ssl.CERT_NONE",
@@ -336,6 +351,7 @@ PYTHON: dict[str, PythonPredicate] = {
     "en_python_verify_false": en_python_verify_false,
     "en_python_unverified_ssl": en_python_unverified_ssl,
 }
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"en_python_secret_literal": could_bind_secret}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "en_document_secret_literal": en_document_secret_literal,
     "en_plaintext_endpoint_in_config": en_plaintext_endpoint_in_config,

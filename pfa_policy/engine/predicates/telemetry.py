@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -11,11 +12,13 @@ import libcst as cst
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline, dotted
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # Finalisers must not raise: a silent handler there is the accepted idiom.
@@ -65,6 +68,24 @@ def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterato
         if any((dotted_name(arg.value) or "") in _BROAD for arg in site.positional):
             yield Hit(file.span_of(site.node), (("name", "contextlib.suppress(Exception)"),),
                       f"swallow:{file.code_of(site.node)}")
+
+
+def could_swallow(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(_broad_type(h.type) and _silent_body(h.body) for h in outline.handlers) or any(
+        outline.qualify(call.raw) == "contextlib.suppress" for call in outline.calls)
+
+
+def _broad_type(kind: ast.expr | None) -> bool:
+    if kind is None:
+        return True
+    if isinstance(kind, ast.Tuple):
+        return any(_broad_type(element) for element in kind.elts)
+    return (dotted(kind) or "") in _BROAD
+
+
+def _silent_body(body: list[ast.stmt]) -> bool:
+    return all(isinstance(s, (ast.Pass, ast.Continue)) or (
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis) for s in body)
 
 
 _METRIC_TYPES = frozenset(f"prometheus_client.{kind}" for kind in ("Counter", "Gauge", "Histogram", "Summary",
@@ -173,11 +194,19 @@ def serving_app_constructors(file: PythonFile, params: Mapping[str, Any]) -> Ite
         yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
 
 
+def could_construct_app(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(outline.qualify(call.raw) in _APP_CONSTRUCTORS for call in outline.calls)
+
+
 PYTHON: dict[str, PythonPredicate] = {
     "serving_app_constructors": serving_app_constructors,
     "te_swallowed_exceptions": swallowed_exceptions,
     "te_global_silencing": global_silencing,
     "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
+}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {
+    "serving_app_constructors": could_construct_app,
+    "te_swallowed_exceptions": could_swallow,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
