@@ -35,9 +35,9 @@ def _corpus() -> Iterator[Any]:
         for kind, examples in (("invalid", rule.invalid_examples), ("valid", rule.valid_examples)):
             for position, example in enumerate(examples):
                 files = {example.path: example.code, **dict(example.files)}
-                for path, code in files.items():
-                    if path.endswith(".py") and isinstance(code, str):
-                        yield pytest.param(code, dict(example.params), id=f"{rule.id}/{kind}-{position}/{path}")
+                for name, code in files.items():
+                    if name.endswith(".py") and isinstance(code, str):
+                        yield pytest.param(code, dict(example.params), id=f"{rule.id}/{kind}-{position}/{name}")
     for directory in ("fixtures", "pfa_policy", "tests", "benchmarks"):
         for path in sorted((REPO_ROOT / directory).rglob("*.py")):
             if ".work" not in path.parts:
