@@ -64,16 +64,16 @@ class PythonOutline(NameTable):
         return UNKNOWN
 
     def formatted_text(self, node: ast.JoinedStr) -> Any:
-        """An f-string's static text with `{}` for each field, as libcst spells it; MAYBE when its lines hold a
-        backslash or a doubled brace, which libcst keeps as written and CPython decodes."""
+        """An f-string's static text with `{}` for each field, as libcst spells it: the source between fields,
+        where a literal brace is doubled. MAYBE when its lines hold a backslash, which libcst keeps as written
+        and CPython decodes."""
         if self._lines is None:
             self._lines = self.source.split("\n")
-        text = "\n".join(self._lines[node.lineno - 1:node.end_lineno or node.lineno])
-        if "\\" in text or "{{" in text or "}}" in text:
+        if any("\\" in line for line in self._lines[node.lineno - 1:node.end_lineno or node.lineno]):
             return MAYBE
-        return "".join(part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "{}"
+        return "".join(part.value.replace("{", "{{").replace("}", "}}")
+                       if isinstance(part, ast.Constant) and isinstance(part.value, str) else "{}"
                        for part in node.values)
-
 
 
 def dotted(node: ast.AST) -> str | None:
