@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,39 @@ from pfa_policy.engine.document_match import DocumentPattern
 from pfa_policy.engine.python_match import PythonPattern, PythonPossible, Tokens, could_match
 from pfa_policy.engine.text_match import TextPattern
 from pfa_policy.parsers.python_outline import PythonOutline
+
+_WORD = re.compile(r"[a-z0-9_]+")
+
+
+class TokenScanner:
+    """Which of a rule set's pre-filter tokens a file's lower-cased text contains.
+
+    Searching the text for each of a few hundred tokens costs more than reading it once: a token made of word
+    characters can only occur inside one run of them, so each distinct word of the file is looked up, and what
+    tokens a word contains is computed once per process (a repository reuses a small vocabulary). The few
+    tokens with other characters (`://`, `open(`) are searched for directly. The answer is exact."""
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        unique = sorted(set(tokens))
+        self._word_tokens = tuple(t for t in unique if _WORD.fullmatch(t))
+        self._other_tokens = tuple(t for t in unique if not _WORD.fullmatch(t))
+        self._by_word: dict[str, tuple[str, ...]] = {}
+
+    @classmethod
+    def for_matchers(cls, matchers: Iterable[FileMatcher]) -> TokenScanner:
+        return cls(t for m in matchers for requirement in (m.tokens or ()) for t in requirement)
+
+    def present(self, lowered_text: str) -> set[str]:
+        found = {t for t in self._other_tokens if t in lowered_text}
+        by_word = self._by_word
+        if len(by_word) > 500_000:
+            by_word.clear()  # a generated corpus with an endless vocabulary: bound the memory, not the answer
+        for word in set(_WORD.findall(lowered_text)):
+            contained = by_word.get(word)
+            if contained is None:
+                contained = by_word[word] = tuple(t for t in self._word_tokens if t in word)
+            found.update(contained)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +82,10 @@ class FileMatcher:
     def empty(self) -> bool:
         return not (self.python or self.document or self.dockerfile or self.text)
 
-    def admits(self, lowered_text: str) -> bool:
-        """The pre-filter: could this matcher hit a file with this (lower-cased) text?"""
+    def admits(self, present: AbstractSet[str]) -> bool:
+        """The pre-filter: could this matcher hit a file whose text contains these tokens (`TokenScanner`)?"""
         tokens = self.tokens
-        return tokens is None or any(all(t in lowered_text for t in requirement) for requirement in tokens)
+        return tokens is None or any(all(t in present for t in requirement) for requirement in tokens)
 
     def could_match_python(self, outline: PythonOutline, params: Mapping[str, Any],
                            possible: Mapping[str, PythonPossible]) -> bool:

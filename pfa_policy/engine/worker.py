@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from pfa_policy.engine import predicates
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import STRUCTURED_KINDS, content_kinds, document_kind, path_kind
+from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
@@ -70,14 +71,14 @@ def process(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | Non
         cached = cache.get(key)
         if cached is not None:
             return cached
-    outcome = _analyse(task, kind, possible, checks, facts, data)
+    outcome = _analyse(task, kind, possible, checks, facts, data, _scanner(plan))
     if cache is not None:
         cache.put(key, outcome)
     return outcome
 
 
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
-             facts: list[FactOccurrence], data: bytes) -> FileOutcome:
+             facts: list[FactOccurrence], data: bytes, scanner: TokenScanner) -> FileOutcome:
     notifications: list[Notification] = []
     try:
         decoded = decode_source(data, python=kind == "python")
@@ -89,8 +90,9 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     text = decoded.text
     kinds = content_kinds(kind or "", text)
     checks = [c for c in checks if c.targets & kinds]
-    lowered = text.lower() if any(c.matcher.tokens is not None for c in checks) else ""
-    checks = [c for c in checks if c.matcher.admits(lowered)]
+    if any(c.matcher.tokens is not None for c in checks):
+        present = scanner.present(text.lower())
+        checks = [c for c in checks if c.matcher.admits(present)]
     if "python" in kinds:
         checks = _first_look(checks, text)
     parsed = _Parsed(text, kinds)
@@ -109,6 +111,17 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
             hits.extend((check.key, hit) for hit in found)
     return FileOutcome(task.path, task.scope, kinds, tuple(hits), tuple(facts), tuple(notifications),
                        find_suppressions(text))
+
+
+_SCANNERS: dict[str, TokenScanner] = {}
+
+
+def _scanner(plan: WorkPlan) -> TokenScanner:
+    """One per rule set and process: its memo of words grows with the files the process reads."""
+    scanner = _SCANNERS.get(plan.digest)
+    if scanner is None:
+        scanner = _SCANNERS[plan.digest] = TokenScanner.for_matchers(c.matcher for c in plan.checks)
+    return scanner
 
 
 def _first_look(checks: list[Check], text: str) -> list[Check]:

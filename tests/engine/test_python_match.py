@@ -107,13 +107,13 @@ def test_prefilter_tokens() -> None:
     "import numpy as np\nnp.load(p, allow_pickle=True)\n",
 ])
 def test_prefilter_admits_every_form_the_matcher_resolves(code: str) -> None:
-    from pfa_policy.engine.compiled import FileMatcher
+    from pfa_policy.engine.compiled import FileMatcher, TokenScanner
 
     matcher = FileMatcher.compile({"python": [{"call": ["requests.get", "requests.Session().get"]},
                                               {"call": ["numpy.load"], "keyword": {"allow_pickle": {"equals": True}}}]},
                                   None)
     assert _lines({"call": ["requests.get", "requests.Session().get", "numpy.load"]}, code)
-    assert matcher.admits(code.lower())
+    assert matcher.admits(TokenScanner.for_matchers([matcher]).present(code.lower()))
 
 
 def test_with_statement_binds_its_target() -> None:
