@@ -10,8 +10,9 @@ from typing import Any
 
 from pfa_policy.engine.dockerfile_match import DockerfilePattern
 from pfa_policy.engine.document_match import DocumentPattern
-from pfa_policy.engine.python_match import PythonPattern, PythonPossible, Tokens, could_match
+from pfa_policy.engine.python_match import PythonPattern, PythonPossible, Tokens, could_match, outline_hits
 from pfa_policy.engine.text_match import TextPattern
+from pfa_policy.model import Hit
 from pfa_policy.parsers.python_outline import PythonOutline
 
 _WORD = re.compile(r"[a-z0-9_]+")
@@ -93,6 +94,12 @@ class FileMatcher:
         if self.document or self.dockerfile or self.text:
             return True
         return could_match(self.python, outline, params, possible)
+
+    def outline_hits(self, outline: PythonOutline) -> list[Hit] | None:
+        """This matcher's hits read off the outline, when it can be exact (see `python_match.outline_hits`)."""
+        if self.document or self.dockerfile or self.text:
+            return None
+        return outline_hits(self.python, outline)
 
     def predicate_names(self) -> list[tuple[str, str]]:
         names = [("python", p.predicate) for p in self.python if p.predicate]

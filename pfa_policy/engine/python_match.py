@@ -292,6 +292,29 @@ def could_match(patterns: tuple[PythonPattern, ...], outline: PythonOutline, par
     return False
 
 
+def outline_hits(patterns: tuple[PythonPattern, ...], outline: PythonOutline) -> list[Hit] | None:
+    """The hits `match_python` would give, read off the outline, when every pattern is a plain import pattern
+    (position, values and anchor are the ones libcst's path computes); None when libcst must answer.
+
+    Modules that only import a tracked library (`import mlflow` in most modules of an ML repository) then
+    never need libcst: their one finding is a fact whose place `ast` knows exactly."""
+    if not all(p.kind == "import" and p.file_imports is None and not p.outside_main_guard for p in patterns):
+        return None
+    hits: list[Hit] = []
+    for pattern in patterns:
+        assert pattern.names is not None
+        for site in outline.import_sites:
+            module = next((m for m in site.modules if pattern.names.fullmatch(m)), None)
+            if module is None:
+                continue
+            code = outline.statement_code(site.node)
+            if code is None:
+                return None
+            hits.append(Hit(outline.span(site.node), (("module", module), ("name", module)),
+                            f"import@{site.scope}:{code}"))
+    return hits
+
+
 def _could_import(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     assert pattern.names is not None
     return any(pattern.names.fullmatch(module) for module in outline.imports)

@@ -93,18 +93,21 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     if any(c.matcher.tokens is not None for c in checks):
         present = scanner.present(text.lower())
         checks = [c for c in checks if c.matcher.admits(present)]
+    answered: dict[str, list[Hit]] = {}
     if "python" in kinds:
-        checks = _first_look(checks, text)
+        checks, answered = _first_look(checks, text)
     parsed = _Parsed(text, kinds)
     hits: list[tuple[str, Hit]] = []
     for check in checks:
-        try:
-            found = list(_run(check, parsed, notifications, task.path))
-        except ParseError:
-            continue  # reported once by _parse; the file's other checks still run
-        except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
-            notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
-            continue
+        found = answered.get(check.key)
+        if found is None:
+            try:
+                found = list(_run(check, parsed, notifications, task.path))
+            except ParseError:
+                continue  # reported once by _parse; the file's other checks still run
+            except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
+                notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
+                continue
         if check.key.startswith("fact:"):
             facts.extend(_occurrence(check.key[5:], task, hit) for hit in found)
         else:
@@ -124,16 +127,25 @@ def _scanner(plan: WorkPlan) -> TokenScanner:
     return scanner
 
 
-def _first_look(checks: list[Check], text: str) -> list[Check]:
-    """Drop the Python checks that CPython's cheaper parse shows cannot hit: when none is left, libcst never
-    parses the module (most modules of a repository have no finding)."""
+def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, list[Hit]]]:
+    """CPython's cheaper parse first: drop the Python checks it shows cannot hit, and answer those it can answer
+    exactly (plain import patterns). Only what is left needs libcst; most modules of a repository need none."""
     if not any(c.matcher.python for c in checks):
-        return checks
+        return checks, {}
     outline = build_outline(text)
     if outline is None:
-        return checks  # libcst reports what does not parse
-    return [c for c in checks
-            if not c.matcher.python or c.matcher.could_match_python(outline, c.params, predicates.PYTHON_POSSIBLE)]
+        return checks, {}  # libcst reports what does not parse
+    kept: list[Check] = []
+    answered: dict[str, list[Hit]] = {}
+    for check in checks:
+        if check.matcher.python:
+            if not check.matcher.could_match_python(outline, check.params, predicates.PYTHON_POSSIBLE):
+                continue
+            found = check.matcher.outline_hits(outline)
+            if found is not None:
+                answered[check.key] = found
+        kept.append(check)
+    return kept, answered
 
 
 def _applies(check: Check, possible: frozenset[str], task: FileTask) -> bool:

@@ -20,6 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.names import NameTable
+from pfa_policy.parsers.python_outline import ast_column, ast_span
 
 _NEWLINE = re.compile("\n")
 
@@ -415,7 +416,7 @@ def statement_spans(file: PythonFile) -> dict[int, Span]:
         ):
             continue  # the two trees disagree: trust neither
         for cst_node, ast_node in zip(cst_nodes, ast_nodes, strict=True):
-            spans[id(cst_node)] = _ast_span(ast_node, lines)
+            spans[id(cst_node)] = ast_span(ast_node, lines)
             if isinstance(cst_node, (cst.ClassDef, cst.FunctionDef)):
                 name_span = _name_span(cst_node.name.value, ast_node, lines)
                 if name_span is not None:
@@ -432,25 +433,11 @@ def _ordered(by_type: dict[type, list[ast.AST]], *kinds: type) -> list[ast.AST]:
     return sorted(nodes, key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
 
 
-def _column(lines: list[str], line: int, byte_offset: int) -> int:
-    """1-based character column from ast's 0-based UTF-8 byte offset."""
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    if text.isascii():
-        return byte_offset + 1
-    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
-
-
-def _ast_span(node: ast.AST, lines: list[str]) -> Span:
-    line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
-    return Span(line, _column(lines, line, node.col_offset),  # type: ignore[attr-defined]
-                end_line, _column(lines, end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
-
-
 def _name_span(name: str, node: ast.AST, lines: list[str]) -> Span | None:
     """`def name` / `class name`: the name on the definition's own line, after its keyword."""
     line = node.lineno  # type: ignore[attr-defined]
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    start = _column(lines, line, node.col_offset) - 1  # type: ignore[attr-defined]
+    start = ast_column(lines, line, node.col_offset) - 1  # type: ignore[attr-defined]
     found = re.compile(rf"\b(?:def|class)\s+({re.escape(name)})\b").search(text, start)
     if found is None:
         return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pfa_policy.engine.values import MAYBE, UNKNOWN
+from pfa_policy.model import Span
 from pfa_policy.parsers.names import NameTable
 
 
@@ -28,6 +29,17 @@ class OutlineCall:
     keywords: dict[str, ast.expr]
     positional: list[ast.expr]
     has_star: bool
+
+
+@dataclass(slots=True)
+class ImportSite:
+    node: ast.Import | ast.ImportFrom
+    modules: list[str]  # in the order the libcst index lists them: `from a import b` is `a`, then `a.b`
+    scope: str  # the enclosing `Class.function`
+
+
+class _ScopeEnd(ast.AST):
+    """Pushed below a definition's children: popping it leaves the definition's scope."""
 
 
 @dataclass(slots=True)
@@ -42,6 +54,8 @@ class PythonOutline(NameTable):
     strings: list[Any] = field(default_factory=list)  # str, or MAYBE
     assignments: list[tuple[Any, ast.expr]] = field(default_factory=list)  # (target name or MAYBE, value)
     handlers: list[ast.ExceptHandler] = field(default_factory=list)
+    import_sites: list[ImportSite] = field(default_factory=list)
+    _scope: list[str] = field(default_factory=list)
     _lines: list[str] | None = None
 
     def literal(self, node: ast.AST) -> Any:
@@ -63,17 +77,53 @@ class PythonOutline(NameTable):
                 return -inner
         return UNKNOWN
 
+    def span(self, node: ast.stmt) -> Span:
+        """A statement's span, as `parsers.python` computes it from `ast` (1-based character columns)."""
+        return ast_span(node, self._source_lines())
+
+    def statement_code(self, node: ast.stmt) -> str | None:
+        """The statement's code without whitespace, as libcst's `code_of` spells it; None when libcst's would
+        differ (a `;` after a small statement belongs to it there)."""
+        lines = self._source_lines()
+        span = self.span(node)
+        first, last = span.line - 1, (span.end_line or span.line) - 1
+        if lines[last][span.end_column - 1:].lstrip().startswith(";"):
+            return None
+        if first == last:
+            text = lines[first][span.column - 1:span.end_column - 1]
+        else:
+            middle = lines[first + 1:last]
+            text = "\n".join([lines[first][span.column - 1:], *middle, lines[last][:span.end_column - 1]])
+        return "".join(text.split())[:200]
+
+    def _source_lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.source.split("\n")
+        return self._lines
+
     def formatted_text(self, node: ast.JoinedStr) -> Any:
         """An f-string's static text with `{}` for each field, as libcst spells it: the source between fields,
         where a literal brace is doubled. MAYBE when its lines hold a backslash, which libcst keeps as written
         and CPython decodes."""
-        if self._lines is None:
-            self._lines = self.source.split("\n")
-        if any("\\" in line for line in self._lines[node.lineno - 1:node.end_lineno or node.lineno]):
+        if any("\\" in line for line in self._source_lines()[node.lineno - 1:node.end_lineno or node.lineno]):
             return MAYBE
         return "".join(part.value.replace("{", "{{").replace("}", "}}")
                        if isinstance(part, ast.Constant) and isinstance(part.value, str) else "{}"
                        for part in node.values)
+
+
+def ast_column(lines: list[str], line: int, byte_offset: int) -> int:
+    """1-based character column from ast's 0-based UTF-8 byte offset."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset + 1
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
+
+
+def ast_span(node: ast.AST, lines: list[str]) -> Span:
+    line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    return Span(line, ast_column(lines, line, node.col_offset),  # type: ignore[attr-defined]
+                end_line, ast_column(lines, end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -134,6 +184,7 @@ def _import(outline: PythonOutline, node: ast.Import) -> list[ast.AST]:
     for alias in node.names:
         outline.imports.append(alias.name)
         outline.bind_import(alias.name, alias.asname)
+    outline.import_sites.append(ImportSite(node, [alias.name for alias in node.names], ".".join(outline._scope)))
     return []
 
 
@@ -141,11 +192,13 @@ def _import_from(outline: PythonOutline, node: ast.ImportFrom) -> list[ast.AST]:
     if node.level:
         return []  # the project's own package: nothing a rule names
     module = node.module or ""
-    outline.imports.append(module)
+    modules = [module]
     for alias in node.names:
         if alias.name != "*":
-            outline.imports.append(f"{module}.{alias.name}")
+            modules.append(f"{module}.{alias.name}")
             outline.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+    outline.imports.extend(modules)
+    outline.import_sites.append(ImportSite(node, modules, ".".join(outline._scope)))
     return []
 
 
@@ -176,14 +229,16 @@ def _joined_str(outline: PythonOutline, node: ast.JoinedStr) -> None:
 def _class(outline: PythonOutline, node: ast.ClassDef) -> list[ast.AST]:
     outline.classes.append((node.name, [dotted(base) or "" for base in node.bases]))
     outline.decorators.extend(_decorator_names(node))
-    return [*node.decorator_list, *node.bases, *node.keywords, *node.body]
+    outline._scope.append(node.name)
+    return [*node.decorator_list, *node.bases, *node.keywords, *node.body, _ScopeEnd()]
 
 
 def _function(outline: PythonOutline, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
     names = _decorator_names(node)
     outline.functions.append((node.name, names))
     outline.decorators.extend(names)
-    return [*node.decorator_list, node.args, *([node.returns] if node.returns else []), *node.body]
+    outline._scope.append(node.name)
+    return [*node.decorator_list, node.args, *([node.returns] if node.returns else []), *node.body, _ScopeEnd()]
 
 
 def _assign(outline: PythonOutline, node: ast.Assign) -> None:
@@ -210,6 +265,11 @@ def _dict(outline: PythonOutline, node: ast.Dict) -> None:
 
 def _handler(outline: PythonOutline, node: ast.ExceptHandler) -> None:
     outline.handlers.append(node)
+
+
+def _scope_end(outline: PythonOutline, node: _ScopeEnd) -> list[ast.AST]:
+    outline._scope.pop()
+    return []
 
 
 def _match_class(outline: PythonOutline, node: ast.MatchClass) -> None:
@@ -272,4 +332,5 @@ _HANDLERS: dict[type, _Handler] = {
     ast.Dict: _dict,
     ast.ExceptHandler: _handler,
     ast.MatchClass: _match_class,
+    _ScopeEnd: _scope_end,
 }

@@ -1,4 +1,5 @@
-"""The `ast` first look may only ever say "cannot hit" when libcst's full match finds nothing.
+"""The `ast` first look may only ever say "cannot hit" when libcst's full match finds nothing, and what it
+answers itself (plain import patterns) is exactly what libcst's path reports.
 
 Checked on every Python example of the catalogue, the fixtures and this repository's own code, for every
 Python rule and fact with its default parameters (and each example's own)."""
@@ -56,6 +57,9 @@ def test_the_first_look_never_hides_a_hit(source: str, example_params: Mapping[s
         hits = list(match_python(matcher.python, file, merged, predicates.PYTHON))
         if hits:
             assert matcher.could_match_python(outline, merged, predicates.PYTHON_POSSIBLE), (key, hits[0])
+        answered = matcher.outline_hits(outline)
+        if answered is not None:  # read off the outline instead of libcst: must be the very same hits
+            assert answered == hits, key
 
 
 def test_the_outline_resolves_names_like_the_index() -> None:
@@ -109,6 +113,19 @@ def test_a_module_with_only_look_alikes_is_not_parsed_by_libcst() -> None:
     present = TokenScanner.for_matchers(c.matcher for c in plan.checks).present(clean.lower())
     python_checks = [c for c in plan.checks if c.matcher.python and c.matcher.admits(present)]
     assert {"PFA-OP-003", "PFA-AC-013"} <= {c.key for c in python_checks}  # the text pre-filter lets them in
-    assert [c.key for c in _first_look(python_checks, clean)] == []
+    assert _first_look(python_checks, clean) == ([], {})
     violation = clean.replace("timeout=5", "verify=True")
-    assert "PFA-OP-003" in [c.key for c in _first_look(python_checks, violation)]
+    assert "PFA-OP-003" in [c.key for c in _first_look(python_checks, violation)[0]]
+
+
+def test_imports_of_tracked_libraries_are_answered_without_libcst() -> None:
+    from pfa_policy.engine.runner import build_plan
+
+    plan = build_plan(_CATALOG, _POLICY, frozenset())
+    source = "import os\n\nclass Trainer:\n    def fit(self):\n        import mlflow ;  x = 1\n\n\nimport mlflow\n"
+    lineage = [c for c in plan.checks if c.key == "fact:dg-lineage-tracking"]
+    assert _first_look(lineage, source)[1] == {}  # `import mlflow ;`: libcst's code includes the `;`
+    kept, answered = _first_look(lineage, source.replace(" ;  x = 1", ""))
+    assert [c.key for c in kept] == ["fact:dg-lineage-tracking"]
+    assert [(h.span.line, h.anchor) for h in answered["fact:dg-lineage-tracking"]] == [
+        (5, "import@Trainer.fit:importmlflow"), (8, "import@:importmlflow")]

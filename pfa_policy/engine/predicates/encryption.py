@@ -215,6 +215,20 @@ def en_python_verify_false(file: PythonFile, params: Mapping[str, Any]) -> Itera
                       f"assign:{assignment.target}")
 
 
+def could_disable_verification(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for target, node in outline.assignments:
+        if target is not MAYBE and not _VERIFY_TARGET.match(target):
+            continue
+        value = outline.literal(node)
+        if value is MAYBE or value is False or (isinstance(value, str) and value.lower() == "false"):
+            return True
+    return False
+
+
+def could_use_unverified_ssl(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(outline.qualify(raw) in _UNVERIFIED_SSL for raw in outline.references)
+
+
 # --- Structured documents --------------------------------------------------------------------------------
 
 _ENV_PAIR_KINDS = frozenset({"kubernetes", "kserve", "seldon", "helm-values"})  # PFA-EN-021's territory
@@ -351,7 +365,11 @@ PYTHON: dict[str, PythonPredicate] = {
     "en_python_verify_false": en_python_verify_false,
     "en_python_unverified_ssl": en_python_unverified_ssl,
 }
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"en_python_secret_literal": could_bind_secret}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {
+    "en_python_secret_literal": could_bind_secret,
+    "en_python_verify_false": could_disable_verification,
+    "en_python_unverified_ssl": could_use_unverified_ssl,
+}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "en_document_secret_literal": en_document_secret_literal,
     "en_plaintext_endpoint_in_config": en_plaintext_endpoint_in_config,

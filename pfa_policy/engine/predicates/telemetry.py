@@ -16,6 +16,7 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline, dotted
@@ -194,6 +195,20 @@ def serving_app_constructors(file: PythonFile, params: Mapping[str, Any]) -> Ite
         yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
 
 
+def could_silence(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for call in outline.calls:
+        name = outline.qualify(call.raw)
+        if name == "logging.disable":
+            return True
+        if name not in _WARNING_FILTERS or call.has_star:
+            continue
+        action = call.keywords.get("action") or (call.positional[0] if call.positional else None)
+        value = outline.literal(action) if action is not None else None
+        if value is MAYBE or value == "ignore":
+            return True
+    return False
+
+
 def could_construct_app(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     return any(outline.qualify(call.raw) in _APP_CONSTRUCTORS for call in outline.calls)
 
@@ -207,6 +222,7 @@ PYTHON: dict[str, PythonPredicate] = {
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "serving_app_constructors": could_construct_app,
     "te_swallowed_exceptions": could_swallow,
+    "te_global_silencing": could_silence,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
