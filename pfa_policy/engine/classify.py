@@ -69,7 +69,7 @@ class ScopeRules:
 
 
 def chart_directories(paths: Iterable[str]) -> frozenset[str]:
-    return frozenset(str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name == "Chart.yaml")
+    return frozenset(str(PurePosixPath(p).parent) for p in paths if p.rpartition("/")[2] == "Chart.yaml")
 
 
 def path_kind(path: str, charts: frozenset[str]) -> str | None:

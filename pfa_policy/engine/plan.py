@@ -59,6 +59,8 @@ class FileTask:
     path: str
     size: int
     scope: str
+    # Only the facts repository rules need (an unchanged file in a diff-aware scan): no rule is run on it.
+    facts_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

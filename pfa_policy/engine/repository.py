@@ -28,6 +28,11 @@ class RepoFile:
     scope: str
     kinds: frozenset[str]
 
+    @property
+    def name(self) -> str:
+        """The file name: repository predicates ask it of every file, so no PurePosixPath per file."""
+        return self.path.rpartition("/")[2]
+
 
 @dataclass
 class RepoContext:

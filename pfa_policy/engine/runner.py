@@ -108,7 +108,7 @@ class FileScan:
     outcomes: dict[str, FileOutcome]
     notifications: list[Notification]
     git_root: Path | None
-    digest: str  # the plan's: which rules and facts produced the outcomes
+    plan: WorkPlan  # the rules and facts that produced the outcomes
 
 
 def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> ScanResult:
@@ -123,8 +123,10 @@ def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> Sca
 
 
 def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
-               selected: Callable[[FileTask], bool] | None = None) -> FileScan:
-    """Discover, then run the file checks on the selected files (default: `options.only`, else all)."""
+               selected: Callable[[FileTask], bool] | None = None,
+               facts_only: Callable[[FileTask], bool] | None = None) -> FileScan:
+    """Discover, then run the file checks on the selected files (default: `options.only`, else all); on those
+    `facts_only` picks, only the facts repository rules need."""
     found = discover(options.root, policy.excludes + options.excludes)
     charts = chart_directories(f.path for f in found.files)
     tasks = [FileTask(f.path, f.size, policy.scope_rules.scope_of(f.path)) for f in found.files]
@@ -133,6 +135,8 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
         only = options.only
         selected = (lambda task: True) if only is None else (lambda task: task.path in only)
     chosen = [t for t in tasks if selected(t)]
+    if facts_only is not None:
+        chosen = [FileTask(t.path, t.size, t.scope, True) if facts_only(t) else t for t in chosen]
     cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     outcomes: dict[str, FileOutcome] = {}
     for outcome in run_files(plan, found.root, chosen, options.jobs, cache):
@@ -142,7 +146,7 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     notifications = list(found.notifications)
     for outcome in outcomes.values():
         notifications.extend(outcome.notifications)
-    return FileScan(found.root, tasks, charts, outcomes, notifications, found.git_root, plan.digest)
+    return FileScan(found.root, tasks, charts, outcomes, notifications, found.git_root, plan)
 
 
 def store_snapshot(policy: EffectivePolicy, options: ScanOptions, files: FileScan,
@@ -153,7 +157,7 @@ def store_snapshot(policy: EffectivePolicy, options: ScanOptions, files: FileSca
     assert options.cache_dir is not None
     tree = clean_tree_id(options.root)
     if tree is not None:
-        key = snapshot_key(files.digest, policy.scope_rules, policy.excludes + options.excludes, tree)
+        key = snapshot_key(files.plan.digest, policy.scope_rules, policy.excludes + options.excludes, tree)
         snapshot.save(options.cache_dir, key, TreeSnapshot(context.files, context.facts, files.charts))
 
 

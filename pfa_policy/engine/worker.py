@@ -52,11 +52,12 @@ class _Parsed:
 def process(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome:
     kind = path_kind(task.path, plan.charts)
     possible = _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
-    checks = [c for c in plan.checks if _applies(c, possible, task)]
+    checks = [c for c in plan.checks if _applies(c, possible, task)
+              and (not task.facts_only or c.key.startswith("fact:"))]
     facts = [FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
              for c in checks if c.files and path_matches(task.path, c.files)]
     checks = [c for c in checks if not c.matcher.empty and c.targets & possible]
-    if not checks and not (plan.collect_suppressions and kind is not None):
+    if not checks and not (plan.collect_suppressions and kind is not None and not task.facts_only):
         return FileOutcome(task.path, task.scope, possible, facts=tuple(facts))
     if task.size > MAX_BYTES:
         note = Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB", task.path)
@@ -66,7 +67,8 @@ def process(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | Non
     except OSError as error:
         note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
         return FileOutcome(task.path, task.scope, possible, (), tuple(facts), (note,))
-    key = cache.key(plan.digest, task.path, task.scope, data) if cache is not None else ""
+    digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
+    key = cache.key(digest, task.path, task.scope, data) if cache is not None else ""
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:
@@ -113,7 +115,7 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
         else:
             hits.extend((check.key, hit) for hit in found)
     return FileOutcome(task.path, task.scope, kinds, tuple(hits), tuple(facts), tuple(notifications),
-                       find_suppressions(text))
+                       () if task.facts_only else find_suppressions(text))
 
 
 _SCANNERS: dict[str, TokenScanner] = {}

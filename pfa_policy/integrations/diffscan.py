@@ -1,10 +1,10 @@
 """Diff-aware scans: findings on the lines a change adds or edits, plus the repository-level findings it
 introduces (those absent when the same rules run on the merge-base tree).
 
-With a snapshot of the merge-base tree in the cache (any full scan of a clean checkout stores one), only the
-changed files are scanned: the head's repository view is the base's with their outcomes swapped in, so the cost
-follows the change. Without one, both trees are scanned whole (the merge-base in a temporary worktree); the
-per-file cache still serves every unchanged file, and the base scan leaves the snapshot for the next run.
+Rules run on the changed files only. Repository rules need every file's facts, on both sides: from a cached
+snapshot of the merge-base tree (any full scan of a clean checkout, or an earlier diff scan, stores one) the
+cost is the changed files alone; without one, the unchanged files give their facts (no other rule runs on
+them) and the merge-base's view is the head's with the changed files' base versions read from git.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from typing import Any
 
 from pfa_policy.baseline import pairs
 from pfa_policy.engine import snapshot
+from pfa_policy.engine.cache import ResultCache
+from pfa_policy.engine.classify import chart_directories
+from pfa_policy.engine.discovery import DEFAULT_EXCLUDES
+from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.loader import Catalog
+from pfa_policy.engine.plan import FileTask
 from pfa_policy.engine.repository import RepoContext, RepoFile, read_text
 from pfa_policy.engine.runner import (
     FileScan,
@@ -28,12 +33,14 @@ from pfa_policy.engine.runner import (
     assemble,
     build_plan,
     file_hits,
+    repository_context,
     repository_hits,
+    run_files,
     scan,
     scan_files,
     to_finding,
 )
-from pfa_policy.integrations.git import Changes, blob_text, changes_since, open_repo, tree_id
+from pfa_policy.integrations.git import Changes, blob_bytes, blob_text, changes_since, open_repo, tree_id
 from pfa_policy.model import FactOccurrence, Finding, Notification, ScanResult
 from pfa_policy.policy import EffectivePolicy
 
@@ -49,13 +56,7 @@ def scored_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions)
 def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
               base_ref: str) -> tuple[ScanResult, Scored]:
     changes = changes_since(options.root, base_ref)
-    proportional = _changed_files_scan(catalog, policy, options, changes)
-    if proportional is not None:
-        head, base_repository = proportional
-    else:
-        # The whole tree with the whole rule set: with the result cache every unchanged file is a cache hit,
-        # and the same plan on the merge-base tree hits the same entries.
-        head, base_repository = scan(catalog, policy, dataclasses.replace(options, only=None)), None
+    head, base_repository = _scan_change(catalog, policy, options, changes)
     head_scored = pairs(head.findings)
     scored = [(f, fp) for f, fp in head_scored if not catalog.rules[f.rule_id].is_repository_rule
               and (options.only is None or f.path in options.only)
@@ -63,9 +64,7 @@ def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     notifications = [n for n in head.notifications if n.path is None or n.path in changes.files]
     repository = [(f, fp) for f, fp in head_scored if catalog.rules[f.rule_id].is_repository_rule]
     if repository and options.repository_rules:
-        if base_repository is None:
-            base_repository = _base_repository_findings(catalog, policy, options, changes)
-        scored.extend(introduced(repository, base_repository))
+        scored.extend(introduced(repository, base_repository()))
     notifications.append(Notification(
         "note", f"diff-aware scan: {len(changes.files)} file(s) changed since {changes.merge_base[:12]}, the "
         f"merge-base with {base_ref}; only findings on added or changed lines and new repository-level findings "
@@ -76,36 +75,92 @@ def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     return result, scored
 
 
-def _changed_files_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
-                        changes: Changes) -> tuple[ScanResult, list[Finding]] | None:
-    """Scan only what changed, against the cached snapshot of the merge-base tree: the head result (changed
-    files, repository rules on the head view) and the base's repository findings. None: no usable snapshot."""
-    if options.cache_dir is None:
-        return None
-    tree = tree_id(options.root, changes.merge_base)
+def _scan_change(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
+                 changes: Changes) -> tuple[ScanResult, Callable[[], list[Finding]]]:
+    """The head result (rules on the changed files, repository rules on the head's view) and how to get the
+    merge-base's repository findings, by the cheapest way available:
+
+    1. the merge-base tree's snapshot is cached: scan the changed files only;
+    2. otherwise: the facts alone of the unchanged files, the merge-base's view being the head's with the
+       changed files' base versions (read from git) in their place; the snapshot is stored for next time;
+    3. a Helm chart appeared or went (unchanged values files change kind): both trees whole, the merge-base's
+       in a temporary worktree."""
+    snapshot_key = _snapshot_key(catalog, policy, options, changes)
+    base = snapshot.load(options.cache_dir, snapshot_key) if options.cache_dir and snapshot_key else None
+    if base is not None:
+        known = base.by_path()
+
+        def changed(task: FileTask) -> bool:
+            before = known.get(task.path)
+            return task.path in changes.files or before is None or before.size != task.size
+
+        files = scan_files(catalog, policy, dataclasses.replace(options, only=None), selected=changed)
+        if files.charts == base.charts:
+            return _results(catalog, policy, options, files, _head_context(files, base, known), base, changes)
+    files = scan_files(catalog, policy, dataclasses.replace(options, only=None),
+                       facts_only=lambda task: task.path not in changes.files)
+    base = _base_view(policy, options, files, changes)
+    if base is not None:
+        if options.cache_dir and snapshot_key:
+            snapshot.save(options.cache_dir, snapshot_key, base)
+        return _results(catalog, policy, options, files, repository_context(files), base, changes)
+    head = scan(catalog, policy, dataclasses.replace(options, only=None))
+    return head, lambda: _base_repository_findings(catalog, policy, options, changes)
+
+
+def _snapshot_key(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, changes: Changes) -> str | None:
+    tree = tree_id(options.root, changes.merge_base) if options.cache_dir is not None else None
     if tree is None:
         return None
     digest = build_plan(catalog, policy, frozenset()).digest
-    key = snapshot.snapshot_key(digest, policy.scope_rules, policy.excludes + options.excludes, tree)
-    base = snapshot.load(options.cache_dir, key)
-    if base is None:
-        return None
-    known = base.by_path()
+    return snapshot.snapshot_key(digest, policy.scope_rules, policy.excludes + options.excludes, tree)
 
-    def changed(task: Any) -> bool:
-        before = known.get(task.path)
-        return task.path in changes.files or before is None or before.size != task.size
 
-    files = scan_files(catalog, policy, dataclasses.replace(options, only=None), selected=changed)
-    if files.charts != base.charts:
-        return None  # a chart appeared or went: unchanged values files may change kind; scan whole instead
-    head_context = _head_context(files, base, known)
-    base_context = RepoContext(files.root, base.files, base.facts, reader=_base_reader(files, changes))
+def _results(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, files: FileScan,
+             head_context: RepoContext, base: snapshot.TreeSnapshot,
+             changes: Changes) -> tuple[ScanResult, Callable[[], list[Finding]]]:
     head = assemble(catalog, policy, options, files,
                     [*file_hits(files), *repository_hits(catalog, policy, head_context)])
-    base_findings = [to_finding(catalog, policy, rule_id, path, hit)
-                     for rule_id, path, hit in repository_hits(catalog, policy, base_context)]
-    return head, base_findings
+    base_context = RepoContext(files.root, base.files, base.facts, reader=_base_reader(files, changes))
+    return head, lambda: [to_finding(catalog, policy, rule_id, path, hit)
+                          for rule_id, path, hit in repository_hits(catalog, policy, base_context)]
+
+
+def _base_view(policy: EffectivePolicy, options: ScanOptions, files: FileScan,
+               changes: Changes) -> snapshot.TreeSnapshot | None:
+    """The merge-base's repository view from a head scan whose unchanged files gave their facts: theirs are the
+    base's too; the files the change modified, renamed away or deleted are read from git and scanned for facts.
+    None when a chart directory differs (then path kinds of unchanged files differ too)."""
+    head = {task.path: task for task in files.tasks}
+    added = {p for p, c in changes.files.items() if c.status in ("added", "untracked", "renamed", "copied")}
+    replaced = {p for p, c in changes.files.items() if c.status in ("modified", "type-changed")}
+    replaced |= {c.old_path for c in changes.files.values() if c.status == "renamed" and c.old_path}
+    excludes = DEFAULT_EXCLUDES + policy.excludes + options.excludes
+    replaced |= {p for p in changes.deleted if not path_matches(p, excludes)}
+    base_paths = sorted((set(head) - added) | replaced)
+    if chart_directories(base_paths) != files.charts:
+        return None
+    prefix = _prefix(files, changes)
+    outcomes = dict(files.outcomes)
+    sizes = {p: head[p].size for p in head}
+    with tempfile.TemporaryDirectory(prefix="pfa-policy-base-") as temporary:
+        tasks = []
+        for path in sorted(replaced):
+            data = blob_bytes(changes.git_root, changes.merge_base, prefix + path)
+            if data is None:
+                continue
+            target = Path(temporary) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            sizes[path] = len(data)
+            tasks.append(FileTask(path, len(data), policy.scope_rules.scope_of(path), facts_only=True))
+        cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+        for outcome in run_files(files.plan, Path(temporary), tasks, options.jobs, cache):
+            outcomes[outcome.path] = outcome
+    present = [p for p in base_paths if p in outcomes]
+    repo_files = tuple(RepoFile(p, sizes[p], outcomes[p].scope, outcomes[p].kinds) for p in present)
+    facts = tuple(fact for p in present for fact in outcomes[p].facts)
+    return snapshot.TreeSnapshot(repo_files, facts, files.charts)
 
 
 def _head_context(files: FileScan, base: snapshot.TreeSnapshot, known: dict[str, RepoFile]) -> RepoContext:
@@ -130,8 +185,7 @@ def _head_context(files: FileScan, base: snapshot.TreeSnapshot, known: dict[str,
 def _base_reader(files: FileScan, changes: Changes) -> Callable[[str], str]:
     """Reads a file as the merge-base has it: from git for changed or removed files, else from the work tree."""
     present = {task.path for task in files.tasks}
-    relative = files.root.relative_to(changes.git_root).as_posix()
-    prefix = "" if relative == "." else relative + "/"
+    prefix = _prefix(files, changes)
 
     def read(path: str) -> str:
         if path in changes.files or path not in present:
@@ -139,6 +193,12 @@ def _base_reader(files: FileScan, changes: Changes) -> Callable[[str], str]:
         return read_text(files.root, path)
 
     return read
+
+
+def _prefix(files: FileScan, changes: Changes) -> str:
+    """The scan root's path inside the repository, as a prefix for git object names."""
+    relative = files.root.relative_to(changes.git_root).as_posix()
+    return "" if relative == "." else relative + "/"
 
 
 def _base_repository_findings(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,

@@ -49,6 +49,7 @@ class Changes:
     merge_base: str  # full commit sha
     git_root: Path
     files: Mapping[str, FileChange]  # by path relative to the scan root
+    deleted: frozenset[str] = frozenset()  # paths (relative to the scan root) the change removes
 
 
 def open_repo(path: Path) -> Any:
@@ -109,6 +110,7 @@ def changes_since(root: Path, ref: str) -> Changes:
     base = merge_base(repo, ref)
     prefix = _prefix(root.resolve(), git_root)
     files: dict[str, FileChange] = {}
+    deleted = frozenset(relative for path in _deleted(repo, base) if (relative := _under(path, prefix)) is not None)
     for change in _tracked_changes(repo, base):
         relative = _under(change.path, prefix)
         if relative is not None:
@@ -119,7 +121,7 @@ def changes_since(root: Path, ref: str) -> Changes:
         relative = _under(raw, prefix) if raw else None
         if relative is not None:
             files[relative] = FileChange(relative, "untracked")
-    return Changes(ref, base, git_root, dict(sorted(files.items())))
+    return Changes(ref, base, git_root, dict(sorted(files.items())), deleted)
 
 
 def _prefix(root: Path, git_root: Path) -> str:
@@ -137,6 +139,12 @@ def _under(path: str, prefix: str) -> str | None:
 
 
 _STATUS = {"A": "added", "M": "modified", "R": "renamed", "C": "copied", "T": "type-changed"}
+
+
+def _deleted(repo: Any, base: str) -> list[str]:
+    listing = repo.git.diff("--no-color", "--no-ext-diff", "--find-renames", "--ignore-submodules", "--name-only",
+                            "-z", "--diff-filter=D", base, "--")
+    return [path for path in listing.split("\0") if path]
 
 
 def _tracked_changes(repo: Any, base: str) -> Iterator[FileChange]:
@@ -281,12 +289,17 @@ def clean_tree_id(root: Path) -> str | None:
     return None if status.strip("\0") else tree_id(root)
 
 
-def blob_text(git_root: Path, commit: str, path: str) -> str:
-    """A file's text as of `commit` (path relative to the repository root); empty when it did not exist."""
+def blob_bytes(git_root: Path, commit: str, path: str) -> bytes | None:
+    """A file's content as of `commit` (path relative to the repository root); None when it did not exist."""
     import git
 
     try:
-        data = git.Repo(git_root).git.show(f"{commit}:{path}", stdout_as_string=False)
+        return bytes(git.Repo(git_root).git.show(f"{commit}:{path}", stdout_as_string=False))
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
-        return ""
-    return bytes(data).decode("utf-8", errors="replace")
+        return None
+
+
+def blob_text(git_root: Path, commit: str, path: str) -> str:
+    """A file's text as of `commit`; empty when it did not exist."""
+    data = blob_bytes(git_root, commit, path)
+    return "" if data is None else data.decode("utf-8", errors="replace")

@@ -13,6 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from pfa_policy.cli import main
+from pfa_policy.engine.runner import ScanOptions, scan
+from pfa_policy.integrations.diffscan import diff_scan, introduced
+from pfa_policy.policy import prepare
 from tests.conftest import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "fixtures" / "fraud-service"
@@ -110,3 +113,27 @@ def test_no_snapshot_of_a_dirty_work_tree(tmp_path: Path, dirty: str) -> None:
     repo.git.stash("--include-untracked")
     _scan(root, "--cache-dir", str(cache))
     assert len(list((cache / "trees").glob("*.json"))) == 1
+
+
+def test_the_facts_only_path_agrees_with_two_whole_scans(tmp_path: Path) -> None:
+    """No snapshot: the merge-base's repository findings come from the head's facts plus the changed files'
+    base versions. They must be the ones a whole scan of a checkout of the merge-base gives."""
+    repo, root = _repository(tmp_path)
+    base_checkout = tmp_path / "base"
+    git.Repo.clone_from(str(root), str(base_checkout), branch="main")
+    _change(repo, root)
+    catalog, policy = prepare(root)
+    options = ScanOptions(root, jobs=1)
+    result, _ = diff_scan(catalog, policy, options, "main")
+
+    head = scan(catalog, policy, options)
+    base = scan(catalog, policy, ScanOptions(base_checkout, jobs=1))
+    is_repository = {rule_id: rule.is_repository_rule for rule_id, rule in catalog.rules.items()}
+    expected = introduced([(f, "") for f in head.findings if is_repository[f.rule_id]],
+                          [f for f in base.findings if is_repository[f.rule_id]])
+    assert [f for f in result.findings if is_repository[f.rule_id]] == sorted(
+        (f for f, _ in expected), key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
+    assert expected  # the change does introduce some: the comparison is not vacuous
+    file_level = {(f.rule_id, f.path, f.span.line) for f in result.findings if not is_repository[f.rule_id]}
+    assert file_level <= {(f.rule_id, f.path, f.span.line) for f in head.findings}
+    assert ("PFA-OP-003", "fraud/features.py") in {(rule, path) for rule, path, _ in file_level}

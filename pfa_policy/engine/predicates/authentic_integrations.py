@@ -784,7 +784,7 @@ def mock_packages_in_runtime_dependencies(context: RepoContext, params: Mapping[
     for repo_file in context.files:
         if repo_file.scope not in scopes:
             continue
-        name = PurePosixPath(repo_file.path).name
+        name = repo_file.name
         if "requirements" in repo_file.kinds:
             stem = name.removeprefix("requirements")
             if _NON_RUNTIME_REQUIREMENTS.search(stem) or _NON_RUNTIME_REQUIREMENTS.search(

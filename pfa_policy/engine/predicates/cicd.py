@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from pfa_policy.engine.predicates.types import (
@@ -55,12 +54,12 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _is_test_file(repo_file: RepoFile) -> bool:
-    name = PurePosixPath(repo_file.path).name
+    name = repo_file.name
     if not name.endswith(".py"):
         return False
     if repo_file.scope == "test" and name not in ("noxfile.py",):
         return True
-    parts = PurePosixPath(repo_file.path).parts
+    parts = repo_file.path.split("/")
     return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
             or any(p in ("tests", "test") for p in parts[:-1]))
 
@@ -154,7 +153,7 @@ def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
     """Production Python code and not a single automated test in the repository (CI-3)."""
     skip = {"setup.py", "noxfile.py", "conf.py", "__init__.py", "manage.py"}
     production = [f for f in context.files if f.scope in scopes and f.path.endswith(".py")
-                  and PurePosixPath(f.path).name not in skip and not _is_test_file(f)]
+                  and f.name not in skip and not _is_test_file(f)]
     if len(production) < int(params.get("min_production_files", 1)):
         return
     if any(_is_test_file(f) for f in context.files):

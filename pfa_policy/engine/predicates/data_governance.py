@@ -81,6 +81,8 @@ def dvc_tracked(context: RepoContext) -> set[str]:
     """Paths DVC governs: `X.dvc` pointer files and the deps/outs of every dvc.yaml stage."""
     tracked: set[str] = set()
     for repo_file in context.files:
+        if not repo_file.name.endswith((".dvc", "dvc.yaml", "dvc.yml")):
+            continue
         pure = PurePosixPath(repo_file.path)
         if pure.suffix == ".dvc" and pure.name != ".dvc":
             tracked.add(str(pure.with_suffix("")))
@@ -107,9 +109,9 @@ def lfs_patterns(context: RepoContext) -> list[str]:
     """Path globs that .gitattributes files route through Git LFS (`filter=lfs`)."""
     patterns: list[str] = []
     for repo_file in context.files:
-        pure = PurePosixPath(repo_file.path)
-        if pure.name != ".gitattributes":
+        if repo_file.name != ".gitattributes":
             continue
+        pure = PurePosixPath(repo_file.path)
         prefix = "" if str(pure.parent) == "." else str(pure.parent) + "/"
         for line in context.read_text(repo_file.path).split("\n"):
             parts = line.split()
@@ -519,8 +521,10 @@ def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
     Environment markers are ignored when judging the pin (`pkg==1.2 ; python_version < "3.12"` is pinned).
     """
     for repo_file in context.files:
+        if repo_file.scope not in scopes or not repo_file.name.startswith("requirements"):
+            continue
         pure = PurePosixPath(repo_file.path)
-        if (repo_file.scope not in scopes or pure.suffix != ".txt" or not pure.name.startswith("requirements")
+        if (pure.suffix != ".txt"
                 or _DEV_REQUIREMENTS.search(pure.stem.removeprefix("requirements"))):
             continue
         text = context.read_text(repo_file.path)
@@ -566,9 +570,9 @@ def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
     if not deployable:
         return
     for repo_file in context.files:
-        pure = PurePosixPath(repo_file.path)
-        if pure.name != "pyproject.toml" or repo_file.scope not in scopes:
+        if repo_file.name != "pyproject.toml" or repo_file.scope not in scopes:
             continue
+        pure = PurePosixPath(repo_file.path)
         directory = "" if str(pure.parent) == "." else str(pure.parent)
         beside = context.files_in(directory)
         if any(fnmatch.fnmatchcase(f.path.rpartition("/")[2], glob) for f in beside for glob in _LOCK_FILES):
