@@ -55,4 +55,13 @@ def _path_regex(glob: str) -> re.Pattern[str]:
 
 
 def path_matches(path: str, globs: Iterable[str]) -> bool:
-    return any(_path_regex(glob).fullmatch(path) for glob in globs)
+    patterns = globs if isinstance(globs, tuple) else tuple(globs)
+    return _any_path_regex(patterns).fullmatch(path) is not None
+
+
+@lru_cache(maxsize=4096)
+def _any_path_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of globs: scopes and excludes test every path of a repository against ~20 globs."""
+    if not globs:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("|".join(f"(?:{_path_regex(glob).pattern})" for glob in globs))
