@@ -47,7 +47,7 @@ def _corpus() -> Iterator[Any]:
                 yield pytest.param(path.read_text(encoding="utf-8"), {}, id=str(path.relative_to(REPO_ROOT)))
 
 
-@pytest.mark.parametrize(("source", "example_params"), _corpus())
+@pytest.mark.parametrize(("source", "example_params"), list(_corpus()))
 def test_the_first_look_never_hides_a_hit(source: str, example_params: Mapping[str, Any]) -> None:
     outline = build_outline(source)
     assert outline is not None
