@@ -115,6 +115,17 @@ def test_no_snapshot_of_a_dirty_work_tree(tmp_path: Path, dirty: str) -> None:
     assert len(list((cache / "trees").glob("*.json"))) == 1
 
 
+def _expected_repository_findings(root: Path, base_checkout: Path) -> list[Any]:
+    """What the change introduces at repository level, from two whole scans of two checkouts."""
+    catalog, policy = prepare(root)
+    head = scan(catalog, policy, ScanOptions(root, jobs=1))
+    base = scan(catalog, policy, ScanOptions(base_checkout, jobs=1))
+    is_repository = {rule_id: rule.is_repository_rule for rule_id, rule in catalog.rules.items()}
+    expected = introduced([(f, "") for f in head.findings if is_repository[f.rule_id]],
+                          [f for f in base.findings if is_repository[f.rule_id]])
+    return sorted((f for f, _ in expected), key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
+
+
 def test_the_facts_only_path_agrees_with_two_whole_scans(tmp_path: Path) -> None:
     """No snapshot: the merge-base's repository findings come from the head's facts plus the changed files'
     base versions. They must be the ones a whole scan of a checkout of the merge-base gives."""
@@ -123,17 +134,28 @@ def test_the_facts_only_path_agrees_with_two_whole_scans(tmp_path: Path) -> None
     git.Repo.clone_from(str(root), str(base_checkout), branch="main")
     _change(repo, root)
     catalog, policy = prepare(root)
-    options = ScanOptions(root, jobs=1)
-    result, _ = diff_scan(catalog, policy, options, "main")
-
-    head = scan(catalog, policy, options)
-    base = scan(catalog, policy, ScanOptions(base_checkout, jobs=1))
+    result, _ = diff_scan(catalog, policy, ScanOptions(root, jobs=1), "main")
     is_repository = {rule_id: rule.is_repository_rule for rule_id, rule in catalog.rules.items()}
-    expected = introduced([(f, "") for f in head.findings if is_repository[f.rule_id]],
-                          [f for f in base.findings if is_repository[f.rule_id]])
-    assert [f for f in result.findings if is_repository[f.rule_id]] == sorted(
-        (f for f, _ in expected), key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
+    expected = _expected_repository_findings(root, base_checkout)
+    assert [f for f in result.findings if is_repository[f.rule_id]] == expected
     assert expected  # the change does introduce some: the comparison is not vacuous
-    file_level = {(f.rule_id, f.path, f.span.line) for f in result.findings if not is_repository[f.rule_id]}
-    assert file_level <= {(f.rule_id, f.path, f.span.line) for f in head.findings}
-    assert ("PFA-OP-003", "fraud/features.py") in {(rule, path) for rule, path, _ in file_level}
+    file_level = {(f.rule_id, f.path) for f in result.findings if not is_repository[f.rule_id]}
+    assert ("PFA-OP-003", "fraud/features.py") in file_level
+
+
+def test_a_new_helm_chart_takes_the_worktree_path(tmp_path: Path) -> None:
+    """Adding a Chart.yaml turns the values files beside it into Helm values: the head's facts of unchanged
+    files no longer describe the base, so both trees are scanned whole (the base in a temporary worktree)."""
+    repo, root = _repository(tmp_path)
+    base_checkout = tmp_path / "base"
+    git.Repo.clone_from(str(root), str(base_checkout), branch="main")
+    (root / "deploy" / "k8s" / "Chart.yaml").write_text("apiVersion: v2\nname: fraud\nversion: 0.1.0\n")
+    (root / ".github" / "workflows" / "ci.yml").unlink()
+    repo.git.add("-A")
+    repo.index.commit("chart, and no CI workflow")
+    catalog, policy = prepare(root)
+    result, _ = diff_scan(catalog, policy, ScanOptions(root, jobs=1), "main")
+    is_repository = {rule_id: rule.is_repository_rule for rule_id, rule in catalog.rules.items()}
+    expected = _expected_repository_findings(root, base_checkout)
+    assert expected and [f for f in result.findings if is_repository[f.rule_id]] == expected
+    assert repo.git.worktree("list").count("\n") == 0  # the temporary worktree is gone
