@@ -141,9 +141,12 @@ def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, 
     answered: dict[str, list[Hit]] = {}
     for check in checks:
         if check.matcher.python:
-            if not check.matcher.could_match_python(outline, check.params, predicates.PYTHON_POSSIBLE):
-                continue
-            found = check.matcher.outline_hits(outline)
+            try:
+                if not check.matcher.could_match_python(outline, check.params, predicates.PYTHON_POSSIBLE):
+                    continue
+                found = check.matcher.outline_hits(outline)
+            except Exception:  # a defect in a first look may cost time, never a finding: libcst decides
+                found = None
             if found is not None:
                 answered[check.key] = found
         kept.append(check)

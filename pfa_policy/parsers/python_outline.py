@@ -87,7 +87,8 @@ class PythonOutline(NameTable):
         lines = self._source_lines()
         span = self.span(node)
         first, last = span.line - 1, (span.end_line or span.line) - 1
-        if lines[last][span.end_column - 1:].lstrip().startswith(";"):
+        if last >= len(lines) or lines[last][span.end_column - 1:].lstrip().startswith(";"):
+            return None  # a line break `ast` counts and "\n" does not (`\r` alone): let libcst answer
             return None
         if first == last:
             text = lines[first][span.column - 1:span.end_column - 1]

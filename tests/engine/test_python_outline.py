@@ -129,3 +129,9 @@ def test_imports_of_tracked_libraries_are_answered_without_libcst() -> None:
     assert [c.key for c in kept] == ["fact:dg-lineage-tracking"]
     assert [(h.span.line, h.anchor) for h in answered["fact:dg-lineage-tracking"]] == [
         (5, "import@Trainer.fit:importmlflow"), (8, "import@:importmlflow")]
+
+
+def test_a_carriage_return_line_break_leaves_imports_to_libcst() -> None:
+    outline = build_outline("import os\rimport mlflow\r")  # the engine normalises these; the outline copes
+    assert outline is not None
+    assert [outline.statement_code(site.node) for site in outline.import_sites] == ["importos", None]
