@@ -33,6 +33,11 @@ class RepoFile:
         """The file name: repository predicates ask it of every file, so no PurePosixPath per file."""
         return self.path.rpartition("/")[2]
 
+    @property
+    def directory(self) -> str:
+        """The directory the file is in ("" at the root)."""
+        return self.path.rpartition("/")[0]
+
 
 @dataclass
 class RepoContext:
@@ -70,8 +75,7 @@ class RepoContext:
         if self._by_directory is None:
             self._by_directory = {}
             for repo_file in self.files:
-                parent, _, _ = repo_file.path.rpartition("/")
-                self._by_directory.setdefault(parent, []).append(repo_file)
+                self._by_directory.setdefault(repo_file.directory, []).append(repo_file)
         return self._by_directory.get(directory, [])
 
     def files_of_kind(self, kind: str) -> list[RepoFile]:

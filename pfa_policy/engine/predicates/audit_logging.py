@@ -64,8 +64,7 @@ def au_prediction_audit_record(file: PythonFile, params: Mapping[str, Any]) -> I
     for site in file.index.calls:
         if not _LOG_METHODS.search(site.raw):
             continue
-        keys = list(_keys_of(site.node))
-        if any(_REQUEST_KEY.search(k) for k in keys) and any(_MODEL_KEY.search(k) for k in keys):
+        if _names_request_and_model(list(_keys_of(site.node))):
             name = file.index.qualify(site.raw)
             yield Hit(file.span_of(site.node), (("name", name),), f"audit-record:{name}")
 
@@ -82,12 +81,13 @@ def could_record_prediction(outline: PythonOutline, params: Mapping[str, Any]) -
                 keys.extend(outline.literal(key) for key in value.keys if key is not None)
             elif isinstance(value, (ast.Constant, ast.JoinedStr)):
                 keys.append(outline.literal(value))
-        if MAYBE in keys:
-            return True
-        texts = [k for k in keys if isinstance(k, str)]
-        if any(_REQUEST_KEY.search(k) for k in texts) and any(_MODEL_KEY.search(k) for k in texts):
+        if MAYBE in keys or _names_request_and_model([k for k in keys if isinstance(k, str)]):
             return True
     return False
+
+
+def _names_request_and_model(keys: list[str]) -> bool:
+    return any(_REQUEST_KEY.search(k) for k in keys) and any(_MODEL_KEY.search(k) for k in keys)
 
 
 # --- CloudFormation: S3 buckets without server access logging ---------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -391,18 +391,20 @@ def _may_name_targets(file: PythonFile) -> bool:
 
     Only an emulator host variable (`X_EMULATOR_HOST = "anything"`) can make a literal a target through its key
     alone; every other finding needs a literal that is a target URL or a bare loopback address by itself."""
-    if "emulator_host" in file.source.lower():
+    return _may_hold_targets(file.source, (value for _, value, _ in file.index.strings))
+
+
+def _may_hold_targets(source: str, strings: Iterable[Any]) -> bool:
+    """Shared by `_may_name_targets` and the first look; a MAYBE string (outline) may be anything."""
+    if "emulator_host" in source.lower():
         return True
-    return any(classify(value) is not None or _BARE_LOOPBACK.match(value.strip())
-               for _, value, _ in file.index.strings)
+    return any(value is MAYBE or (isinstance(value, str) and (
+        classify(value) is not None or _BARE_LOOPBACK.match(value.strip()) is not None)) for value in strings)
 
 
 def could_name_targets(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     """`_may_name_targets` on the outline, whose strings include every string the index holds."""
-    if "emulator_host" in outline.source.lower():
-        return True
-    return any(value is MAYBE or (isinstance(value, str) and (
-        classify(value) is not None or _BARE_LOOPBACK.match(value.strip()))) for value in outline.strings)
+    return _may_hold_targets(outline.source, outline.strings)
 
 
 def _python_category(categories: frozenset[str], *, default: bool | None) -> PythonPredicate:

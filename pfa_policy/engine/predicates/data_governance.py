@@ -12,9 +12,9 @@ import fnmatch
 import re
 import shlex
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
@@ -135,6 +135,8 @@ _READERS = re.compile(
     r"|numpy\.(?:load|loadtxt|genfromtxt|fromfile)|dask\.dataframe\.read_(?:csv|parquet|json)"
     r"|datasets\.load_from_disk)$"
 )
+A = TypeVar("A")  # a call argument: libcst's Arg in the predicate, an ast expression in its first look
+_OPEN = frozenset({"open", "io.open", "builtins.open"})
 _PATH_KEYWORDS = ("filepath_or_buffer", "path", "source", "file", "fname", "filename", "dataset_path")
 _DATA_SUFFIX = re.compile(r"\.(?:csv|tsv|parquet|pq|feather|arrow|jsonl|ndjson|xlsx?|npy|npz|h5|hdf5|avro|orc)"
                           r"(?:\.(?:gz|bz2|zip|xz|zst))?$", re.IGNORECASE)
@@ -178,6 +180,16 @@ def is_local_data_path(text: str, *, require_suffix: bool) -> bool:
     return bool(_DATA_SUFFIX.search(text)) or "/" in text
 
 
+def _data_read(qualified: str, positional: Sequence[A], keywords: Mapping[str, A]) -> tuple[A, bool] | None:
+    """For a call to a data reader or `open`, the argument naming what it reads and whether that path needs a
+    data-file suffix to count; None for any other call. Shared by the predicate and its first look."""
+    is_open = qualified in _OPEN
+    if not is_open and not _READERS.match(qualified):
+        return None
+    argument = positional[0] if positional else next((keywords[k] for k in _PATH_KEYWORDS if k in keywords), None)
+    return None if argument is None else (argument, is_open or qualified.endswith("load"))
+
+
 def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     """Calls that load data from a literal local path (pandas/polars/pyarrow/numpy readers, open() of data files).
 
@@ -186,33 +198,25 @@ def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[
     constants = _module_constants(file)
     for site in file.index.calls:
         qualified = file.index.qualify(site.raw)
-        is_open = qualified in ("open", "io.open", "builtins.open")
-        if not is_open and not _READERS.match(qualified):
+        read = _data_read(qualified, site.positional, site.keywords)
+        if read is None:
             continue
-        argument = site.positional[0] if site.positional else next(
-            (site.keywords[k] for k in _PATH_KEYWORDS if k in site.keywords), None)
-        if argument is None:
-            continue
+        argument, require_suffix = read
         mode = site.positional[1] if len(site.positional) > 1 else site.keywords.get("mode")
-        if is_open and mode is not None and re.search(r"[wax]", str(literal_value(mode.value))):
+        if qualified in _OPEN and mode is not None and re.search(r"[wax]", str(literal_value(mode.value))):
             continue  # writing a file is not reading data
         path = _path_literal(argument.value, constants)
-        if path is None or not is_local_data_path(path, require_suffix=is_open or qualified.endswith("load")):
+        if path is None or not is_local_data_path(path, require_suffix=require_suffix):
             continue
         yield Hit(file.span_of(argument), (("name", path), ("call", qualified)), f"read:{qualified}:{path}")
 
 
 def could_read_local_data(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     for call in outline.calls:
-        qualified = outline.qualify(call.raw)
-        is_open = qualified in ("open", "io.open", "builtins.open")
-        if not is_open and not _READERS.match(qualified):
+        read = _data_read(outline.qualify(call.raw), call.positional, call.keywords)
+        if read is None:
             continue
-        argument = call.positional[0] if call.positional else next(
-            (call.keywords[k] for k in _PATH_KEYWORDS if k in call.keywords), None)
-        if argument is None:
-            continue
-        require_suffix = is_open or qualified.endswith("load")
+        argument, require_suffix = read
         if any(path is MAYBE or (isinstance(path, str) and is_local_data_path(path, require_suffix=require_suffix))
                for path in _possible_paths(outline, argument)):
             return True
@@ -572,10 +576,8 @@ def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
     for repo_file in context.files:
         if repo_file.name != "pyproject.toml" or repo_file.scope not in scopes:
             continue
-        pure = PurePosixPath(repo_file.path)
-        directory = "" if str(pure.parent) == "." else str(pure.parent)
-        beside = context.files_in(directory)
-        if any(fnmatch.fnmatchcase(f.path.rpartition("/")[2], glob) for f in beside for glob in _LOCK_FILES):
+        beside = context.files_in(repo_file.directory)
+        if any(fnmatch.fnmatchcase(f.name, glob) for f in beside for glob in _LOCK_FILES):
             continue
         text = context.read_text(repo_file.path)
         try:

@@ -125,22 +125,21 @@ def en_python_secret_literal(file: PythonFile, params: Mapping[str, Any]) -> Ite
     `headers = {"Authorization": "Bearer ..."}` with a literal that is not a placeholder, and
     `AWS_ACCESS_KEY_ID = "AKIA...EXAMPLE"`."""
     for assignment in file.index.assignments:
-        value = literal_value(assignment.value)
-        static_key = (isinstance(value, str) and _AWS_EXAMPLE_KEY_ID.fullmatch(value) is not None
-                      and _ACCESS_KEY_NAME.search(assignment.target) is not None)
-        if static_key or secret_literal(assignment.target, value) or _auth_header_literal(assignment.target, value):
+        if _binds_secret(assignment.target, literal_value(assignment.value)):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target),),
                       f"secret:{assignment.target}")
+
+
+def _binds_secret(target: str, value: object) -> bool:
+    static_key = (isinstance(value, str) and _AWS_EXAMPLE_KEY_ID.fullmatch(value) is not None
+                  and _ACCESS_KEY_NAME.search(target) is not None)
+    return static_key or secret_literal(target, value) or _auth_header_literal(target, value)
 
 
 def could_bind_secret(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     for target, node in outline.assignments:
         value = outline.literal(node)
-        if target is MAYBE or value is MAYBE:
-            return True
-        static_key = (isinstance(value, str) and _AWS_EXAMPLE_KEY_ID.fullmatch(value) is not None
-                      and _ACCESS_KEY_NAME.search(target) is not None)
-        if static_key or secret_literal(target, value) or _auth_header_literal(target, value):
+        if target is MAYBE or value is MAYBE or _binds_secret(target, value):
             return True
     return False
 
