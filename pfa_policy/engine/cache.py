@@ -47,15 +47,22 @@ class ResultCache:
             return None  # missing, truncated or tampered: recompute
 
     def put(self, key: str, outcome: FileOutcome) -> None:
-        target = self._entry(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"key": key, "outcome": _plain(outcome)}, stream, separators=(",", ":"))
-            os.replace(temporary, target)
-        except OSError:
-            return  # a read-only or full disk only costs speed
+        write_json_atomically(self._entry(key), {"key": key, "outcome": _plain(outcome)})
+
+
+def write_json_atomically(target: Path, data: Any) -> None:
+    """Write to a temporary file renamed into place: a concurrent reader sees the whole file or none. A
+    read-only or full disk only costs speed, so it is not an error."""
+    temporary = ""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, separators=(",", ":"))
+        os.replace(temporary, target)
+    except OSError:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def span_to_list(span: Span) -> list[int]:

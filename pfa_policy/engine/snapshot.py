@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pfa_policy.engine.cache import span_of_list, span_to_list
+from pfa_policy.engine.cache import span_of_list, span_to_list, write_json_atomically
 from pfa_policy.engine.repository import RepoFile
 from pfa_policy.model import FactOccurrence
 
@@ -43,21 +41,12 @@ def _entry(directory: Path, key: str) -> Path:
 
 
 def save(directory: Path, key: str, snapshot: TreeSnapshot) -> None:
-    target = _entry(directory, key)
-    data = {
+    write_json_atomically(_entry(directory, key), {
         "key": key,
         "files": [[f.path, f.size, f.scope, sorted(f.kinds)] for f in snapshot.files],
         "facts": [[f.name, f.path, f.scope, span_to_list(f.span), f.value] for f in snapshot.facts],
         "charts": sorted(snapshot.charts),
-    }
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, separators=(",", ":"))
-        os.replace(temporary, target)
-    except OSError:
-        return  # a read-only or full disk only costs speed
+    })
 
 
 def load(directory: Path, key: str) -> TreeSnapshot | None:
