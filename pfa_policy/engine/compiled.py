@@ -91,15 +91,16 @@ class FileMatcher:
     def could_match_python(self, outline: PythonOutline, params: Mapping[str, Any],
                            possible: Mapping[str, PythonPossible]) -> bool:
         """Could this matcher hit the module? Only a matcher made of Python patterns alone can say no."""
-        if self.document or self.dockerfile or self.text:
-            return True
-        return could_match(self.python, outline, params, possible)
+        return not self._python_only or could_match(self.python, outline, params, possible)
 
     def outline_hits(self, outline: PythonOutline) -> list[Hit] | None:
         """This matcher's hits read off the outline, when it can be exact (see `python_match.outline_hits`)."""
-        if self.document or self.dockerfile or self.text:
-            return None
-        return outline_hits(self.python, outline)
+        return outline_hits(self.python, outline) if self._python_only else None
+
+    @property
+    def _python_only(self) -> bool:
+        # A fact may combine families: the outline can only answer for the Python part.
+        return not (self.document or self.dockerfile or self.text)
 
     def predicate_names(self) -> list[tuple[str, str]]:
         names = [("python", p.predicate) for p in self.python if p.predicate]

@@ -281,7 +281,9 @@ def could_match(patterns: tuple[PythonPattern, ...], outline: PythonOutline, par
     Mirrors `match_python` on the outline's superset of the index; a predicate without a first look in
     `possible` always could."""
     for pattern in patterns:
-        if pattern.file_imports is not None and not any(pattern.file_imports.fullmatch(m) for m in outline.imports):
+        if pattern.file_imports is not None and not any(
+            pattern.file_imports.fullmatch(m) for m in outline.imported_modules()
+        ):
             continue
         if pattern.kind == "predicate":
             first_look = possible.get(pattern.predicate)
@@ -317,7 +319,7 @@ def outline_hits(patterns: tuple[PythonPattern, ...], outline: PythonOutline) ->
 
 def _could_import(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     assert pattern.names is not None
-    return any(pattern.names.fullmatch(module) for module in outline.imports)
+    return any(pattern.names.fullmatch(module) for module in outline.imported_modules())
 
 
 def _could_call(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,6 @@ class _ScopeEnd(ast.AST):
 @dataclass(slots=True)
 class PythonOutline(NameTable):
     source: str = ""
-    imports: list[str] = field(default_factory=list)
     calls: list[OutlineCall] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     decorators: list[str] = field(default_factory=list)
@@ -76,6 +75,11 @@ class PythonOutline(NameTable):
             if isinstance(inner, (int, float)) and not isinstance(inner, bool):
                 return -inner
         return UNKNOWN
+
+    def imported_modules(self) -> Iterator[str]:
+        """Every module an import names, like `PythonIndex.imported_modules`."""
+        for site in self.import_sites:
+            yield from site.modules
 
     def span(self, node: ast.stmt) -> Span:
         """A statement's span, as `parsers.python` computes it from `ast` (1-based character columns)."""
@@ -183,7 +187,6 @@ _Handler = Callable[[PythonOutline, Any], "list[ast.AST] | None"]
 
 def _import(outline: PythonOutline, node: ast.Import) -> list[ast.AST]:
     for alias in node.names:
-        outline.imports.append(alias.name)
         outline.bind_import(alias.name, alias.asname)
     outline.import_sites.append(ImportSite(node, [alias.name for alias in node.names], ".".join(outline._scope)))
     return []
@@ -198,7 +201,6 @@ def _import_from(outline: PythonOutline, node: ast.ImportFrom) -> list[ast.AST]:
         if alias.name != "*":
             modules.append(f"{module}.{alias.name}")
             outline.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-    outline.imports.extend(modules)
     outline.import_sites.append(ImportSite(node, modules, ".".join(outline._scope)))
     return []
 
