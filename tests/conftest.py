@@ -16,7 +16,8 @@ from pfa_policy.model import ScanResult
 from pfa_policy.policy import Layer, combine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SARIF_SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# The official OASIS schema, shipped unmodified with the tests (tests/data/sarif/README.md names its source).
+SARIF_SCHEMA = REPO_ROOT / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture(scope="session")
