@@ -20,7 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.names import NameTable
-from pfa_policy.parsers.python_outline import ast_column, ast_span
+from pfa_policy.parsers.python_outline import ast_column, ast_span, cpython_parse
 
 _NEWLINE = re.compile("\n")
 
@@ -29,11 +29,24 @@ def parse_python(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        raise ParseError(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+        raise _syntax_error(text, error) from None
     except (RecursionError, MemoryError):
         raise ParseError("Python source nested too deeply to parse") from None
     except Exception as error:  # libcst raises assorted errors on exotic input; none may stop the scan
         raise ParseError(f"Python source could not be parsed: {error}") from None
+
+
+def _syntax_error(text: str, error: cst.ParserSyntaxError) -> ParseError:
+    """CPython's account of the error when it has one: libcst often points a token or a line past the mistake
+    (`def f(:` at the start of the next line)."""
+    try:
+        cpython_parse(text)
+    except SyntaxError as cpython:
+        if cpython.lineno:
+            return ParseError(f"Python syntax error: {cpython.msg}", cpython.lineno, max(cpython.offset or 1, 1))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return ParseError(f"Python syntax error: {error.message}", error.raw_line, error.raw_column + 1)
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:

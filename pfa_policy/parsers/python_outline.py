@@ -144,12 +144,17 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def cpython_parse(source: str) -> ast.Module:
+    """`ast.parse` without its warnings (invalid escapes and the like: libcst's business, not ours)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
+
+
 def build_outline(source: str) -> PythonOutline | None:
     """The outline of a module, or None when CPython cannot parse it (libcst then reports why)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes and the like: libcst's business, not ours
-            tree = ast.parse(source)
+        tree = cpython_parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     outline = PythonOutline(source=source)

@@ -9,7 +9,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from pfa_policy.model import Span
+from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.python import PythonFile, parse_python, statement_spans
 from tests.conftest import REPO_ROOT
 
@@ -74,3 +74,21 @@ def test_statement_positions_handle_non_ascii_and_main_guards() -> None:
     spans = statement_spans(file)
     for node in [*file.index.import_statements, *(h for h, _ in file.index.handlers)]:
         assert spans[id(node)] == expect(node)
+
+
+@pytest.mark.parametrize(
+    ("source", "reason", "line", "column"),
+    [
+        ("def train(epochs:\n    return epochs\n", "'(' was never closed", 1, 10),
+        ("def f(:\n    pass\n", "invalid syntax", 1, 7),
+        ('import os\nprint "starting"\n', "Missing parentheses in call to 'print'. Did you mean print(...)?", 2, 1),
+        ('label = "é" +* 2\n', "invalid syntax", 1, 14),
+        ("if ready:\ntrain()\n", "expected an indented block after 'if' statement on line 1", 2, 1),
+    ],
+)
+def test_syntax_errors_point_at_the_mistake(source: str, reason: str, line: int, column: int) -> None:
+    # libcst alone puts most of these a token or a line later (`def f(:` at the start of line 2).
+    with pytest.raises(ParseError) as caught:
+        parse_python(source)
+    assert (caught.value.reason, caught.value.line, caught.value.column) == (f"Python syntax error: {reason}",
+                                                                             line, column)
