@@ -1,7 +1,8 @@
-"""Jupyter notebooks: the Python code cells as one text, with a map back to lines of the .ipynb file.
+"""Jupyter notebooks: the Python code cells as one text, with a map back to positions in the .ipynb file.
 
-IPython syntax (magics, shell escapes, help) is replaced line for line by placeholders, so the text parses as
-Python and every line keeps its number.
+Cells are joined with a blank line and their IPython syntax is replaced line for line (`parsers.ipython`), so
+the text parses as Python and every line keeps its number. Both nbformat 4 (`cells`, `source`) and nbformat 3
+(`worksheets`, `input`) are read.
 """
 
 from __future__ import annotations
@@ -10,79 +11,98 @@ import re
 from dataclasses import dataclass
 
 from pfa_policy.model import ParseError, Span
+from pfa_policy.parsers.ipython import to_python
 from pfa_policy.parsers.json_doc import parse_json
 from pfa_policy.parsers.tree import Node
 
-# Cell magics whose body is still Python run in the kernel: only their first line is replaced.
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "python", "python3", "px"})
+# One decoded character of a JSON string body (a surrogate pair is one), or a run of unescaped ones.
+_CHARACTER = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_NEWLINE_ESCAPES = frozenset({"n", "u000a", "u000A"})
 
-# `!ls`, `%pip install x`, `?obj` (and `%%magic` lines not at a cell start).
-_MAGIC_LINE = re.compile(r"[ \t]*[!%?]")
-# `obj?`, `obj.attr??`
-_HELP_LINE = re.compile(r"[ \t]*[\w.]+\?\??[ \t]*$")
-# `files = !ls`, `out = %sx cmd`: keep the assignment so the names stay defined.
-_MAGIC_ASSIGNMENT = re.compile(r"([ \t]*)([\w.]+(?:[ \t]*,[ \t]*[\w.]+)*)[ \t]*=[ \t]*[!%]")
-_CELL_MAGIC = re.compile(r"[ \t]*%%([\w.-]*)")
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a source line as the .ipynb file spells it: the JSON-escaped `raw`, which starts at `line` and
+    `column` of the file and decodes to `length` characters."""
+
+    line: int
+    column: int
+    raw: str
+    length: int
+
+    def column_of(self, offset: int) -> int:
+        """The file column of decoded character `offset` (`length`: just past the piece)."""
+        if "\\" not in self.raw:
+            return self.column + offset
+        for character in _CHARACTER.finditer(self.raw):
+            decoded = 1 if character.group().startswith("\\") else len(character.group())
+            if offset < decoded:
+                return self.column + character.start() + offset
+            offset -= decoded
+        return self.column + len(self.raw) + offset
 
 
 @dataclass(frozen=True, slots=True)
 class NotebookCode:
-    """`line_map[i]` is the .ipynb line of source line i + 1.
-
-    `column_map[i]` is the .ipynb column of the first character of source line i + 1 when that line starts a
-    JSON string (the usual one-line-per-element layout), else 0. Columns after it are exact as long as the
-    line contains no character that JSON escapes (quotes, backslashes, tabs).
-    """
+    """`lines[i]` holds the pieces of the file that spell source line i + 1, usually one: a line whose text
+    continues in the next string of a `source` list has more."""
 
     source: str
-    line_map: tuple[int, ...]
-    column_map: tuple[int, ...] = ()
+    lines: tuple[tuple[Piece, ...], ...] = ()
 
     def to_file_span(self, span: Span) -> Span:
-        """Map a span in `source` to the .ipynb file (columns stay source columns where unknown)."""
-        if not self.line_map:
+        """Map a span in `source` to the .ipynb file."""
+        if not self.lines:
             return span
-        line = self._line(span.line)
-        end_line = self._line(span.end_line)
-        column = self._column(span.line, span.column)
-        end_column = self._column(span.end_line, span.end_column)
+        line, column = self._position(span.line, span.column, end=False)
+        end_line, end_column = self._position(span.end_line, span.end_column, end=True)
         return Span(line, column, end_line, end_column)
 
-    def _line(self, line: int) -> int:
-        return self.line_map[min(max(line, 1), len(self.line_map)) - 1]
-
-    def _column(self, line: int, column: int) -> int:
-        if not 1 <= line <= len(self.column_map) or self.column_map[line - 1] == 0:
-            return column
-        return self.column_map[line - 1] + column - 1
+    def _position(self, line: int, column: int, end: bool) -> tuple[int, int]:
+        *before, last = self.lines[min(max(line, 1), len(self.lines)) - 1]
+        offset = max(column, 1) - 1
+        for piece in before:
+            # Between two pieces, a start belongs to the next one and an end to the one it closes.
+            if offset < piece.length or (end and offset == piece.length):
+                return piece.line, piece.column_of(offset)
+            offset -= piece.length
+        return last.line, last.column_of(offset)
 
 
 def parse_notebook(text: str) -> NotebookCode:
     root = parse_json(text)
-    cells = root.get("cells")
-    if cells is None or not isinstance(cells.value, list):
-        raise ParseError("not a notebook: no 'cells' list", root.span.line, root.span.column)
     if not _is_python(root.get("metadata")):
-        return NotebookCode("", ())
+        return NotebookCode("")
+    file_lines = text.removeprefix("\ufeff").split("\n")
     lines: list[str] = []
-    line_map: list[int] = []
-    column_map: list[int] = []
-    for cell in cells.elements():
+    pieces: list[tuple[Piece, ...]] = []
+    for cell in _cells(root):
         if not _is_python_code_cell(cell):
             continue
-        cell_lines, cell_map, cell_columns = _cell_source(cell.get("source"))
+        cell_lines, cell_pieces = _cell_source(cell.get("source") or cell.get("input"), file_lines)
         if not cell_lines:
             continue
         if lines:
-            # The separating blank line belongs to the end of the previous cell.
+            # The separating blank line stands at the end of the previous cell's last line.
+            last = pieces[-1][-1]
             lines.append("")
-            line_map.append(line_map[-1])
-            column_map.append(0)
-        lines.extend(_neutralise_ipython(cell_lines))
-        line_map.extend(cell_map)
-        column_map.extend(cell_columns)
+            pieces.append((Piece(last.line, last.column + len(last.raw), "", 0),))
+        lines.extend(to_python(cell_lines))
+        pieces.extend(cell_pieces)
     source = "\n".join(lines) + "\n" if lines else ""
-    return NotebookCode(source, tuple(line_map), tuple(column_map))
+    return NotebookCode(source, tuple(pieces))
+
+
+def _cells(root: Node) -> list[Node]:
+    cells = root.get("cells")
+    if cells is not None and cells.is_sequence:
+        return list(cells.elements())
+    worksheets = root.get("worksheets")  # nbformat 3
+    if cells is None and worksheets is not None and worksheets.is_sequence:
+        return [cell for sheet in worksheets.elements() if (sheet_cells := sheet.get("cells")) is not None
+                for cell in sheet_cells.elements()]
+    raise ParseError("not a notebook: no 'cells' list", root.span.line, root.span.column)
 
 
 def _text(node: Node | None) -> str | None:
@@ -110,58 +130,47 @@ def _python_name(name: str) -> bool:
 def _is_python_code_cell(cell: Node) -> bool:
     if _text(cell.get("cell_type")) != "code":
         return False
-    # VS Code and polyglot notebooks mark other-language cells in the cell's own metadata.
+    # VS Code and polyglot notebooks mark other-language cells in the cell's own metadata; nbformat 3 in the cell.
     metadata = cell.get("metadata")
     vscode = metadata.get("vscode") if metadata else None
-    language = _text(vscode.get("languageId") if vscode else None)
+    language = _text(vscode.get("languageId") if vscode else None) or _text(cell.get("language"))
     return language is None or _python_name(language)
 
 
-def _cell_source(source: Node | None) -> tuple[list[str], list[int], list[int]]:
-    """The cell's lines with, for each, the .ipynb line and column where it starts (0: mid-string)."""
+def _cell_source(source: Node | None, file_lines: list[str]) -> tuple[list[str], list[tuple[Piece, ...]]]:
+    """The cell's lines and, for each, the pieces of the file that spell it."""
     if source is None:
-        return [], [], []
-    pieces = list(source.elements()) if isinstance(source.value, list) else [source]
+        return [], []
+    strings = list(source.elements()) if source.is_sequence else [source]
     lines: list[str] = []
-    line_map: list[int] = []
-    column_map: list[int] = []
-    open_line = False  # the last line has no newline yet: the next piece continues it
-    for piece in pieces:
-        if not isinstance(piece.value, str) or not piece.value:
+    pieces: list[list[Piece]] = []
+    open_line = False  # the last line has no newline yet: the next string continues it
+    for string in strings:
+        if not isinstance(string.value, str) or not string.value:
             continue
-        parts = piece.value.split("\n")
-        for index, part in enumerate(parts):
+        parts = string.value.split("\n")
+        for index, piece in enumerate(_pieces(string, parts, file_lines)):
             if index == 0 and open_line:
-                lines[-1] += part
-            elif index == len(parts) - 1 and index > 0 and not part:
-                break  # the piece ends with a newline: the next line starts in the next piece
+                lines[-1] += parts[0]
+                pieces[-1].append(piece)
+            elif index == len(parts) - 1 and index > 0 and not parts[index]:
+                break  # the string ends with a newline: the next line starts in the next string
             else:
-                lines.append(part)
-                line_map.append(piece.span.line)
-                # +1: the first character follows the opening quote; later lines start mid-string.
-                column_map.append(piece.span.column + 1 if index == 0 else 0)
-        open_line = not piece.value.endswith("\n")
-    return lines, line_map, column_map
+                lines.append(parts[index])
+                pieces.append([piece])
+        open_line = not string.value.endswith("\n")
+    return lines, [tuple(line) for line in pieces]
 
 
-def _neutralise_ipython(lines: list[str]) -> list[str]:
-    first = next((line for line in lines if line.strip()), "")
-    cell_magic = _CELL_MAGIC.match(first)
-    if cell_magic and cell_magic.group(1) not in PYTHON_CELL_MAGICS:
-        # Another language (%%bash, %%sql, %%writefile ...): nothing here is Python.
-        return ["" for _ in lines]
-    result: list[str] = []
-    continued = False  # the previous magic line ended with a backslash
-    for line in lines:
-        if continued:
-            result.append("")
-        elif assignment := _MAGIC_ASSIGNMENT.match(line):
-            result.append(f"{assignment.group(1)}{assignment.group(2)} = None  # magic")
-        elif _MAGIC_LINE.match(line) or _HELP_LINE.match(line):
-            indent = line[: len(line) - len(line.lstrip(" \t"))]
-            result.append(f"{indent}pass  # magic")
-        else:
-            result.append(line)
-            continue
-        continued = line.rstrip().endswith("\\")
-    return result
+def _pieces(string: Node, parts: list[str], file_lines: list[str]) -> list[Piece]:
+    """Where each of `parts`, the lines of a JSON string, is in the file (a JSON string holds no raw newline)."""
+    line, column = string.span.line, string.span.column + 1  # the first character follows the quote
+    raw = file_lines[line - 1][column - 1 : string.span.end_column - 2]
+    pieces: list[Piece] = []
+    start = 0
+    for newline in _ESCAPE.finditer(raw):
+        if newline.group(1) in _NEWLINE_ESCAPES:
+            pieces.append(Piece(line, column + start, raw[start : newline.start()], len(parts[len(pieces)])))
+            start = newline.end()
+    pieces.append(Piece(line, column + start, raw[start:], len(parts[len(pieces)])))
+    return pieces
