@@ -16,7 +16,7 @@ from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.loader import Catalog
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
 from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
-from pfa_policy.engine.suppressions import InlineSuppression
+from pfa_policy.engine.suppressions import InlineSuppression, unknown_rules
 from pfa_policy.engine.worker import process
 from pfa_policy.model import Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
 from pfa_policy.policy import EffectivePolicy
@@ -216,7 +216,7 @@ def to_finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: st
 def apply_suppressions(catalog: Catalog, policy: EffectivePolicy, findings: Iterable[Finding],
                        inline: dict[str, tuple[InlineSuppression, ...]], options: ScanOptions,
                        ) -> tuple[list[Finding], list[Finding], list[Notification]]:
-    """Inline comments first, then policy exceptions; reports bad and unused suppressions."""
+    """Inline comments first, then policy exceptions; reports bad and unused suppressions, and unknown ids."""
     notes: list[Notification] = []
     used: set[tuple[str, int]] = set()
     kept: list[Finding] = []
@@ -239,8 +239,10 @@ def apply_suppressions(catalog: Catalog, policy: EffectivePolicy, findings: Iter
                         suppression = Suppression("external", exception.justification)
                         break
         kept.append(finding if suppression is None else _with(finding, suppression))
-    extra = [] if options.no_ignores else list(_suppression_findings(catalog, policy, inline, used))
-    return kept, extra, notes
+    if options.no_ignores:
+        return kept, [], notes
+    notes.extend(unknown_rules(catalog.rules, inline))
+    return kept, list(_suppression_findings(catalog, policy, inline, used)), notes
 
 
 def _with(finding: Finding, suppression: Suppression) -> Finding:

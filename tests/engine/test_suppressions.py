@@ -83,3 +83,29 @@ def test_policy_exceptions_and_expiry(tmp_path: Path, catalog: Catalog) -> None:
     assert len(expired) == 1 and "2026-01-31" in expired[0].message
     before_expiry = scan_tree(tmp_path, catalog, rules=["PFA-OP-003"], policy=policy, today=dt.date(2026, 1, 1))
     assert all(f.suppression is not None for f in before_expiry.findings)
+
+
+def test_rule_ids_in_suppressions_are_case_insensitive(tmp_path: Path, catalog: Catalog) -> None:
+    code = ("import requests\n\n\ndef f(url):\n"
+            "    return requests.get(url)  # pfa-policy: ignore[pfa-op-003] bounded by the caller's deadline\n")
+    assert find_suppressions(code)[0].rule_ids == ("PFA-OP-003",)
+    write_tree(tmp_path, {"serving/app.py": code})
+    result = scan_tree(tmp_path, catalog, rules=_RULES)
+    assert [(f.rule_id, f.suppression.justification if f.suppression else None) for f in result.findings] == [
+        ("PFA-OP-003", "bounded by the caller's deadline")]
+    assert result.notifications == ()
+
+
+def test_a_mistyped_id_is_reported_with_the_closest_rule(tmp_path: Path, catalog: Catalog) -> None:
+    code = ("import requests\n\n\ndef f(url):\n"
+            "    return requests.get(url)  # pfa-policy: ignore[PFA-OP-03, NOT-A-RULE] bounded by the caller\n")
+    write_tree(tmp_path, {"serving/app.py": code})
+    result = scan_tree(tmp_path, catalog, rules=_RULES)
+    assert [(n.level, n.path, n.line, n.message) for n in result.notifications] == [
+        ("warning", "serving/app.py", 5, "unknown rule NOT-A-RULE in suppression"),
+        ("warning", "serving/app.py", 5, "unknown rule PFA-OP-03 in suppression (did you mean PFA-OP-003?)"),
+    ]
+    # The typo silences nothing: the finding stays open and the comment is unused.
+    assert [(f.rule_id, f.span.line, f.suppression) for f in result.findings] == [
+        ("PFA-SUP-002", 5, None), ("PFA-OP-003", 5, None)]
+    assert scan_tree(tmp_path, catalog, rules=_RULES, no_ignores=True).notifications == ()
