@@ -14,6 +14,7 @@ from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.loader import Catalog
+from pfa_policy.engine.masking import SECRETS_TAG, masked
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
 from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
 from pfa_policy.engine.suppressions import InlineSuppression, unknown_rules
@@ -206,6 +207,8 @@ def assemble(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, fi
 
 def to_finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: str, hit: Hit) -> Finding:
     rule = catalog.rules[rule_id]
+    if SECRETS_TAG in rule.tags:
+        hit = masked(hit)
     values = dict(hit.values)
     values.setdefault("path", path)
     message = rule.render_message(values, policy.params.get(rule_id, {}))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.values import ValueCondition
 from pfa_policy.model import Hit, Span
+
+_SHOWN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,5 +32,16 @@ def match_text(patterns: tuple[TextPattern, ...], text: str, params: Mapping[str
                 continue
             if pattern.line.holds(stripped, params):
                 column = len(line) - len(line.lstrip()) + 1
-                yield Hit(Span(number, column, number, len(line) + 1), (("value", stripped[:200]),),
-                          f"line:{stripped[:200]}")
+                values, shown = _values(pattern.line.regex, stripped)
+                yield Hit(Span(number, column, number, len(line) + 1), values, f"line:{shown}")
+
+
+def _values(regex: re.Pattern[str] | None, line: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The line (cut at 200 characters, never through the match) and what the regex matched: its `secret`
+    group when it has one, which a secret rule masks (pfa_policy.engine.masking)."""
+    found = regex.search(line) if regex is not None else None
+    if found is None:
+        return (("value", line[:_SHOWN]),), line[:_SHOWN]
+    shown = line[:max(_SHOWN, found.end())] if found.start() < _SHOWN else line[:_SHOWN]
+    secret = found.group("secret") if "secret" in found.re.groupindex else None
+    return (("value", shown), ("match", secret or found.group(0))), shown
