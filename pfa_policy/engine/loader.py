@@ -32,7 +32,6 @@ _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
 class RepositoryMatch:
     require: tuple[Mapping[str, Any], ...]
     report_fact: str
-    report_files: tuple[str, ...]
     predicate: str
 
 
@@ -154,8 +153,7 @@ def _fact(name: str, body: Mapping[str, Any], source: str) -> FactDefinition:
 
 def _repository_match(body: Mapping[str, Any]) -> RepositoryMatch:
     report = body.get("report_at", {})
-    return RepositoryMatch(tuple(body.get("require", ())), report.get("fact", ""), tuple(report.get("files", ())),
-                           body.get("predicate", ""))
+    return RepositoryMatch(tuple(body.get("require", ())), report.get("fact", ""), body.get("predicate", ""))
 
 
 def _check_references(rules: Mapping[str, Rule], facts: Mapping[str, FactDefinition],

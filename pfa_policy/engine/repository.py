@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,9 +17,11 @@ from pfa_policy.parsers.yaml_doc import parse_yaml
 if TYPE_CHECKING:
     from pfa_policy.engine.loader import RepositoryMatch
 
-# Where an absence finding points when nothing more relevant exists, in order of preference.
-_FALLBACK_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "README.md", "README.rst",
-                   "Dockerfile")
+# Where a finding about the repository as a whole points: the first of these at the root.
+_ROOT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "README.md", "README.rst", "README.txt",
+               "README", "Dockerfile")
+# A project template's files (cookiecutter / copier placeholders, a templates directory) describe other projects.
+_TEMPLATE = re.compile(r"\{\{|\{%|(?:^|/)_?templates?/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +87,16 @@ class RepoContext:
     def read_text(self, path: str) -> str:
         return self.reader(path) if self.reader is not None else read_text(self.root, path)
 
-    def fallback_file(self) -> str:
-        present = {f.path for f in self.files}
-        for candidate in _FALLBACK_FILES:
-            if candidate in present:
+    def root_file(self) -> str:
+        """Where a finding about the repository as a whole points: the root manifest or README; without one, the
+        least nested production file outside project templates (any file, failing that)."""
+        at_root = {f.path for f in self.files_in("")}
+        for candidate in _ROOT_FILES:
+            if candidate in at_root:
                 return candidate
-        return self.files[0].path if self.files else ""
+        ranked = sorted(self.files, key=lambda f: (_TEMPLATE.search(f.path) is not None, f.scope != "production",
+                                                   f.path.count("/"), f.path))
+        return ranked[0].path if ranked else ""
 
 
 @lru_cache(maxsize=4096)
@@ -125,14 +132,9 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
             anchor = f"fact:{occurrence.name}:{occurrence.value}"
             yield occurrence.path, Hit(occurrence.span, (*values, ("name", occurrence.value)), anchor)
         return
-    for candidate in match.report_files:
-        matching = context.files_matching([candidate])
-        if matching:
-            yield matching[0].path, Hit(FILE_START, values, REPOSITORY_ANCHOR)
-            return
-    fallback = context.fallback_file()
-    if fallback:
-        yield fallback, Hit(FILE_START, values, REPOSITORY_ANCHOR)
+    anchor = context.root_file()
+    if anchor:
+        yield anchor, Hit(FILE_START, values, REPOSITORY_ANCHOR)
 
 
 def _holds(condition: Mapping[str, Any], scopes: frozenset[str], context: RepoContext,

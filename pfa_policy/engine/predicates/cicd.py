@@ -18,7 +18,7 @@ from pfa_policy.engine.predicates.types import (
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
-from pfa_policy.model import FILE_START, Hit, ParseError, Span
+from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, Hit, ParseError, Span
 from pfa_policy.parsers.tree import Document, Node
 
 # Where CI pipelines are defined (the same list as the shared `ci-pipeline` fact).
@@ -158,10 +158,7 @@ def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
         return
     if any(_is_test_file(f) for f in context.files):
         return
-    present = {f.path for f in context.files}
-    manifests = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")
-    target = next((p for p in manifests if p in present), production[0].path)
-    yield target, Hit(FILE_START, (("name", str(len(production))),), "ci-no-tests")
+    yield context.root_file(), Hit(FILE_START, (("name", str(len(production))),), f"{REPOSITORY_ANCHOR}:no-tests")
 
 
 def _step_uses(steps: Node | None) -> Iterator[Node]:
