@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,23 +29,44 @@ class Discovery:
     files: tuple[FileEntry, ...]
     notifications: tuple[Notification, ...]
     git_root: Path | None
+    # (path, why) of what was left out; a directory the walk did not enter ends with '/'.
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
-def discover(root: Path, excludes: Sequence[str] = ()) -> Discovery:
+OWN_OUTPUT = "pfa-policy's own output"
+
+
+def discover(root: Path, excludes: Sequence[str] = (), own_outputs: Collection[str] = ()) -> Discovery:
+    """`own_outputs`: repository-relative files and directories pfa-policy writes (reports, the baseline, the
+    cache), never scanned: a report quotes the code it flags."""
     root = root.resolve()
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(excludes)
     git_root = _git_root(root)
     notifications: list[Notification] = []
+    skipped: list[tuple[str, str]] = []
     listed = _git_paths(root, git_root) if git_root is not None else None
-    candidates = listed if listed is not None else list(_walk(root, patterns, notifications))
+    candidates = listed if listed is not None else list(_walk(root, patterns, own_outputs, notifications, skipped))
     files = []
     for relative in sorted(set(candidates)):
-        if path_matches(relative, patterns):
+        why = _left_out(relative, patterns, own_outputs)
+        if why:
+            skipped.append((relative, why))
             continue
         entry = _entry(root, relative, notifications)
         if entry is not None:
             files.append(entry)
-    return Discovery(root, tuple(files), tuple(notifications), git_root)
+    # Discovery notes nothing but the symbolic links it does not follow.
+    skipped.extend((n.path, "symbolic link") for n in notifications if n.path is not None)
+    return Discovery(root, tuple(files), tuple(notifications), git_root, tuple(sorted(skipped)))
+
+
+def _left_out(relative: str, patterns: tuple[str, ...], own_outputs: Collection[str]) -> str:
+    """Why a path is not scanned: the exclude glob or the own output that covers it; '' when it is."""
+    if any(relative == own or relative.startswith(own + "/") for own in own_outputs):
+        return OWN_OUTPUT
+    if not path_matches(relative, patterns):
+        return ""
+    return "excluded by " + next(p for p in patterns if path_matches(relative, (p,)))
 
 
 def _git_root(root: Path) -> Path | None:
@@ -84,13 +105,16 @@ def _git_paths(root: Path, git_root: Path) -> list[str] | None:
     return paths
 
 
-def _walk(root: Path, patterns: Sequence[str], notifications: list[Notification]) -> Iterable[str]:
+def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], notifications: list[Notification],
+          skipped: list[tuple[str, str]]) -> Iterable[str]:
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         relative_dir = Path(directory).relative_to(root).as_posix()
         kept = []
         for name in sorted(dirnames):
             relative = name if relative_dir == "." else f"{relative_dir}/{name}"
-            if path_matches(relative, patterns):
+            why = _left_out(relative, patterns, own_outputs)
+            if why:
+                skipped.append((relative + "/", why))
                 continue
             if os.path.islink(os.path.join(directory, name)):
                 notifications.append(Notification("note", "symbolic link to a directory not followed", relative))

@@ -18,6 +18,7 @@ from pfa_policy.engine.masking import SECRETS_TAG, masked
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
 from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
 from pfa_policy.engine.suppressions import InlineSuppression, unknown_rules
+from pfa_policy.engine.trace import Trace, stage, timed
 from pfa_policy.engine.worker import process
 from pfa_policy.model import Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
 from pfa_policy.policy import EffectivePolicy
@@ -37,6 +38,8 @@ class ScanOptions:
     today: dt.date = field(default_factory=dt.date.today)
     cache_dir: Path | None = None  # None: no cache
     progress: Callable[[int, int], None] | None = None  # called with (files done, total)
+    own_outputs: frozenset[str] = frozenset()  # repository-relative reports, baseline, cache: never scanned
+    trace: Trace | None = None  # filled with stage timings and skipped files (--verbose)
 
 
 def build_plan(catalog: Catalog, policy: EffectivePolicy, charts: frozenset[str]) -> WorkPlan:
@@ -116,8 +119,9 @@ def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> Sca
     files = scan_files(catalog, policy, options)
     raw = list(file_hits(files))
     if options.repository_rules:
-        context = repository_context(files)
-        raw.extend(repository_hits(catalog, policy, context))
+        with stage(options.trace, "repository rules"):
+            context = repository_context(files)
+            raw.extend(repository_hits(catalog, policy, context))
         if options.only is None and options.cache_dir is not None and files.git_root is not None:
             store_snapshot(policy, options, files, context)
     return assemble(catalog, policy, options, files, raw)
@@ -128,7 +132,8 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
                facts_only: Callable[[FileTask], bool] | None = None) -> FileScan:
     """Discover, then run the file checks on the selected files (default: `options.only`, else all); on those
     `facts_only` picks, only the facts repository rules need."""
-    found = discover(options.root, policy.excludes + options.excludes)
+    with stage(options.trace, "discover"):
+        found = discover(options.root, policy.excludes + options.excludes, options.own_outputs)
     charts = chart_directories(f.path for f in found.files)
     tasks = [FileTask(f.path, f.size, policy.scope_rules.scope_of(f.path)) for f in found.files]
     plan = build_plan(catalog, policy, charts)
@@ -140,10 +145,12 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
         chosen = [FileTask(t.path, t.size, t.scope, True) if facts_only(t) else t for t in chosen]
     cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     outcomes: dict[str, FileOutcome] = {}
-    for outcome in run_files(plan, found.root, chosen, options.jobs, cache):
+    for outcome in timed(options.trace, "analyse", run_files(plan, found.root, chosen, options.jobs, cache)):
         outcomes[outcome.path] = outcome
         if options.progress is not None:
             options.progress(len(outcomes), len(chosen))
+    if options.trace is not None:
+        options.trace.files(found.skipped, plan, chosen, outcomes)
     notifications = list(found.notifications)
     for outcome in outcomes.values():
         notifications.extend(outcome.notifications)

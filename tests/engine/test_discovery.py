@@ -112,3 +112,26 @@ def test_policy_scope_globs_come_first() -> None:
     assert rules.scope_of("examples/reference-service/app.py") == "production"
     assert rules.scope_of("sandbox/app.py") == "dev"
     assert rules.scope_of("examples/other/app.py") == "example"
+
+
+def test_own_outputs_and_excluded_paths_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    make_git_repo(tmp_path, {"app.py": "", "reports/scan.json": "{}", "build/gen.py": "", ".pfa-baseline.json": "{}",
+                             "cache/ab/entry.json": "{}", "src/reports/scan.json": "{}"})
+    found = discover(tmp_path, ("src/**",), {"reports/scan.json", ".pfa-baseline.json", "cache"})
+    assert [f.path for f in found.files] == ["app.py"]
+    assert found.skipped == (
+        (".pfa-baseline.json", "pfa-policy's own output"),
+        ("build/gen.py", "excluded by build"),
+        ("cache/ab/entry.json", "pfa-policy's own output"),
+        ("reports/scan.json", "pfa-policy's own output"),
+        ("src/reports/scan.json", "excluded by src/**"),
+    )
+
+
+def test_a_directory_walk_names_the_directories_it_does_not_enter(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app.py": "", ".venv/lib/site.py": "", "out/report.sarif": "{}", "out/keep.py": ""})
+    (tmp_path / "linked.py").symlink_to(tmp_path / "app.py")
+    found = discover(tmp_path, (), {"out/report.sarif", ".cache"})
+    assert [f.path for f in found.files] == ["app.py", "out/keep.py"]
+    assert found.skipped == ((".venv/", "excluded by .venv"), ("linked.py", "symbolic link"),
+                             ("out/report.sarif", "pfa-policy's own output"))
