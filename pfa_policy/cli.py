@@ -8,12 +8,17 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pfa_policy import __version__
 from pfa_policy.model import PILLARS, Finding, PfaError, Severity
+from pfa_policy.terminal import COLOR_CHOICES, GROUPINGS, text_width, use_color
+
+if TYPE_CHECKING:
+    from pfa_policy.reporters import Report
+    from pfa_policy.reporters.text import Layout
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMAT_NAMES = ("text", "json", "sarif", "github", "markdown")
@@ -45,7 +50,30 @@ def user_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Usage errors (a bad option value, an unknown command) as one line too, like every other error."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+
+def _one_line(error: click.UsageError) -> UsageFailure:
+    command = " ".join(["pfa-policy", *error.ctx.command_path.split()[1:]]) if error.ctx is not None else ""
+    where = f" (see `{command} --help`)" if command else ""
+    return UsageFailure(error.format_message().replace("\n", " ") + where)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pfa-policy")
 def main() -> None:
     """Production-first policy checks for machine-learning repositories."""
@@ -58,16 +86,29 @@ def main() -> None:
               help="Project configuration file (default: .pfa-policy.yaml or [tool.pfa-policy] in pyproject.toml).")
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Extra rule file or directory (repeatable).")
+@click.option("--select", multiple=True, metavar="SELECTOR",
+              help="Only these of the policy's rules: ids, id globs, pillar:NAME, tag:TAG (repeatable, or "
+                   "comma-separated).")
+@click.option("--ignore", multiple=True, metavar="SELECTOR", help="Not these rules (same syntax as --select).")
 @click.option("--format", "formats", multiple=True, metavar="FMT[:FILE]",
               help=f"Report format ({', '.join(FORMAT_NAMES)}; default text). FMT:FILE writes that format to FILE "
                    "besides the main report (repeatable).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option("--output-sarif", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--output-sarif", type=click.Path(path_type=Path),
               help="Also write a SARIF log here (same as --format sarif:FILE).")
+@click.option("--group-by", type=click.Choice(GROUPINGS), default="file", show_default=True,
+              help="Text report: findings per file, per rule or per severity; each fix hint once per group.")
+@click.option("--statistics", is_flag=True, help="Text report: the number of findings per rule instead of them.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Colour the text report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).")
+@click.option("--quiet", "-q", count=True,
+              help="Only findings and errors: no notes, warnings or summary. -qq: print nothing (exit code only).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print on stderr the rules enabled, each skipped file and why, and the stage timings.")
 @click.option("--diff-base", metavar="REF",
               help="Report only findings on lines added or changed since the merge-base with REF, plus the "
                    "repository-level findings the change introduces.")
-@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
               help="Report only findings not accepted in this baseline file (see `pfa-policy baseline`).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]),
               help="Exit 1 when an open finding is at or above this severity (default: from the policy).")
@@ -84,30 +125,51 @@ def main() -> None:
               help="Show files done and elapsed time on stderr (only when it is a terminal).")
 @user_errors
 def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
-         formats: tuple[str, ...], output: Path | None, output_sarif: Path | None, diff_base: str | None,
-         baseline_file: Path | None, fail_on: str | None, exclude: tuple[str, ...], no_ignores: bool,
-         jobs: int, root: Path | None, category: str, cache_dir: Path | None, no_cache: bool,
+         select: tuple[str, ...], ignore: tuple[str, ...], formats: tuple[str, ...], output: Path | None,
+         output_sarif: Path | None, group_by: str, statistics: bool, color: str, quiet: int, verbose: bool,
+         diff_base: str | None, baseline_file: Path | None, fail_on: str | None, exclude: tuple[str, ...],
+         no_ignores: bool, jobs: int, root: Path | None, category: str, cache_dir: Path | None, no_cache: bool,
          progress: bool) -> None:
-    """Scan a repository (PATH, default '.') or only the given files (pre-commit)."""
+    """Scan a repository (PATH, default '.') or only the given files (pre-commit).
+
+    pfa-policy's own outputs inside the scanned directory are never scanned: the --baseline file, the
+    --output, --output-sarif and --format FMT:FILE reports, and the cache directory."""
     import dataclasses
 
     from pfa_policy.baseline import load as load_baseline
     from pfa_policy.baseline import restrict
     from pfa_policy.engine.cache import default_cache_dir
     from pfa_policy.engine.runner import ScanOptions, gate
+    from pfa_policy.engine.trace import Trace, stage
     from pfa_policy.integrations.diffscan import diff_scan, scored_scan
+    from pfa_policy.outputs import check_writable, inside
     from pfa_policy.policy import prepare
     from pfa_policy.progress import for_terminal
-    from pfa_policy.reporters import Report, render
+    from pfa_policy.reporters import Report
+    from pfa_policy.reporters.text import Layout
+    from pfa_policy.selection import narrow, selectors
 
+    if quiet and verbose:
+        raise UsageFailure("--quiet and --verbose cannot be combined")
     format_name, extra_outputs = _formats(formats, output_sarif)
+    if statistics and format_name != "text":
+        raise UsageFailure("--statistics is a text report; write the other formats with --format FMT:FILE")
+    written = [file for file in (output, *(file for _, file in extra_outputs)) if file is not None]
+    for file in written:
+        check_writable(file)
     scan_root, only = _targets(paths, root)
-    catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
-    accepted = load_baseline(baseline_file) if baseline_file is not None else None
-    indicator = for_terminal(progress)
+    trace = Trace() if verbose else None
+    with stage(trace, "load"):
+        catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
+        enabled = len(effective.rule_ids)
+        effective, warnings = narrow(catalog, effective, selectors(select), selectors(ignore))
+        accepted = load_baseline(baseline_file) if baseline_file is not None else None
+    _tell(quiet, *warnings)
+    cache = None if no_cache else (cache_dir or default_cache_dir())
+    indicator = for_terminal(progress and not quiet)
     options = ScanOptions(scan_root, jobs=jobs, excludes=exclude, no_ignores=no_ignores, only=only,
-                          repository_rules=only is None,
-                          cache_dir=None if no_cache else (cache_dir or default_cache_dir()), progress=indicator)
+                          repository_rules=only is None, cache_dir=cache, progress=indicator,
+                          own_outputs=inside(scan_root, [baseline_file, *written, cache]), trace=trace)
     try:
         if diff_base is not None:
             result, scored = diff_scan(catalog, effective, options, diff_base)
@@ -116,23 +178,45 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     finally:
         if indicator is not None:
             indicator.close()
-    if accepted is not None:
-        result, scored = restrict(result, scored, accepted, str(baseline_file))
-    if "sarif" in {format_name, *(name for name, _ in extra_outputs)}:
-        from pfa_policy.integrations.git import provenance
+    with stage(trace, "report"):
+        if accepted is not None:
+            result, scored = restrict(result, scored, accepted, str(baseline_file))
+        if "sarif" in {format_name, *(name for name, _ in extra_outputs)}:
+            from pfa_policy.integrations.git import provenance
 
-        details = provenance(scan_root)
-        if details is not None:
-            result.extras["version_control"] = details
-    threshold = effective.fail_on if fail_on is None else (None if fail_on == "never" else Severity.parse(fail_on))
-    color = output is None and format_name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = Report.build(result, catalog, effective.name, threshold, dict(effective.severities), category, color)
-    # Fingerprints of the whole scan: after filtering, ordinals among identical findings would shift.
-    report = dataclasses.replace(report, fingerprints=tuple(fp for _, fp in scored))
-    for name, file in extra_outputs:
-        _emit(render(name, dataclasses.replace(report, color=False)), file)
-    _emit(render(format_name, report), output)
+            details = provenance(scan_root)
+            if details is not None:
+                result.extras["version_control"] = details
+        threshold = effective.fail_on if fail_on is None else (None if fail_on == "never" else Severity.parse(fail_on))
+        to_terminal = output is None and sys.stdout.isatty()
+        report = Report.build(result, catalog, effective.name, threshold, dict(effective.severities), category,
+                              use_color(color, to_terminal, os.environ, to_file=output is not None))
+        # Fingerprints of the whole scan: after filtering, ordinals among identical findings would shift.
+        report = dataclasses.replace(report, fingerprints=tuple(fp for _, fp in scored))
+        layout = Layout(group_by, statistics, quiet=quiet > 0)
+        for name, file in extra_outputs:
+            _emit(_render(name, dataclasses.replace(report, color=False), layout), file)
+        if output is not None or quiet < 2:
+            width = text_width(to_terminal, os.environ) if output is None else None
+            _emit(_render(format_name, report, dataclasses.replace(layout, width=width)), output, report.color)
+    if trace is not None:
+        _tell(0, f"policy {effective.name}: {len(effective.rule_ids)} of {len(catalog.rules)} rules enabled"
+              + (f" ({enabled} before --select/--ignore)" if select or ignore else ""), *trace.lines())
     sys.exit(gate(result, threshold))
+
+
+def _render(format_name: str, report: Report, layout: Layout) -> str:
+    from pfa_policy.reporters import render
+    from pfa_policy.reporters.text import render as render_text
+
+    return render_text(report, layout) if format_name == "text" else render(format_name, report)
+
+
+def _tell(quiet: int, *lines: str) -> None:
+    """Diagnostics on stderr, each line prefixed like the errors; none with --quiet."""
+    if not quiet:
+        for line in lines:
+            click.echo(f"pfa-policy: {line}", err=True)
 
 
 def _formats(specs: Sequence[str], output_sarif: Path | None) -> tuple[str, list[tuple[str, Path]]]:
@@ -176,9 +260,10 @@ def _targets(paths: Sequence[Path], root: Path | None) -> tuple[Path, frozenset[
     return base, frozenset(only)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, color: bool = False) -> None:
+    """To stdout (keeping colour codes only when `color`: click strips them on a pipe otherwise), or to a file."""
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color or None)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
@@ -198,8 +283,13 @@ def rules() -> None:
 def rules_list(pillar: str | None, target: str | None, format_name: str, rule_paths: tuple[Path, ...]) -> None:
     """Every rule with its pillar, severity and targets, and the counts per pillar and target."""
     from pfa_policy.engine.loader import load_catalog
+    from pfa_policy.suggest import did_you_mean
 
     catalog = load_catalog(rule_paths)
+    targets = sorted({kind for rule in catalog.rules.values() for kind in rule.targets})
+    if target is not None and target not in targets:
+        raise PfaError(f"no rule checks target '{target}'{did_you_mean(target, targets)}; the targets are "
+                       f"{', '.join(targets)}")
     selected = [r for r in catalog.rules.values()
                 if (pillar is None or r.pillar == pillar) and (target is None or target in r.targets)]
     per_pillar = {p: sum(1 for r in selected if r.pillar == p) for p in PILLARS}
@@ -232,31 +322,52 @@ def rules_list(pillar: str | None, target: str | None, format_name: str, rule_pa
 
 
 @rules.command("explain")
-@click.argument("rule_id")
+@click.argument("rule_id", metavar="RULE")
 @click.option("--format", "format_name", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path))
 @user_errors
 def rules_explain(rule_id: str, format_name: str, rule_paths: tuple[Path, ...]) -> None:
-    """What a rule checks, why it matters, an example and what to do instead."""
+    """What a rule checks, why it matters, an example and what to do instead. RULE is an id (any case) or a
+    rule's name (mocking-library-in-production-code)."""
     from pfa_policy.docs import render_markdown, render_text
     from pfa_policy.engine.loader import load_catalog
+    from pfa_policy.suggest import did_you_mean
 
     catalog = load_catalog(rule_paths)
-    rule = catalog.rules.get(rule_id.upper())
+    by_name = {r.name: r for r in catalog.rules.values()}
+    rule = catalog.rules.get(rule_id.upper()) or by_name.get(rule_id.lower())
     if rule is None:
-        raise PfaError(f"no rule {rule_id} (see `pfa-policy rules list`)")
+        suggestion = did_you_mean(rule_id.upper(), catalog.rules) or did_you_mean(rule_id.lower(), by_name)
+        raise PfaError(f"no rule {rule_id}{suggestion or ' (see `pfa-policy rules list`)'}")
     click.echo(render_text(rule) if format_name == "text" else render_markdown(rule), nl=False)
 
 
+@rules.command("test")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@user_errors
+def rules_test(path: Path) -> None:
+    """Run the examples of the rules in PATH (a rule file or a directory of them), like `semgrep --test`: each
+    invalid example must report exactly its lines, each valid one nothing. Exit 1 when one fails, 2 when a rule
+    file is invalid."""
+    from pfa_policy.rule_testing import check_rule_path
+
+    outcomes = check_rule_path(path)
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+    failed = sum(1 for outcome in outcomes if not outcome.passed)
+    click.echo(f"\n{len(outcomes)} example(s): {len(outcomes) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
 @rules.command("docs")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
-              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("docs/rules.md"), show_default=True)
 @click.option("--check", is_flag=True, help="Exit 1 if the file differs from what would be generated.")
 @user_errors
 def rules_docs(output: Path, check: bool) -> None:
     """Generate the rules reference from the rule files."""
     from pfa_policy.docs import render_reference
     from pfa_policy.engine.loader import load_catalog
+    from pfa_policy.outputs import check_writable
 
     text = render_reference(load_catalog().rules.values())
     if check:
@@ -265,6 +376,7 @@ def rules_docs(output: Path, check: bool) -> None:
             click.echo(f"{output} is out of date: run `pfa-policy rules docs`", err=True)
             sys.exit(1)
         return
+    check_writable(output)
     _emit(text, output)
 
 
@@ -308,16 +420,18 @@ def _whole_scan_options(function: F) -> F:
 
 @baseline.command("create")
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The baseline file to write (commit it, e.g. .pfa-policy-baseline.json).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="The baseline file to write (commit it, e.g. .pfa-policy-baseline.json); never scanned itself.")
 @_whole_scan_options
 @user_errors
 def baseline_create(path: Path, output: Path, policy: str | None, config: Path | None,
                     rule_paths: tuple[Path, ...], exclude: tuple[str, ...], jobs: int) -> None:
     """Scan PATH and write every open finding to the baseline file (review it before committing)."""
     from pfa_policy.baseline import create
+    from pfa_policy.outputs import check_writable
 
-    accepted = create(_whole_scan(path, policy, config, rule_paths, exclude, jobs))
+    check_writable(output)
+    accepted = create(_whole_scan(path, policy, config, rule_paths, exclude, jobs, output))
     accepted.write(output)
     click.echo(f"{output}: {len(accepted.entries)} finding(s) accepted")
 
@@ -331,21 +445,27 @@ def baseline_ratchet(file: Path, path: Path, policy: str | None, config: Path | 
                      rule_paths: tuple[Path, ...], exclude: tuple[str, ...], jobs: int) -> None:
     """Rewrite FILE without the entries that no longer occur in PATH. Never adds an entry."""
     from pfa_policy.baseline import load, ratchet
+    from pfa_policy.outputs import check_writable
 
-    shrunk, removed = ratchet(load(file), _whole_scan(path, policy, config, rule_paths, exclude, jobs))
+    check_writable(file)
+    shrunk, removed = ratchet(load(file), _whole_scan(path, policy, config, rule_paths, exclude, jobs, file))
     if removed:
         shrunk.write(file)
     click.echo(f"{file}: {removed} fixed finding(s) removed, {len(shrunk.entries)} remain")
 
 
 def _whole_scan(path: Path, policy: str | None, config: Path | None, rule_paths: tuple[Path, ...],
-                exclude: tuple[str, ...], jobs: int) -> tuple[Finding, ...]:
+                exclude: tuple[str, ...], jobs: int, baseline_file: Path) -> tuple[Finding, ...]:
+    """Every finding in PATH, the baseline file itself left out (it quotes what it accepts)."""
     from pfa_policy.engine.runner import ScanOptions
     from pfa_policy.engine.runner import scan as run_scan
+    from pfa_policy.outputs import inside
     from pfa_policy.policy import prepare
 
-    catalog, effective = prepare(path.resolve(), policy=policy, config=config, rule_paths=rule_paths)
-    return run_scan(catalog, effective, ScanOptions(path.resolve(), jobs=jobs, excludes=exclude)).findings
+    root = path.resolve()
+    catalog, effective = prepare(root, policy=policy, config=config, rule_paths=rule_paths)
+    options = ScanOptions(root, jobs=jobs, excludes=exclude, own_outputs=inside(root, [baseline_file]))
+    return run_scan(catalog, effective, options).findings
 
 
 @main.command()
