@@ -8,6 +8,7 @@ with the rule, path and message kept for the reviewer. `ratchet` only ever remov
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,8 +106,8 @@ def restrict(result: ScanResult, scored: Sequence[tuple[Finding, str]], baseline
     kept = [(f, fp) for f, fp in scored if fp not in accepted]
     note = Notification("note", f"{len(scored) - len(kept)} finding(s) accepted in the baseline {source} are not "
                         "shown")
-    filtered = ScanResult(result.root, tuple(f for f, _ in kept), (*result.notifications, note),
-                          result.files_scanned, result.rule_ids, result.extras)
+    filtered = dataclasses.replace(result, findings=tuple(f for f, _ in kept),
+                                   notifications=(*result.notifications, note), partial=(*result.partial, "baseline"))
     return filtered, kept
 
 

@@ -135,6 +135,27 @@ class FactOccurrence:
     value: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What the scanned tree gives the selected rules to judge."""
+
+    applicable: frozenset[str]  # the rule ids whose targets (files, facts) the tree contains
+    artefacts: bool  # whether it holds any ML or production artefact (code, notebook, container, manifest...)
+
+    @property
+    def assessable(self) -> bool:
+        return self.artefacts and bool(self.applicable)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffBase:
+    """What a diff-aware scan compared against."""
+
+    ref: str  # as the user named it, e.g. origin/main
+    merge_base: str  # the commit
+    changed_files: int
+
+
 @dataclass(frozen=True)
 class ScanResult:
     root: str
@@ -143,3 +164,7 @@ class ScanResult:
     files_scanned: int
     rule_ids: tuple[str, ...]
     extras: dict[str, object] = field(default_factory=dict)
+    coverage: Coverage | None = None  # None: unknown, every selected rule counts as applicable
+    diff: DiffBase | None = None  # set on diff-aware scans
+    # Why the findings are only part of the tree's: "files" (given files only), "diff", "baseline".
+    partial: tuple[str, ...] = ()

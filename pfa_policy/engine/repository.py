@@ -84,6 +84,10 @@ class RepoContext:
     def files_of_kind(self, kind: str) -> list[RepoFile]:
         return [f for f in self.files if kind in f.kinds]
 
+    def has_kinds(self, kinds: frozenset[str], scopes: frozenset[str]) -> bool:
+        """Whether a file in one of the scopes is of one of the kinds."""
+        return any(f.scope in scopes and not kinds.isdisjoint(f.kinds) for f in self.files)
+
     def read_text(self, path: str) -> str:
         return self.reader(path) if self.reader is not None else read_text(self.root, path)
 
@@ -115,6 +119,8 @@ def read_text(root: Path, path: str) -> str:
 
 # A repository predicate yields (path, hit) pairs.
 RepositoryPredicate = Callable[[RepoContext, Mapping[str, Any], frozenset[str]], Iterator[tuple[str, Hit]]]
+# Whether a repository predicate has something to judge: its precondition, without the judgement.
+RepositoryApplies = Callable[[RepoContext, Mapping[str, Any], frozenset[str]], bool]
 
 
 def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContext, params: Mapping[str, Any],
@@ -135,6 +141,16 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
     anchor = context.root_file()
     if anchor:
         yield anchor, Hit(FILE_START, values, REPOSITORY_ANCHOR)
+
+
+def applies(match: RepositoryMatch, scopes: frozenset[str], context: RepoContext, params: Mapping[str, Any],
+            preconditions: Mapping[str, RepositoryApplies]) -> bool:
+    """Whether the repository gives the rule something to judge: its `fact` and `files` conditions hold (what
+    it is about is there; the `no_` conditions are the judgement), and its predicate's precondition."""
+    positive = [c for c in match.require if "fact" in c or "files" in c]
+    if not all(_holds(c, scopes, context, []) for c in positive):
+        return False
+    return not match.predicate or preconditions[match.predicate](context, params, scopes)
 
 
 def _holds(condition: Mapping[str, Any], scopes: frozenset[str], context: RepoContext,

@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pfa_policy.engine import predicates, repository, snapshot
+from pfa_policy.engine import applicability, predicates, repository, snapshot
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
@@ -199,9 +199,14 @@ def repository_hits(catalog: Catalog, policy: EffectivePolicy,
 
 
 def assemble(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, files: FileScan,
-             raw: Iterable[tuple[str, str, Hit]]) -> ScanResult:
-    """Findings from raw hits, with suppressions applied, sorted: the result a reporter renders."""
+             raw: Iterable[tuple[str, str, Hit]], context: repository.RepoContext | None = None) -> ScanResult:
+    """Findings from raw hits, with suppressions applied, sorted: the result a reporter renders. `context` is
+    the tree's repository view (default: the one `files` gives), from which the rules that apply are known."""
+    covered = applicability.coverage(catalog, policy, context or repository_context(files))
     notifications = list(files.notifications)
+    warning = applicability.notice(covered)
+    if warning is not None:
+        notifications.append(warning)
     findings = [to_finding(catalog, policy, rule_id, path, hit) for rule_id, path, hit in raw]
     inline = {o.path: o.suppressions for o in files.outcomes.values() if o.suppressions}
     findings, extra, notes = apply_suppressions(catalog, policy, findings, inline, options)
@@ -209,7 +214,8 @@ def assemble(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, fi
     findings.extend(extra)
     findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.rule_id, f.message))
     notifications.sort(key=lambda n: (n.path or "", n.line, n.column, n.level, n.message))
-    return ScanResult(str(files.root), tuple(findings), tuple(notifications), len(files.outcomes), policy.rule_ids)
+    return ScanResult(str(files.root), tuple(findings), tuple(notifications), len(files.outcomes), policy.rule_ids,
+                      coverage=covered, partial=("files",) if options.only is not None else ())
 
 
 def to_finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: str, hit: Hit) -> Finding:

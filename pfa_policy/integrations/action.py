@@ -152,10 +152,11 @@ def scan(env: Mapping[str, str]) -> int:
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary)
     counts = report["summary"]["counts"]
+    overall = report["summary"]["readiness"]["overall"]
     write_outputs(env.get("GITHUB_OUTPUT"), {
         "findings": str(counts["error"] + counts["warning"] + counts["note"]),
         "sarif-file": str(sarif),
-        "score": f"{report['summary']['readiness']['overall']:g}",
+        "score": "" if overall is None else f"{overall:g}",  # None: nothing to assess
         "exit-code": str(completed.returncode),
     })
     return 0

@@ -41,7 +41,7 @@ from pfa_policy.engine.runner import (
     to_finding,
 )
 from pfa_policy.integrations.git import Changes, blob_bytes, blob_text, changes_since, open_repo, tree_id
-from pfa_policy.model import FactOccurrence, Finding, Notification, ScanResult
+from pfa_policy.model import DiffBase, FactOccurrence, Finding, Notification, ScanResult
 from pfa_policy.policy import EffectivePolicy
 
 Scored = list[tuple[Finding, str]]
@@ -71,7 +71,9 @@ def diff_scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
         "are reported"))
     scored.sort(key=lambda pair: _order(pair[0]))
     result = ScanResult(head.root, tuple(f for f, _ in scored), tuple(_unique(notifications)),
-                        head.files_scanned, policy.rule_ids, {"diff_base": changes.merge_base})
+                        head.files_scanned, policy.rule_ids, coverage=head.coverage,
+                        diff=DiffBase(base_ref, changes.merge_base, len(changes.files)),
+                        partial=(*head.partial, "diff"))
     return result, scored
 
 
@@ -120,7 +122,7 @@ def _results(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, fi
              head_context: RepoContext, base: snapshot.TreeSnapshot,
              changes: Changes) -> tuple[ScanResult, Callable[[], list[Finding]]]:
     head = assemble(catalog, policy, options, files,
-                    [*file_hits(files), *repository_hits(catalog, policy, head_context)])
+                    [*file_hits(files), *repository_hits(catalog, policy, head_context)], head_context)
     base_context = RepoContext(files.root, base.files, base.facts, reader=_base_reader(files, changes))
     return head, lambda: [to_finding(catalog, policy, rule_id, path, hit)
                           for rule_id, path, hit in repository_hits(catalog, policy, base_context)]

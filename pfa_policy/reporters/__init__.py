@@ -31,7 +31,8 @@ class Report:
               severities: dict[str, Severity], category: str = "", color: bool = False) -> Report:
         rules = {rule_id: catalog.rules[rule_id] for rule_id in result.rule_ids}
         effective = {rule_id: severities.get(rule_id, rule.severity) for rule_id, rule in rules.items()}
-        score = readiness({r.id: r.pillar for r in rules.values()}, effective, result.findings)
+        score = readiness({r.id: r.pillar for r in rules.values()}, effective, result.findings, result.coverage,
+                          result.partial)
         return cls(result, rules, policy_name, fail_on, tuple(fingerprints(result.findings)), score, category,
                    color)
 

@@ -33,11 +33,14 @@ def document(report: Report) -> dict[str, Any]:
                 "justification": finding.suppression.justification,
             },
         })
+    diff = report.result.diff
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "pfa-policy", "version": __version__},
         "policy": report.policy_name,
         "fail_on": report.fail_on.label if report.fail_on else "never",
+        "diff": None if diff is None else {"ref": diff.ref, "merge_base": diff.merge_base,
+                                           "changed_files": diff.changed_files},
         "summary": {
             "files_scanned": report.result.files_scanned,
             "rules": len(report.rules),

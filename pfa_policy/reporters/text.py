@@ -105,14 +105,12 @@ def _statistics(out: _Writer, report: Report, findings: list[Finding]) -> None:
 
 def _summary(report: Report) -> str:
     counts = report.counts()
-    readiness = report.readiness
     gate = report.fail_on.label if report.fail_on else "never"
-    pillars = ", ".join(f"{p.pillar} {p.score:g}%" for p in readiness.pillars)
     return (
         f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['note']} note(s), "
         f"{counts['suppressed']} suppressed in {report.result.files_scanned} file(s); "
         f"policy {report.policy_name}, fail-on {gate}\n"
-        f"Readiness: {readiness.overall:g}% ({readiness.level}) — {pillars}"
+        f"{report.readiness.line()}"
     )
 
 

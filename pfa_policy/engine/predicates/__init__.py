@@ -41,6 +41,11 @@ PYTHON_POSSIBLE: Mapping[str, Any] = _merge("PYTHON_POSSIBLE")
 DOCUMENT: Mapping[str, Any] = _merge("DOCUMENT")
 DOCKERFILE: Mapping[str, Any] = _merge("DOCKERFILE")
 REPOSITORY: Mapping[str, Any] = _merge("REPOSITORY")
+# Each repository predicate's precondition: whether it has something to judge (readiness counts it only then).
+REPOSITORY_APPLIES: Mapping[str, Any] = _merge("REPOSITORY_APPLIES")
+if REPOSITORY_APPLIES.keys() != REPOSITORY.keys():
+    raise RuntimeError(f"repository predicates without a precondition, or the reverse: "
+                       f"{sorted(REPOSITORY_APPLIES.keys() ^ REPOSITORY.keys())}")
 REGISTRIES: Mapping[str, Mapping[str, Any]] = {
     "python": PYTHON,
     "document": DOCUMENT,

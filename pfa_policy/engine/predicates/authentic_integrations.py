@@ -23,9 +23,10 @@ from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
     PythonPossible,
     PythonPredicate,
+    RepositoryApplies,
     RepositoryPredicate,
 )
-from pfa_policy.engine.repository import RepoContext
+from pfa_policy.engine.repository import RepoContext, RepoFile
 from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import Hit, Span
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
@@ -778,26 +779,32 @@ def _runtime_pyproject_lines(text: str) -> Iterator[tuple[int, str]]:
             in_project_deps = False
 
 
+def _runtime_manifests(context: RepoContext, scopes: frozenset[str]) -> Iterator[RepoFile]:
+    """Runtime requirements files (not test / dev / docs ones, by name or directory) and pyproject.toml files."""
+    for repo_file in context.files:
+        if repo_file.scope not in scopes:
+            continue
+        if "requirements" in repo_file.kinds:
+            stem = repo_file.name.removeprefix("requirements")
+            if not (_NON_RUNTIME_REQUIREMENTS.search(stem) or _NON_RUNTIME_REQUIREMENTS.search(
+                    str(PurePosixPath(repo_file.path).parent))):
+                yield repo_file
+        elif repo_file.name == "pyproject.toml":
+            yield repo_file
+
+
+def _declares_runtime_dependencies(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return next(_runtime_manifests(context, scopes), None) is not None
+
+
 def mock_packages_in_runtime_dependencies(context: RepoContext, params: Mapping[str, Any],
                                           scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Mocking/fake libraries in runtime requirement files or in pyproject's runtime dependencies."""
     extra = {_normalise(n) for n in params.get("extra_mock_packages", []) or []}
     names = set(MOCK_PACKAGES) | extra
-    for repo_file in context.files:
-        if repo_file.scope not in scopes:
-            continue
-        name = repo_file.name
-        if "requirements" in repo_file.kinds:
-            stem = name.removeprefix("requirements")
-            if _NON_RUNTIME_REQUIREMENTS.search(stem) or _NON_RUNTIME_REQUIREMENTS.search(
-                str(PurePosixPath(repo_file.path).parent)
-            ):
-                continue
-            lines = _line_hits(context.read_text(repo_file.path), names)
-        elif name == "pyproject.toml":
-            lines = _runtime_pyproject_lines(context.read_text(repo_file.path))
-        else:
-            continue
+    for repo_file in _runtime_manifests(context, scopes):
+        text = context.read_text(repo_file.path)
+        lines = _runtime_pyproject_lines(text) if repo_file.name == "pyproject.toml" else _line_hits(text, names)
         for number, package in lines:
             yield repo_file.path, Hit(Span(number, 1, number, 1), (("name", package),), f"dependency:{package}")
 
@@ -827,4 +834,8 @@ DOCKERFILE: dict[str, DockerfilePredicate] = {
 }
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "ai_mock_packages_in_runtime_dependencies": mock_packages_in_runtime_dependencies,
+}
+# When each has something to judge (readiness counts it only then).
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "ai_mock_packages_in_runtime_dependencies": _declares_runtime_dependencies,
 }

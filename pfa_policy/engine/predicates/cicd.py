@@ -15,10 +15,11 @@ from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
     PythonPredicate,
+    RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
-from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, Hit, ParseError, Span
+from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, FactOccurrence, Hit, ParseError, Span
 from pfa_policy.parsers.tree import Document, Node
 
 # Where CI pipelines are defined (the same list as the shared `ci-pipeline` fact).
@@ -133,12 +134,16 @@ def _runs_tests(context: RepoContext, ci_text: str) -> bool:
     return False
 
 
+def _has_ci_and_tests(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_ci_files(context)) and any(_is_test_file(f) for f in context.files)
+
+
 def ci_tests_not_run(context: RepoContext, params: Mapping[str, Any],
                      scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """A CI pipeline exists and the repository has tests, but no CI job runs them (CI-2)."""
-    ci = _ci_files(context)
-    if not ci or not any(_is_test_file(f) for f in context.files):
+    if not _has_ci_and_tests(context, params, scopes):
         return
+    ci = _ci_files(context)
     text = _ci_text(context, ci)
     if _REUSABLE_WORKFLOW.search(text) or _runs_tests(context, text):
         return  # a reusable workflow from another repository may run them: unknowable here
@@ -148,14 +153,24 @@ def ci_tests_not_run(context: RepoContext, params: Mapping[str, Any],
     yield first.path, Hit(span, (("name", names),), "ci-tests-not-run")
 
 
+_NOT_PRODUCTION_CODE = frozenset({"setup.py", "noxfile.py", "conf.py", "__init__.py", "manage.py"})
+
+
+def _production_modules(context: RepoContext, scopes: frozenset[str]) -> list[RepoFile]:
+    return [f for f in context.files if f.scope in scopes and f.path.endswith(".py")
+            and f.name not in _NOT_PRODUCTION_CODE and not _is_test_file(f)]
+
+
+def _has_production_code(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return len(_production_modules(context, scopes)) >= int(params.get("min_production_files", 1))
+
+
 def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
                 scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Production Python code and not a single automated test in the repository (CI-3)."""
-    skip = {"setup.py", "noxfile.py", "conf.py", "__init__.py", "manage.py"}
-    production = [f for f in context.files if f.scope in scopes and f.path.endswith(".py")
-                  and f.name not in skip and not _is_test_file(f)]
-    if len(production) < int(params.get("min_production_files", 1)):
+    if not _has_production_code(context, params, scopes):
         return
+    production = _production_modules(context, scopes)
     if any(_is_test_file(f) for f in context.files):
         return
     yield context.root_file(), Hit(FILE_START, (("name", str(len(production))),), f"{REPOSITORY_ANCHOR}:no-tests")
@@ -203,14 +218,21 @@ def ci_unpinned_action(document: Document, params: Mapping[str, Any]) -> Iterato
         yield Hit(node.anchor_span, (("value", value),), f"uses:{value}")
 
 
+def _deploy_artifacts(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
+    return context.occurrences("ci-deploy-artifact", scopes) + context.occurrences("ci-deploy-endpoint-code", scopes)
+
+
+def _has_ci_and_deploy_artifacts(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_ci_files(context)) and bool(_deploy_artifacts(context, scopes))
+
+
 def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
                             scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Deployment artifacts exist, CI exists, but no CI job deploys and no GitOps controller pulls (CI-6)."""
-    ci = _ci_files(context)
-    artifacts = (context.occurrences("ci-deploy-artifact", scopes)
-                 + context.occurrences("ci-deploy-endpoint-code", scopes))
-    if not ci or not artifacts or context.occurrences("ci-gitops"):
+    if not _has_ci_and_deploy_artifacts(context, params, scopes) or context.occurrences("ci-gitops"):
         return
+    ci = _ci_files(context)
+    artifacts = _deploy_artifacts(context, scopes)
     if DEPLOY_COMMAND.search(_ci_text(context, ci)):
         return
     manual = context.occurrences("ci-manual-deploy", scopes)
@@ -271,6 +293,15 @@ def _gitlab_premerge(root: Node) -> bool:
     return False
 
 
+def _is_github_workflow(repo_file: RepoFile) -> bool:
+    return repo_file.path.startswith(".github/workflows/")
+
+
+def _has_only_github_or_gitlab_ci(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    ci = _ci_files(context)
+    return bool(ci) and all(_is_github_workflow(f) or f.path == ".gitlab-ci.yml" for f in ci)
+
+
 def _parse(context: RepoContext, path: str) -> Node | None:
     try:
         documents = yaml_documents(context.read_text(path))
@@ -285,11 +316,11 @@ def ci_no_premerge_trigger(context: RepoContext, params: Mapping[str, Any],
 
     Other CI systems configure pre-merge builds outside the repository: their presence keeps this quiet.
     """
-    ci = _ci_files(context)
-    github = [f for f in ci if f.path.startswith(".github/workflows/")]
-    gitlab = [f for f in ci if f.path == ".gitlab-ci.yml"]
-    if not ci or len(github) + len(gitlab) != len(ci):
+    if not _has_only_github_or_gitlab_ci(context, params, scopes):
         return
+    ci = _ci_files(context)
+    github = [f for f in ci if _is_github_workflow(f)]
+    gitlab = [f for f in ci if not _is_github_workflow(f)]
     for repo_file in github:
         root = _parse(context, repo_file.path)
         if root is None or _github_premerge(root):
@@ -312,4 +343,11 @@ REPOSITORY: dict[str, RepositoryPredicate] = {
     "ci_no_tests": ci_no_tests,
     "ci_deploy_not_automated": ci_deploy_not_automated,
     "ci_no_premerge_trigger": ci_no_premerge_trigger,
+}
+# When each has something to judge (readiness counts it only then): the predicate's own precondition.
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "ci_tests_not_run": _has_ci_and_tests,
+    "ci_no_tests": _has_production_code,
+    "ci_deploy_not_automated": _has_ci_and_deploy_artifacts,
+    "ci_no_premerge_trigger": _has_only_github_or_gitlab_ci,
 }

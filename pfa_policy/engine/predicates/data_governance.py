@@ -24,9 +24,11 @@ from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
     PythonPossible,
     PythonPredicate,
+    RepositoryApplies,
     RepositoryPredicate,
 )
-from pfa_policy.engine.repository import RepoContext, yaml_documents
+from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
+from pfa_policy.engine.rule import PYTHON_KINDS
 from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
@@ -259,6 +261,10 @@ def dg_ungoverned_local_reads(context: RepoContext, params: Mapping[str, Any],
 # DG-2: large data / model binaries committed without LFS or DVC
 
 
+def _has_files(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return any(f.scope in scopes for f in context.files)
+
+
 def dg_large_binaries(context: RepoContext, params: Mapping[str, Any],
                       scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     limit = float(params.get("max_size_mb", 10)) * 1024 * 1024
@@ -284,11 +290,15 @@ def dg_large_binaries(context: RepoContext, params: Mapping[str, Any],
 _LINEAGE_FILES = ("dvc.yaml", "*.dvc", ".dvc/config", "MLproject", "dvc.lock")
 
 
+def _trains_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(context.occurrences("dg-training-code", scopes))
+
+
 def dg_no_lineage(context: RepoContext, params: Mapping[str, Any],
                   scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    training = context.occurrences("dg-training-code", scopes)
-    if not training:
+    if not _trains_models(context, params, scopes):
         return
+    training = context.occurrences("dg-training-code", scopes)
     evidence_scopes = ("production", "notebook", "dev")
     if (context.occurrences("dg-lineage-tracking", evidence_scopes)
             or context.occurrences("dg-model-registry-iac", evidence_scopes)
@@ -516,6 +526,22 @@ _DEV_REQUIREMENTS = re.compile(r"(?i)(^|[-_.])(dev|devel|test|tests|testing|doc|
                                r"style|notebook|jupyter)([-_.]|$)")
 
 
+def _runtime_requirements(context: RepoContext, scopes: frozenset[str]) -> list[RepoFile]:
+    """Requirements files in the scopes, but not pip-compile inputs or dev / test / docs requirements."""
+    found = []
+    for repo_file in context.files:
+        if repo_file.scope not in scopes or not repo_file.name.startswith("requirements"):
+            continue
+        pure = PurePosixPath(repo_file.path)
+        if pure.suffix == ".txt" and not _DEV_REQUIREMENTS.search(pure.stem.removeprefix("requirements")):
+            found.append(repo_file)
+    return found
+
+
+def _has_runtime_requirements(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_runtime_requirements(context, scopes))
+
+
 def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
                              scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Lines of production requirements files that do not pin an exact version.
@@ -524,13 +550,7 @@ def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
     (`-c`), options (`-r`, `-e`, `--hash`, indexes), paths and URLs, and `name @ url` direct references.
     Environment markers are ignored when judging the pin (`pkg==1.2 ; python_version < "3.12"` is pinned).
     """
-    for repo_file in context.files:
-        if repo_file.scope not in scopes or not repo_file.name.startswith("requirements"):
-            continue
-        pure = PurePosixPath(repo_file.path)
-        if (pure.suffix != ".txt"
-                or _DEV_REQUIREMENTS.search(pure.stem.removeprefix("requirements"))):
-            continue
+    for repo_file in _runtime_requirements(context, scopes):
         text = context.read_text(repo_file.path)
         lines = text.split("\n")
         if any(re.match(r"\s*(-c|--constraint)\b", line) for line in lines):
@@ -567,15 +587,21 @@ def _dependencies(data: Mapping[str, Any]) -> list[str]:
     return deps
 
 
+def _pyprojects(context: RepoContext, scopes: frozenset[str]) -> list[RepoFile]:
+    return [f for f in context.files if f.name == "pyproject.toml" and f.scope in scopes]
+
+
+def _is_deployed_pyproject_project(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    deployable = bool(context.files_of_kind("dockerfile") or context.occurrences("serving-app", scopes))
+    return deployable and bool(_pyprojects(context, scopes))
+
+
 def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
                          scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """A deployed project declares version ranges in pyproject.toml and has no lock file beside it."""
-    deployable = bool(context.files_of_kind("dockerfile") or context.occurrences("serving-app", scopes))
-    if not deployable:
+    if not _is_deployed_pyproject_project(context, params, scopes):
         return
-    for repo_file in context.files:
-        if repo_file.name != "pyproject.toml" or repo_file.scope not in scopes:
-            continue
+    for repo_file in _pyprojects(context, scopes):
         beside = context.files_in(repo_file.directory)
         if any(fnmatch.fnmatchcase(f.name, glob) for f in beside for glob in _LOCK_FILES):
             continue
@@ -613,4 +639,14 @@ REPOSITORY: dict[str, RepositoryPredicate] = {
     "dg_floating_k8s_images": dg_floating_k8s_images,
     "dg_unpinned_requirements": dg_unpinned_requirements,
     "dg_pyproject_no_lock": dg_pyproject_no_lock,
+}
+_MANIFEST_KINDS = frozenset({"kubernetes", "kserve", "seldon"})
+# When each has something to judge (readiness counts it only then): the code or files it is about are there.
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "dg_ungoverned_local_reads": lambda context, params, scopes: context.has_kinds(PYTHON_KINDS, scopes),
+    "dg_large_binaries": _has_files,
+    "dg_no_lineage": _trains_models,
+    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(_MANIFEST_KINDS, scopes),
+    "dg_unpinned_requirements": _has_runtime_requirements,
+    "dg_pyproject_no_lock": _is_deployed_pyproject_project,
 }

@@ -16,10 +16,11 @@ from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
     PythonPredicate,
+    RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext
-from pfa_policy.model import FILE_START, Hit
+from pfa_policy.model import FILE_START, FactOccurrence, Hit
 from pfa_policy.parsers.tree import Document, Node
 
 _SCALABLE_KINDS = frozenset({"Deployment"})
@@ -104,6 +105,14 @@ def _evidence(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("name"), str) else None
 
 
+def _scaling_evidence(context: RepoContext, scopes: frozenset[str]) -> list[tuple[FactOccurrence, dict[str, Any]]]:
+    return [(o, e) for o in context.occurrences("op-scaling-evidence", scopes) if (e := _evidence(o.value)) is not None]
+
+
+def _has_deployments(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return any(item["kind"] == "deployment" for _, item in _scaling_evidence(context, scopes))
+
+
 def single_replica_without_autoscaler(context: RepoContext, params: Mapping[str, Any],
                                       scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Serving Deployments that run one replica (set or defaulted) and that no HPA or KEDA ScaledObject targets.
@@ -111,8 +120,7 @@ def single_replica_without_autoscaler(context: RepoContext, params: Mapping[str,
     Skipped: `replicas: 0` (parked on purpose), `strategy: Recreate` (a deliberate singleton, e.g. a
     ReadWriteOnce volume), Deployments without container ports, and names some other manifest (an overlay
     patch, a Kustomization `replicas:` entry) gives two or more replicas."""
-    evidence = [(o, e) for o in context.occurrences("op-scaling-evidence", scopes)
-                if (e := _evidence(o.value)) is not None]
+    evidence = _scaling_evidence(context, scopes)
     max_replicas: dict[str, int] = {}
     scaled: set[tuple[str, str]] = set()
     for _, item in evidence:
@@ -137,3 +145,5 @@ DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "op_single_replica_without_autoscaler": single_replica_without_autoscaler,
 }
+# When each has something to judge (readiness counts it only then).
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"op_single_replica_without_autoscaler": _has_deployments}
