@@ -35,7 +35,7 @@ _CI_EXTRA_GLOBS: tuple[str, ...] = (".github/actions/**/action.yml", ".github/ac
 TEST_COMMAND = re.compile(
     r"(?<![\w./-])(?:py\.?test|tox|nox|nosetests|unittest|hatch\s+test|coverage\s+run|manage\.py\s+test"
     r"|make\s+(?:-\S+\s+)*(?:[\w-]*\s+)*(?:test|tests|check|ci|unit|unittest|unit-tests?|test-\w+)\b"
-    r"|just\s+(?:test|tests|check)\b|task\s+(?:test|tests|check)\b"
+    r"|just\s+(?:test|tests|check)\b|task\s+(?:test|tests|check)\b|mise\s+(?:run|r)\s+(?:test|tests|check)\b"
     r"|(?:poetry|uv|pdm|hatch|pipenv)\s+run\s+(?:-\S+\s+)*\S*test)(?![\w-])",
     re.IGNORECASE,
 )
