@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pfa_policy import __version__
-from pfa_policy.model import PILLARS, Finding, PfaError, Severity
+from pfa_policy.model import DEFAULT_FILE_TIMEOUT, PILLARS, Finding, PfaError, Severity
 from pfa_policy.terminal import COLOR_CHOICES, GROUPINGS, text_width, use_color
 
 if TYPE_CHECKING:
@@ -80,7 +80,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+# Not `readable`: a file the user may not read is reported by the scan, which goes on with the others.
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, readable=False, path_type=Path))
 @click.option("--policy", "policy", help="Built-in pack (pilot, production, strict) or a policy file.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Project configuration file (default: .pfa-policy.yaml or [tool.pfa-policy] in pyproject.toml).")
@@ -115,6 +116,9 @@ def main() -> None:
 @click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
 @click.option("--no-ignores", is_flag=True, help="Disable inline suppressions and policy exceptions (audits).")
 @click.option("--jobs", "-j", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("--file-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_FILE_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="How long one file's analysis may take; a file over it is reported and the scan goes on.")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Repository root when PATHS are files (default: the current directory).")
 @click.option("--category", default="", help="SARIF automationDetails category.")
@@ -128,8 +132,8 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
          select: tuple[str, ...], ignore: tuple[str, ...], formats: tuple[str, ...], output: Path | None,
          output_sarif: Path | None, group_by: str, statistics: bool, color: str, quiet: int, verbose: bool,
          diff_base: str | None, baseline_file: Path | None, fail_on: str | None, exclude: tuple[str, ...],
-         no_ignores: bool, jobs: int, root: Path | None, category: str, cache_dir: Path | None, no_cache: bool,
-         progress: bool) -> None:
+         no_ignores: bool, jobs: int, file_timeout: float, root: Path | None, category: str,
+         cache_dir: Path | None, no_cache: bool, progress: bool) -> None:
     """Scan a repository (PATH, default '.') or only the given files (pre-commit).
 
     pfa-policy's own outputs inside the scanned directory are never scanned: the --baseline file, the
@@ -167,8 +171,8 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     _tell(quiet, *warnings)
     cache = None if no_cache else (cache_dir or default_cache_dir())
     indicator = for_terminal(progress and not quiet)
-    options = ScanOptions(scan_root, jobs=jobs, excludes=exclude, no_ignores=no_ignores, only=only,
-                          repository_rules=only is None, cache_dir=cache, progress=indicator,
+    options = ScanOptions(scan_root, jobs=jobs, file_timeout=file_timeout, excludes=exclude, no_ignores=no_ignores,
+                          only=only, repository_rules=only is None, cache_dir=cache, progress=indicator,
                           own_outputs=inside(scan_root, [baseline_file, *written, cache]), trace=trace)
     try:
         if diff_base is not None:

@@ -80,6 +80,8 @@ class Span:
 
 
 FILE_START = Span(1, 1, 1, 1)
+# Seconds one file's analysis may take before its worker is stopped and the file reported (--file-timeout).
+DEFAULT_FILE_TIMEOUT = 30.0
 # Anchor prefix of findings about something absent from the repository; their location is only a pointer.
 REPOSITORY_ANCHOR = "repository"
 

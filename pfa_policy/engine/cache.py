@@ -1,6 +1,7 @@
 """A content-addressed cache of per-file results, safe under concurrent runs and corruption.
 
-An entry is keyed by the rule set (plan digest), the file's path and scope, and the SHA-256 of its bytes.
+An entry is keyed by the rule set (plan digest), the file's path, scope and path kind, and the SHA-256 of its
+bytes: everything that decides which checks run on the file and what they see.
 Entries are JSON, never pickle: a cache directory is not trusted, so a bad entry is recomputed, not loaded.
 Writes go to a temporary file renamed into place, so a reader sees a whole entry or none.
 """
@@ -30,9 +31,9 @@ class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def key(self, digest: str, path: str, scope: str, data: bytes) -> str:
+    def key(self, digest: str, path: str, scope: str, kind: str, data: bytes) -> str:
         content = hashlib.sha256(data).hexdigest()
-        return hashlib.sha256(f"{_FORMAT}\0{digest}\0{path}\0{scope}\0{content}".encode()).hexdigest()
+        return hashlib.sha256(f"{_FORMAT}\0{digest}\0{path}\0{scope}\0{kind}\0{content}".encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"

@@ -52,11 +52,9 @@ def discover(root: Path, excludes: Sequence[str] = (), own_outputs: Collection[s
         if why:
             skipped.append((relative, why))
             continue
-        entry = _entry(root, relative, notifications)
+        entry = _entry(root, relative, notifications, skipped)
         if entry is not None:
             files.append(entry)
-    # Discovery notes nothing but the symbolic links it does not follow.
-    skipped.extend((n.path, "symbolic link") for n in notifications if n.path is not None)
     return Discovery(root, tuple(files), tuple(notifications), git_root, tuple(sorted(skipped)))
 
 
@@ -107,7 +105,12 @@ def _git_paths(root: Path, git_root: Path) -> list[str] | None:
 
 def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], notifications: list[Notification],
           skipped: list[tuple[str, str]]) -> Iterable[str]:
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+    def unreadable(error: OSError) -> None:
+        relative = Path(str(error.filename)).relative_to(root).as_posix() + "/"
+        notifications.append(Notification("warning", f"directory not scanned: {error.strerror or error}", relative))
+        skipped.append((relative, "unreadable directory"))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         relative_dir = Path(directory).relative_to(root).as_posix()
         kept = []
         for name in sorted(dirnames):
@@ -118,6 +121,7 @@ def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], n
                 continue
             if os.path.islink(os.path.join(directory, name)):
                 notifications.append(Notification("note", "symbolic link to a directory not followed", relative))
+                skipped.append((relative + "/", "symbolic link"))
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -125,16 +129,22 @@ def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], n
             yield name if relative_dir == "." else f"{relative_dir}/{name}"
 
 
-def _entry(root: Path, relative: str, notifications: list[Notification]) -> FileEntry | None:
+def _entry(root: Path, relative: str, notifications: list[Notification],
+           skipped: list[tuple[str, str]]) -> FileEntry | None:
     absolute = root / relative
-    if absolute.is_symlink():
-        # A linked file is scanned where it really lives, if that is inside the root; never through the link.
-        notifications.append(Notification("note", "symbolic link not followed", relative))
-        return None
     try:
+        if absolute.is_symlink():
+            # A linked file is scanned where it really lives, if that is inside the root; never through the link.
+            notifications.append(Notification("note", "symbolic link not followed", relative))
+            skipped.append((relative, "symbolic link"))
+            return None
         stat = absolute.stat()
-    except OSError:
+    except FileNotFoundError:
         return None  # listed by git but deleted in the work tree
+    except OSError as error:  # e.g. inside a directory this user may not enter
+        notifications.append(Notification("error", f"not scanned: {error.strerror or error}", relative))
+        skipped.append((relative, "unreadable"))
+        return None
     if not absolute.is_file():
         return None
     return FileEntry(relative, stat.st_size)

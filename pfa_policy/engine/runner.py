@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,24 +13,23 @@ from pfa_policy.engine import applicability, predicates, repository, snapshot
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.discovery import discover
+from pfa_policy.engine.isolation import WorkerFailure, WorkerSetup, supervise
 from pfa_policy.engine.loader import Catalog
 from pfa_policy.engine.masking import SECRETS_TAG, masked
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan, plan_digest
 from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
 from pfa_policy.engine.suppressions import InlineSuppression, unknown_rules
 from pfa_policy.engine.trace import Trace, stage, timed
-from pfa_policy.engine.worker import process
-from pfa_policy.model import Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
+from pfa_policy.engine.worker import Pending, analyse, failed, triage
+from pfa_policy.model import DEFAULT_FILE_TIMEOUT, Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
 from pfa_policy.policy import EffectivePolicy
-
-# Below this many files a process pool costs more than it saves.
-_POOL_THRESHOLD = 64
 
 
 @dataclass(frozen=True)
 class ScanOptions:
     root: Path
     jobs: int = 0  # 0: every core
+    file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds one file's analysis may take
     excludes: tuple[str, ...] = ()
     no_ignores: bool = False
     only: frozenset[str] | None = None  # file-level checks only on these paths (pre-commit, diff)
@@ -75,31 +74,57 @@ def _needed_facts(catalog: Catalog, policy: EffectivePolicy) -> list[str]:
     return sorted(names)
 
 
-_WORKER_STATE: tuple[WorkPlan, Path, ResultCache | None] | None = None
+_WORKER_PLAN: WorkPlan | None = None
 
 
-def _init_worker(plan: WorkPlan, root: Path, cache: ResultCache | None) -> None:
-    global _WORKER_STATE
-    _WORKER_STATE = (plan, root, cache)
+def _init_worker(plan: WorkPlan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
 
 
-def _process_in_worker(task: FileTask) -> FileOutcome:
-    assert _WORKER_STATE is not None
-    plan, root, cache = _WORKER_STATE
-    return process(plan, root, task, cache)
+def _analyse_in_worker(pending: Pending) -> FileOutcome:
+    assert _WORKER_PLAN is not None
+    return analyse(_WORKER_PLAN, pending)
 
 
-def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int,
-              cache: ResultCache | None = None) -> Iterator[FileOutcome]:
-    """Outcomes in task order; in a process pool when there are enough files to pay for one."""
+def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int, cache: ResultCache | None = None,
+              file_timeout: float = DEFAULT_FILE_TIMEOUT) -> Iterator[FileOutcome]:
+    """Outcomes in task order. Triage (reading, the cache) runs here; every analysis runs in a worker process,
+    so a file that crashes or hangs its parser costs only its own findings."""
     workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or len(tasks) < _POOL_THRESHOLD:
-        for task in tasks:
-            yield process(plan, root, task, cache)
-        return
-    chunk = max(1, min(64, len(tasks) // (workers * 8)))
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(plan, root, cache)) as pool:
-        yield from pool.map(_process_in_worker, tasks, chunksize=chunk)
+    done: dict[int, FileOutcome] = {}
+    waiting: dict[int, Pending] = {}
+
+    def work() -> Iterator[tuple[int, Pending]]:
+        for index, task in enumerate(tasks):
+            triaged = triage(plan, root, task, cache)
+            if isinstance(triaged, FileOutcome):
+                done[index] = triaged
+            else:
+                waiting[index] = triaged
+                yield index, triaged
+
+    emitted = 0
+
+    def in_order() -> Iterator[FileOutcome]:
+        nonlocal emitted
+        while emitted in done:
+            yield done.pop(emitted)
+            emitted += 1
+
+    # The digest names the rules and parameters; the charts decide path kinds: together, the whole plan.
+    identity = hashlib.sha256("\0".join([plan.digest, *sorted(plan.charts)]).encode()).hexdigest()
+    setup = WorkerSetup(_analyse_in_worker, _init_worker, (plan,), identity)
+    for index, result in supervise(work(), setup, workers, file_timeout):
+        pending = waiting.pop(index)
+        if isinstance(result, WorkerFailure):
+            done[index] = failed(pending, result.reason)  # not cached: the next scan tries again
+        else:
+            done[index] = result
+            if cache is not None:
+                cache.put(pending.key, result)
+        yield from in_order()
+    yield from in_order()
 
 
 @dataclass
@@ -145,7 +170,8 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
         chosen = [FileTask(t.path, t.size, t.scope, True) if facts_only(t) else t for t in chosen]
     cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     outcomes: dict[str, FileOutcome] = {}
-    for outcome in timed(options.trace, "analyse", run_files(plan, found.root, chosen, options.jobs, cache)):
+    analysed = run_files(plan, found.root, chosen, options.jobs, cache, options.file_timeout)
+    for outcome in timed(options.trace, "analyse", analysed):
         outcomes[outcome.path] = outcome
         if options.progress is not None:
             options.progress(len(outcomes), len(chosen))

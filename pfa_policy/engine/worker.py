@@ -45,38 +45,76 @@ class _Parsed:
     text: str
     kinds: frozenset[str]
     notebook: NotebookCode | None = None  # set when the Python comes from a notebook, to map spans back
+    cpython_accepted: bool = False  # CPython's parser took the module: it is within Python's nesting limits
     results: dict[str, Any] = field(default_factory=dict)  # "python" | "document" | "dockerfile" -> parsed
     failed: set[str] = field(default_factory=set)
 
 
-def process(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome:
-    kind = path_kind(task.path, plan.charts)
-    possible = _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
-    checks = [c for c in plan.checks if _applies(c, possible, task)
-              and (not task.facts_only or c.key.startswith("fact:"))]
-    facts = [FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
-             for c in checks if c.files and path_matches(task.path, c.files)]
-    checks = [c for c in checks if not c.matcher.empty and c.targets & possible]
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A file that must be analysed, with the bytes triage read: the analysis sees exactly what the cache key
+    names, and a failed analysis still reports the facts its path alone contributes."""
+
+    task: FileTask
+    data: bytes
+    key: str  # the cache key; "" without a cache
+    possible: frozenset[str]  # the kinds its content may turn out to be
+    path_facts: tuple[FactOccurrence, ...]
+
+
+def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome | Pending:
+    """Everything short of parsing: the outcome when no check applies, the file cannot be read or the cache
+    has it; else the work to do. Cheap and safe, so it runs in the scanning process."""
+    kind, possible, checks, facts = _applicable(plan, task)
     if not checks and not (plan.collect_suppressions and kind is not None and not task.facts_only):
-        return FileOutcome(task.path, task.scope, possible, facts=tuple(facts))
+        return FileOutcome(task.path, task.scope, possible, facts=facts)
     if task.size > MAX_BYTES:
         note = Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB", task.path)
-        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), (note,))
+        return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
     try:
         data = (root / task.path).read_bytes()
     except OSError as error:
         note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
-        return FileOutcome(task.path, task.scope, possible, (), tuple(facts), (note,))
+        return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
     digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
-    key = cache.key(digest, task.path, task.scope, data) if cache is not None else ""
+    # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
+    key = cache.key(digest, task.path, task.scope, kind or "", data) if cache is not None else ""
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    outcome = _analyse(task, kind, possible, checks, facts, data, _scanner(plan))
-    if cache is not None:
-        cache.put(key, outcome)
-    return outcome
+    return Pending(task, data, key, possible, facts)
+
+
+def analyse(plan: WorkPlan, pending: Pending) -> FileOutcome:
+    """Parse once and run every applicable check: the part that may be slow or crash, run in a worker."""
+    task = pending.task
+    kind, possible, checks, facts = _applicable(plan, task)
+    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan))
+
+
+def failed(pending: Pending, reason: str) -> FileOutcome:
+    """The outcome of a file whose analysis died: a notification naming it, and its path's facts."""
+    task = pending.task
+    note = Notification("error", f"not analysed: {reason}; the rest of the scan is complete", task.path)
+    return FileOutcome(task.path, task.scope, pending.possible, (), pending.path_facts, (note,))
+
+
+def _possible(kind: str | None) -> frozenset[str]:
+    return _POSSIBLE_KINDS.get(kind or "", frozenset({kind})) if kind else frozenset()
+
+
+def _applicable(plan: WorkPlan, task: FileTask,
+                ) -> tuple[str | None, frozenset[str], list[Check], tuple[FactOccurrence, ...]]:
+    """The file's path kind, the kinds its content may turn out to be, the checks to run and the facts its
+    path alone contributes."""
+    kind = path_kind(task.path, plan.charts)
+    possible = _possible(kind)
+    checks = [c for c in plan.checks if _applies(c, possible, task)
+              and (not task.facts_only or c.key.startswith("fact:"))]
+    facts = tuple(FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
+                  for c in checks if c.files and path_matches(task.path, c.files))
+    return kind, possible, [c for c in checks if not c.matcher.empty and c.targets & possible], facts
 
 
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
@@ -96,9 +134,9 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
         present = scanner.present(text.lower())
         checks = [c for c in checks if c.matcher.admits(present)]
     answered: dict[str, list[Hit]] = {}
-    if "python" in kinds:
-        checks, answered = _first_look(checks, text)
     parsed = _Parsed(text, kinds)
+    if "python" in kinds:
+        checks, answered, parsed.cpython_accepted = _first_look(checks, text)
     hits: list[tuple[str, Hit]] = []
     for check in checks:
         found = answered.get(check.key)
@@ -107,6 +145,10 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
                 found = list(_run(check, parsed, notifications, task.path))
             except ParseError:
                 continue  # reported once by _parse; the file's other checks still run
+            except RecursionError:
+                notifications.append(Notification("error", f"not checked by {check.key}: the file is nested too "
+                                                  "deeply to analyse", task.path))
+                continue
             except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
                 notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
                 continue
@@ -129,14 +171,15 @@ def _scanner(plan: WorkPlan) -> TokenScanner:
     return scanner
 
 
-def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, list[Hit]]]:
+def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, list[Hit]], bool]:
     """CPython's cheaper parse first: drop the Python checks it shows cannot hit, and answer those it can answer
-    exactly (plain import patterns). Only what is left needs libcst; most modules of a repository need none."""
+    exactly (plain import patterns). Only what is left needs libcst; most modules of a repository need none.
+    The flag says whether CPython parsed the module (then it is not too deep for libcst either)."""
     if not any(c.matcher.python for c in checks):
-        return checks, {}
+        return checks, {}, False
     outline = build_outline(text)
     if outline is None:
-        return checks, {}  # libcst reports what does not parse
+        return checks, {}, False  # libcst reports what does not parse
     kept: list[Check] = []
     answered: dict[str, list[Hit]] = {}
     for check in checks:
@@ -150,7 +193,7 @@ def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, 
             if found is not None:
                 answered[check.key] = found
         kept.append(check)
-    return kept, answered
+    return kept, answered, True
 
 
 def _applies(check: Check, possible: frozenset[str], task: FileTask) -> bool:
@@ -211,7 +254,7 @@ def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> Py
             parsed.notebook = parse_notebook(parsed.text)
             source = parsed.notebook.source
         try:
-            return PythonFile(parse_python(source), source)
+            return PythonFile(parse_python(source, depth_checked=parsed.cpython_accepted), source)
         except ParseError as error:
             if parsed.notebook is None:
                 raise

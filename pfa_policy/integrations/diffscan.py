@@ -157,7 +157,7 @@ def _base_view(policy: EffectivePolicy, options: ScanOptions, files: FileScan,
             sizes[path] = len(data)
             tasks.append(FileTask(path, len(data), policy.scope_rules.scope_of(path), facts_only=True))
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
-        for outcome in run_files(files.plan, Path(temporary), tasks, options.jobs, cache):
+        for outcome in run_files(files.plan, Path(temporary), tasks, options.jobs, cache, options.file_timeout):
             outcomes[outcome.path] = outcome
     present = [p for p in base_paths if p in outcomes]
     repo_files = tuple(RepoFile(p, sizes[p], outcomes[p].scope, outcomes[p].kinds) for p in present)

@@ -25,7 +25,25 @@ from pfa_policy.parsers.python_outline import ast_column, ast_span, cpython_pars
 _NEWLINE = re.compile("\n")
 
 
-def parse_python(text: str) -> cst.Module:
+# CPython's own limit on open brackets (its tokenizer's MAXLEVEL). libcst's native parser has none: a few
+# thousand levels overflow its stack, which kills the process instead of raising.
+MAX_BRACKET_DEPTH = 200
+# What can hold a bracket that is not one: comments and string literals (prefixes are irrelevant here).
+_BRACKET_TOKENS = re.compile("|".join((
+    r"#[^\n]*",
+    r"'''(?:\\.|[^\\])*?'''",
+    r'"""(?:\\.|[^\\])*?"""',
+    r"'(?:\\.|[^'\\\n])*'",
+    r'"(?:\\.|[^"\\\n])*"',
+    r"[()\[\]{}]",
+)))
+
+
+def parse_python(text: str, *, depth_checked: bool = False) -> cst.Module:
+    """The libcst tree; source beyond Python's own nesting limits is refused before libcst sees it, unless the
+    caller knows CPython parsed it (`depth_checked`)."""
+    if not depth_checked:
+        refuse_too_deep(text)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -34,6 +52,28 @@ def parse_python(text: str) -> cst.Module:
         raise ParseError("Python source nested too deeply to parse") from None
     except Exception as error:  # libcst raises assorted errors on exotic input; none may stop the scan
         raise ParseError(f"Python source could not be parsed: {error}") from None
+
+
+def refuse_too_deep(text: str) -> None:
+    """Raise ParseError for source nested deeper than CPython accepts: brackets counted outside strings and
+    comments, then CPython's parser, which guards its own recursion, for long operator chains."""
+    depth = 0
+    for token in _BRACKET_TOKENS.finditer(text):
+        char = token.group()
+        if char in "([{":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                raise ParseError(f"brackets nested more than {MAX_BRACKET_DEPTH} levels deep (Python's own limit); "
+                                 "not parsed", line, token.start() - text.rfind("\n", 0, token.start()))
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    try:
+        cpython_parse(text)
+    except (RecursionError, MemoryError):
+        raise ParseError("expression nested too deeply for Python's own parser; not parsed") from None
+    except (SyntaxError, ValueError):
+        pass  # libcst says what is wrong, or parses syntax newer than this Python
 
 
 def _syntax_error(text: str, error: cst.ParserSyntaxError) -> ParseError:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pfa_policy.model import Span
 
 Scalar = str | int | float | bool | None
+# Deeper than any real manifest or notebook. Matchers and conversions walk trees recursively, so a deeper
+# document is refused at parse time rather than allowed to exhaust Python's recursion limit in a rule.
+MAX_DEPTH = 256
 
 
 @dataclass(slots=True)

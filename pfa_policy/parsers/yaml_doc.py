@@ -11,13 +11,11 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from pfa_policy.model import ParseError, Span
-from pfa_policy.parsers.tree import Document, Node, Scalar
+from pfa_policy.parsers.tree import MAX_DEPTH, Document, Node, Scalar
 
 # Nodes that alias expansion (including merge keys) may produce in one file: a "billion laughs" document
 # stops here instead of exhausting memory.
 MAX_ALIAS_NODES = 100_000
-# Deeper than any real manifest; also keeps the recursive conversion far from Python's recursion limit.
-MAX_DEPTH = 256
 
 _LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = (
     yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader

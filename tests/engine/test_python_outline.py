@@ -113,7 +113,7 @@ def test_a_module_with_only_look_alikes_is_not_parsed_by_libcst() -> None:
     present = TokenScanner.for_matchers(c.matcher for c in plan.checks).present(clean.lower())
     python_checks = [c for c in plan.checks if c.matcher.python and c.matcher.admits(present)]
     assert {"PFA-OP-003", "PFA-AC-013"} <= {c.key for c in python_checks}  # the text pre-filter lets them in
-    assert _first_look(python_checks, clean) == ([], {})
+    assert _first_look(python_checks, clean) == ([], {}, True)
     violation = clean.replace("timeout=5", "verify=True")
     assert "PFA-OP-003" in [c.key for c in _first_look(python_checks, violation)[0]]
 
@@ -125,7 +125,7 @@ def test_imports_of_tracked_libraries_are_answered_without_libcst() -> None:
     source = "import os\n\nclass Trainer:\n    def fit(self):\n        import mlflow ;  x = 1\n\n\nimport mlflow\n"
     lineage = [c for c in plan.checks if c.key == "fact:dg-lineage-tracking"]
     assert _first_look(lineage, source)[1] == {}  # `import mlflow ;`: libcst's code includes the `;`
-    kept, answered = _first_look(lineage, source.replace(" ;  x = 1", ""))
+    kept, answered, _ = _first_look(lineage, source.replace(" ;  x = 1", ""))
     assert [c.key for c in kept] == ["fact:dg-lineage-tracking"]
     assert [(h.span.line, h.anchor) for h in answered["fact:dg-lineage-tracking"]] == [
         (5, "import@Trainer.fit:importmlflow"), (8, "import@:importmlflow")]

@@ -7,6 +7,7 @@ import pytest
 
 from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.json_doc import parse_json
+from pfa_policy.parsers.tree import MAX_DEPTH
 
 DOCUMENT = """\
 {
@@ -59,10 +60,14 @@ def test_duplicate_member_last_wins() -> None:
     assert member is not None and member.key_span == Span(1, 10, 1, 13)
 
 
-def test_deep_nesting_does_not_recurse() -> None:
-    depth = 50_000
-    root = parse_json("[" * depth + "]" * depth)
-    assert sum(1 for _ in root.walk()) == depth
+def test_nesting_up_to_the_limit_parses_and_deeper_is_refused_without_recursing() -> None:
+    root = parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert sum(1 for _ in root.walk()) == MAX_DEPTH
+    depth = 100_000  # far beyond Python's recursion limit: the parser must refuse it, not overflow
+    with pytest.raises(ParseError) as raised:
+        parse_json('{"a": ' + "[" * depth + "]" * depth + "}")
+    assert (raised.value.reason, raised.value.line, raised.value.column) == (
+        f"JSON nesting exceeds {MAX_DEPTH} levels", 1, 7 + MAX_DEPTH - 1)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from pfa_policy.model import ParseError, Span
-from pfa_policy.parsers.tree import Node
-from pfa_policy.parsers.yaml_doc import MAX_ALIAS_NODES, MAX_DEPTH, parse_yaml
+from pfa_policy.parsers.tree import MAX_DEPTH, Node
+from pfa_policy.parsers.yaml_doc import MAX_ALIAS_NODES, parse_yaml
 
 
 def only_root(text: str) -> Node:
