@@ -1,4 +1,5 @@
-"""The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar.
+"""The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar
+(`ml_models` holds the model-handling checks of several pillars).
 
 A rule names a predicate in its `match` (`predicate: <name>`); the loader rejects unknown names. Each pillar
 module exposes plain dicts; nothing registers itself on import.
@@ -16,12 +17,13 @@ from pfa_policy.engine.predicates import (
     cicd,
     data_governance,
     encryption,
+    ml_models,
     operability,
     telemetry,
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry)
+            operability, telemetry, ml_models)
 
 
 def _merge(attribute: str) -> dict[str, Any]:
