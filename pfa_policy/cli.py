@@ -273,6 +273,50 @@ def _emit(text: str, output: Path | None, color: bool = False) -> None:
         output.write_text(text, encoding="utf-8")
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []}, add_help_option=False)
+@click.pass_context
+def hook(ctx: click.Context) -> None:
+    """pre-commit's entry: `scan` options first, then the staged files, whatever their names.
+
+    pre-commit appends file names after the hook's args, so a file named `-x.py` would read as an option to
+    `scan`; here the first word that is not one of scan's options starts the files. No files: nothing to do."""
+    options, files = split_hook_arguments(ctx.args, scan)
+    if not files:
+        return
+    with scan.make_context("scan", [*options, "--", *files], parent=ctx.parent) as scan_context:
+        scan.invoke(scan_context)
+
+
+def split_hook_arguments(words: Sequence[str], command: click.Command) -> tuple[list[str], list[str]]:
+    """(options with their values, files) of a pre-commit call: options end at `--` or the first other word."""
+    takes_value: dict[str, bool] = {}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for name in (*param.opts, *param.secondary_opts):
+                takes_value[name] = not (param.is_flag or param.count)
+    options: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            return options, list(words[index + 1:])
+        name = word.split("=", 1)[0] if word.startswith("--") else word[:2]
+        if name not in takes_value or (not word.startswith("--") and not _short_options(word, takes_value)):
+            break
+        needs_next = takes_value[name] and word == name
+        options.extend(words[index:index + 1 + needs_next])
+        index += 1 + needs_next
+    return options, list(words[index:])
+
+
+def _short_options(word: str, takes_value: dict[str, bool]) -> bool:
+    """`-q`, `-qq`, `-oFILE`: a cluster of known short flags, or one short option and its attached value."""
+    if takes_value.get(word[:2]):
+        return True
+    return all(not takes_value.get(f"-{letter}", True) for letter in word[1:])
+
+
 @main.group()
 def rules() -> None:
     """List and explain the rules."""

@@ -28,6 +28,21 @@ from typing import Any, Generic, TypeVar
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
+# What a worker is doing now (a rule id, "parsing python"), in memory its parent reads: a worker that crashes or
+# overruns cannot say it itself.
+_STEP_SIZE = 120
+_step: Any = None  # in a worker process: its shared buffer
+
+
+def report_step(step: str) -> None:
+    """Name what this worker does from now on, so that a crash or an overrun can say where it happened."""
+    if _step is not None:
+        _step.value = step.encode("utf-8", "replace")[:_STEP_SIZE - 1]
+
+
+def current_step() -> str:
+    return _step.value.decode("utf-8", "replace") if _step is not None else ""
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerFailure:
@@ -55,8 +70,10 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _serve(connection: Connection, setup: WorkerSetup[Any, Any]) -> None:
+def _serve(connection: Connection, setup: WorkerSetup[Any, Any], step: Any) -> None:
     """A worker's life: messages are ("setup", WorkerSetup) or ("item", item); None or a closed pipe ends it."""
+    global _step
+    _step = step
     # Ctrl-C reaches the whole process group: the parent decides, and stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup.initializer(*setup.initargs)
@@ -72,6 +89,7 @@ def _serve(connection: Connection, setup: WorkerSetup[Any, Any]) -> None:
             setup = payload
             setup.initializer(*setup.initargs)
             continue
+        report_step("")
         try:
             reply: tuple[bool, Any] = (True, setup.function(payload))
         except RecursionError:
@@ -85,8 +103,9 @@ class _Worker:
     def __init__(self, context: BaseContext, setup: WorkerSetup[Any, Any]) -> None:
         ours, theirs = context.Pipe()
         self.connection = ours
+        self.step: Any = context.Array("c", _STEP_SIZE, lock=False)
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(theirs, setup), daemon=True)
+            target=_serve, args=(theirs, setup, self.step), daemon=True)
         self.process.start()
         theirs.close()  # only the worker holds its end now, so its death reads as end-of-file here
         self.setup = setup
@@ -109,6 +128,11 @@ class _Worker:
         self.process.join()
         self.connection.close()
 
+    def where(self) -> str:
+        """` in <step>` when the worker said what it was doing, else nothing."""
+        step = self.step.value.decode("utf-8", "replace")
+        return f" in {step}" if step else ""
+
     def death(self) -> str:
         """How the worker ended, once its connection reported end-of-file."""
         self.process.join(timeout=5)
@@ -116,10 +140,11 @@ class _Worker:
         self.kill()
         if code is not None and code < 0:
             try:
-                return f"the analysis crashed ({signal.Signals(-code).name})"
+                signal_name = signal.Signals(-code).name
             except ValueError:
-                return f"the analysis crashed (signal {-code})"
-        return f"the analysis process exited unexpectedly (exit code {code})"
+                signal_name = f"signal {-code}"
+            return f"the analysis crashed ({signal_name}){self.where()}"
+        return f"the analysis process exited unexpectedly (exit code {code}){self.where()}"
 
 
 # Idle workers kept between runs of this process, at most one per core.
@@ -187,8 +212,8 @@ def supervise(items: Iterator[tuple[int, Item]], setup: WorkerSetup[Item, Result
                 if worker.deadline <= now:
                     del busy[connection]
                     worker.kill()
-                    yield worker.index, WorkerFailure(f"the analysis took longer than {budget:g} s (the per-file "
-                                                      "budget; raise it with --file-timeout)")
+                    yield worker.index, WorkerFailure(f"the analysis took longer than {budget:g} s{worker.where()} "
+                                                      "(the per-file budget; raise it with --file-timeout)")
     finally:
         _keep(idle)
         for worker in busy.values():  # interrupted mid-item: its state is unknown

@@ -14,6 +14,7 @@ from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
+from pfa_policy.engine.isolation import current_step, report_step
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
 from pfa_policy.engine.python_match import match_python
 from pfa_policy.engine.rule import PYTHON_KINDS
@@ -120,6 +121,7 @@ def _applicable(plan: WorkPlan, task: FileTask,
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
              facts: list[FactOccurrence], data: bytes, scanner: TokenScanner) -> FileOutcome:
     notifications: list[Notification] = []
+    report_step("reading the file")
     try:
         decoded = decode_source(data, python=kind == "python")
     except BinaryFileError:
@@ -136,11 +138,13 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     answered: dict[str, list[Hit]] = {}
     parsed = _Parsed(text, kinds)
     if "python" in kinds:
+        report_step("a first look at the python (CPython's parser)")
         checks, answered, parsed.cpython_accepted = _first_look(checks, text)
     hits: list[tuple[str, Hit]] = []
     for check in checks:
         found = answered.get(check.key)
         if found is None:
+            report_step(check.key)
             try:
                 found = list(_run(check, parsed, notifications, task.path))
             except ParseError:
@@ -236,6 +240,8 @@ def _once(parsed: _Parsed, what: str, build: Callable[[], T], notifications: lis
         return cast(T, parsed.results[what])
     if what in parsed.failed:
         raise ParseError("already failed")
+    asking = current_step()
+    report_step(f"parsing {what}")
     try:
         value = build()
     except ParseError as error:
@@ -243,6 +249,8 @@ def _once(parsed: _Parsed, what: str, build: Callable[[], T], notifications: lis
         notifications.append(Notification("error", f"could not parse {what}: {error.reason}", path, error.line,
                                           error.column))
         raise
+    finally:
+        report_step(asking)
     parsed.results[what] = value
     return value
 

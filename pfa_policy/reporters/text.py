@@ -43,7 +43,7 @@ def render(report: Report, layout: Layout | None = None) -> str:
     if notifications:
         out.lines.append(out.style("Notifications", bold=True))
         for note in notifications:
-            where = f"{note.path}:{note.line}" if note.path else "-"
+            where = f"{_shown(note.path)}:{note.line}" if note.path else "-"
             out.row([(f"{note.level:<7}", _COLORS.get(note.level)), (where, None)], note.message)
         out.lines.append("")
     if not layout.quiet:
@@ -56,7 +56,7 @@ def _groups(report: Report, findings: list[Finding], group_by: str) -> Iterator[
     """(heading, findings) per group; files in path order, rules and severities the most severe first."""
     if group_by == "file":
         for path, in_file in groupby(findings, key=lambda f: f.path):
-            yield path, list(in_file)
+            yield _shown(path), list(in_file)
     elif group_by == "rule":
         ordered = sorted(findings, key=lambda f: (-f.severity, f.rule_id))
         for rule_id, of_rule in groupby(ordered, key=lambda f: f.rule_id):
@@ -66,6 +66,13 @@ def _groups(report: Report, findings: list[Finding], group_by: str) -> Iterator[
         for severity, at_level in groupby(sorted(findings, key=lambda f: -f.severity), key=lambda f: f.severity):
             group = list(at_level)
             yield _count(len(group), severity.label), group
+
+
+def _shown(path: str) -> str:
+    """A path as one terminal line: control characters (a newline in a file name) written as escapes."""
+    if path.isprintable():
+        return path
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in path)
 
 
 def _count(number: int, level: str) -> str:
@@ -81,9 +88,9 @@ def _findings(out: _Writer, report: Report, group: list[Finding], group_by: str)
         if group_by == "file":
             columns = [(f"{position:>8}", None), (f"{level:<7}", _COLORS[level]), (finding.rule_id, None)]
         elif group_by == "rule":
-            columns = [(f"{finding.path}:{position}", None)]
+            columns = [(f"{_shown(finding.path)}:{position}", None)]
         else:
-            columns = [(finding.rule_id, None), (f"{finding.path}:{position}", None)]
+            columns = [(finding.rule_id, None), (f"{_shown(finding.path)}:{position}", None)]
         column = out.row(columns, finding.message)
         if finding.rule_id not in hinted:
             hinted.add(finding.rule_id)

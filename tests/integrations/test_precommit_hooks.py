@@ -60,16 +60,19 @@ def test_pre_commit_try_repo_on_staged_files(tmp_path: Path) -> None:
     repo = make_git_repo(project, {"README.md": "demo\n", ".pfa-policy.yaml": CONFIG,
                                    **{f".pfa/rules/{name}": text for name, text in RULES.items()}})
 
-    write_tree(project, {"app.py": violation_module(1)})
-    repo.git.add("app.py")
+    # pre-commit appends file names after the hook's args: a leading dash must not read as an option.
+    write_tree(project, {"app.py": violation_module(1), "-dash job.py": violation_module(2)})
+    repo.git.add("app.py", "--", "-dash job.py")
     code, output, seconds = _try_repo(hooks_repo, project, tmp_path / "home")
     assert code == 1, output
     assert "app.py" in output and "4:5" in output and "TEST-PY-001" in output
+    assert "-dash job.py" in output and "7:5" in output and "No such option" not in output
     assert "pfa-policy (changed files)" in output and "pfa-policy (whole repository)" in output
     print(f"pre-commit try-repo with a violation: {seconds:.1f} s")
 
-    repo.git.rm("--cached", "-q", "app.py")
+    repo.git.rm("--cached", "-q", "--", "app.py", "-dash job.py")
     (project / "app.py").unlink()
+    (project / "-dash job.py").unlink()
     write_tree(project, {"clean.py": "import subprocess\n\nsubprocess.run(['ls'], check=True)\n", "OWNERS": "me\n"})
     repo.git.add("clean.py", "OWNERS")
     code, output, seconds = _try_repo(hooks_repo, project, tmp_path / "home")
