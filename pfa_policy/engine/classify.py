@@ -31,7 +31,10 @@ SCOPE_ORDER = ("production", "test", "dev", "example", "notebook")
 
 # Kinds read as YAML or JSON documents.
 STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
-                              "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "yaml", "json"})
+                              "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "yaml", "json",
+                              "terraform"})
+# Terraform files are read as Terraform and, by text rules (key material, connection strings), as text.
+TERRAFORM_KINDS = frozenset({"terraform", "text"})
 _BINARY_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
     ".tar", ".whl", ".egg", ".so", ".dll", ".dylib", ".exe", ".bin", ".pkl", ".pickle", ".joblib", ".h5",
@@ -95,6 +98,8 @@ def path_kind(path: str, charts: frozenset[str]) -> str | None:
         return "requirements"
     if name == "pyproject.toml":
         return "pyproject"
+    if suffix == ".tf" or lower.endswith(".tf.json"):
+        return "terraform"
     if suffix in (".yml", ".yaml"):
         return _yaml_path_kind(path, lower, parent, charts)
     if suffix in (".json", ".template"):
@@ -126,6 +131,8 @@ def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) 
 
 def content_kinds(kind: str, text: str) -> frozenset[str]:
     """Refine a generic yaml/json file by content: Kubernetes, KServe, Seldon or CloudFormation."""
+    if kind == "terraform":
+        return TERRAFORM_KINDS
     if kind not in ("yaml", "json"):
         return frozenset({kind})
     if _CFN.search(text) or ("Resources" in text and _CFN_RESOURCE.search(text)):

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.values import VALUE_KEYS, ValueCondition, as_text
+from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
+from pfa_policy.engine.values import UNKNOWN, VALUE_KEYS, ValueCondition, as_text
 from pfa_policy.model import Hit, PfaError
+from pfa_policy.parsers.terraform import BLOCKS, TerraformDocument, expression_of
 from pfa_policy.parsers.tree import Document, Node
 
 DocumentPredicate = Callable[[Document, Mapping[str, Any]], Iterator[Hit]]
@@ -42,6 +44,7 @@ class Element:
     path: str
     pod: Node | None
     doc: Node
+    resource: TerraformResource | None = None  # the Terraform resource the element is (in)
 
 
 Segment = tuple[str, str]  # ("key", name) | ("index", n) | ("any", "*") | ("deep", "**")
@@ -81,7 +84,11 @@ def resolve(node: Node, segments: tuple[Segment, ...], path: str = "") -> Iterat
         yield path, node
         return
     (kind, name), rest = segments[0], segments[1:]
-    if kind == "key":
+    if kind == "key" and node.tag == BLOCKS and isinstance(node.value, list):
+        # Terraform nested blocks repeat: `rule.apply_server_side_encryption_by_default` reads every `rule`.
+        for position, block in enumerate(node.value):
+            yield from resolve(block, segments, f"{path}[{position}]")
+    elif kind == "key":
         child = node.get(name)
         if child is not None:
             yield from resolve(child, rest, _join(path, name))
@@ -131,6 +138,7 @@ class Condition:
     any_of: tuple[Condition, ...] = ()
     all_of: tuple[Condition, ...] = ()
     negated: Condition | None = None
+    attached: Attached | None = None
 
     @classmethod
     def compile(cls, spec: Mapping[str, Any]) -> Condition:
@@ -149,6 +157,7 @@ class Condition:
             tuple(cls.compile(s) for s in spec.get("any", ())),
             tuple(cls.compile(s) for s in spec.get("all", ())),
             cls.compile(spec["not"]) if "not" in spec else None,
+            Attached.compile(spec["attached"]) if "attached" in spec else None,
         )
 
     def evaluate(self, element: Element, params: Mapping[str, Any]) -> tuple[bool, Node | None]:
@@ -164,6 +173,8 @@ class Condition:
         if self.negated is not None:
             holds, _ = self.negated.evaluate(element, params)
             return not holds, None
+        if self.attached is not None:
+            return self.attached.evaluate(element, params), None
         present = [n for _, n in self._targets(element)]
         if self.exists is True and self.value is None:
             return bool(present), present[0] if present else None  # a key written with no value exists
@@ -184,6 +195,31 @@ class Condition:
         if start is None:
             return iter(())
         return resolve(start, self.segments or ())
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """A Terraform companion resource that names the element's resource (`aws_s3_bucket_versioning` with
+    `bucket = aws_s3_bucket.models.id`) and satisfies `where`."""
+
+    types: re.Pattern[str]
+    by: tuple[str, ...]
+    where: tuple[Condition, ...]
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any]) -> Attached:
+        by = spec.get("by", "bucket")
+        return cls(compile_name_globs(spec["resource_types"]), (by,) if isinstance(by, str) else tuple(by),
+                   tuple(Condition.compile(c) for c in spec.get("where", ())))
+
+    def evaluate(self, element: Element, params: Mapping[str, Any]) -> bool:
+        if element.resource is None:
+            return False
+        for companion in companions(element.resource, self.types, self.by):
+            inner = Element(companion.body, f"resource.{companion.address}", None, element.doc, companion)
+            if _all_hold(self.where, inner, params)[0]:
+                return True
+        return False
 
 
 def _all_hold(conditions: tuple[Condition, ...], element: Element,
@@ -236,18 +272,20 @@ class DocumentPattern:
 
     def elements(self, document: Document) -> Iterator[Element]:
         root = document.root
-        bases: list[tuple[str, Node]] = [("", root)]
-        if self.resource_types is not None:
-            bases = list(_resources(root, self.resource_types))
-        for base_path, base in bases:
+        bases: list[tuple[str, Node, TerraformResource | None]] = [("", root, None)]
+        if self.resource_types is not None and isinstance(document, TerraformDocument):
+            bases = [(path, r.body, r) for path, r in select_resources(document, self.resource_types)]
+        elif self.resource_types is not None:
+            bases = [(path, node, None) for path, node in _resources(root, self.resource_types)]
+        for base_path, base, resource in bases:
             if self.for_each is None:
-                yield Element(base, base_path, None, root)
+                yield Element(base, base_path, None, root, resource)
             elif self.for_each.startswith("$"):
                 yield from _macro(self.for_each, base, base_path, root)
             else:
                 _, segments = parse_path(self.for_each)
                 for path, node in resolve(base, segments, base_path):
-                    yield Element(node, path, None, root)
+                    yield Element(node, path, None, root, resource)
 
 
 def _resources(root: Node, types: re.Pattern[str]) -> Iterator[tuple[str, Node]]:
@@ -362,13 +400,24 @@ def document_identity(document: Document) -> str:
 def _values(element: Element, target: Node) -> tuple[tuple[str, str], ...]:
     values = {"path": element.path}
     if target.is_scalar:
-        values["value"] = as_text(target.value)
+        values["value"] = _text(target)
     name = element.node.get("name")
     if name is not None and name.is_scalar:
-        values["name"] = as_text(name.value)
+        values["name"] = _text(name)
     root_name = element.doc.get("metadata")
     if root_name is not None and root_name.get("name") is not None:
         values["resource"] = as_text(root_name.get("name").value)  # type: ignore[union-attr]
     elif element.path.startswith("Resources."):
         values["resource"] = element.path.split(".")[1]
+    elif element.resource is not None:
+        values["resource"] = element.resource.address
+    elif element.path.startswith(("data.", "module.", "provider.", "variable.")):
+        values["resource"] = ".".join(element.path.split(".")[:3 if element.path.startswith("data.") else 2])
     return tuple(sorted(values.items()))
+
+
+def _text(node: Node) -> str:
+    """A scalar's text; a Terraform expression's source (`var.key_arn`)."""
+    if node.value is UNKNOWN:
+        return expression_of(node) or ""
+    return as_text(node.value)

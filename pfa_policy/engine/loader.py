@@ -23,7 +23,7 @@ _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
     "dockerfile": frozenset({"dockerfile"}),
     "text": frozenset({"text", "requirements", "pyproject", "dvc-config", "dockerfile", "python", "yaml", "json",
                        "kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
-                       "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook"}),
+                       "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook", "terraform"}),
     "repository": frozenset({"repository"}),
 }
 

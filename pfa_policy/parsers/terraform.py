@@ -1,0 +1,472 @@
+"""Terraform (`*.tf` with python-hcl2, `*.tf.json` with our JSON parser) to position-carrying Node trees.
+
+The tree of a file:
+
+    resource.<type>.<name>   the block's body (its attributes and nested blocks)
+    data.<type>.<name>, module.<name>, provider.<name>, variable.<name>, output.<name>
+    terraform, locals, <any other block type>   a BLOCKS list of bodies
+    <attribute>              top-level attributes (`*.tfvars`)
+
+A nested block type maps to a BLOCKS list of bodies (blocks repeat: `ingress {}` twice); path keys read through
+such a list, so `server_side_encryption_configuration.rule.apply_server_side_encryption_by_default` needs no
+`[*]`. A `dynamic "x" { content {...} }` block is an `x` block whose body is its content. A labelled nested
+block (`backend "s3" {}`) maps label to a BLOCKS list. Every attribute node has its key's span.
+
+Values: literals are scalars, objects and tuples mappings and lists; `jsonencode(...)`, `tomap(...)` and the
+like over a literal are that literal, and a JSON policy document in a string is parsed. Anything else is an
+*expression node*: value UNKNOWN, so it satisfies no value condition, and its text in `tag` (`expression_of`).
+`resolve_module` then replaces `var.x` and `local.x` (whole or inside a template) by their literal values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.model import ParseError, Span
+from pfa_policy.parsers.json_doc import parse_json
+from pfa_policy.parsers.tree import MAX_DEPTH, Document, Node
+
+BLOCKS = "tf:blocks"  # the tag of a list of nested block bodies
+_EXPRESSION = "tf:expr:"  # the tag prefix of an expression node
+_LABELLED_ROOT = {"resource": 2, "data": 2, "module": 1, "provider": 1, "variable": 1, "output": 1}
+_REFERENCE = re.compile(r"^(var|local)\.([A-Za-z_][\w-]*)$")
+_INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
+_CONVERSIONS = frozenset({"jsonencode", "tomap", "tolist", "toset", "tostring", "yamlencode"})
+_JSON_KEYS = ("policy", "assume_role_policy", "access_policies", "policy_document", "container_definitions")
+
+
+def expression_of(node: Node) -> str | None:
+    """The source text of an expression node (`aws_s3_bucket.models.id`), None for a literal."""
+    tag = node.tag
+    return tag[len(_EXPRESSION):] if tag is not None and tag.startswith(_EXPRESSION) else None
+
+
+def expression_node(text: str, span: Span, key_span: Span | None = None) -> Node:
+    return Node(UNKNOWN, span, key_span, _EXPRESSION + text)
+
+
+@dataclass(slots=True)
+class TerraformDocument(Document):
+    """A Terraform file's tree; `module` holds what the whole directory (the Terraform module) declares."""
+
+    module: TerraformModule | None = None
+
+
+@dataclass(slots=True)
+class TerraformModule:
+    """Declarations of one directory's `*.tf` files: resources (for companions) and the values of references."""
+
+    resources: list[tuple[str, str, Node]] = field(default_factory=list)  # (type, name, body), every file
+    values: dict[str, Node] = field(default_factory=dict)  # "var.x" / "local.x" -> literal node
+
+
+# --- HCL ------------------------------------------------------------------------------------------------------
+
+
+def parse_terraform(text: str, path: str) -> Node:
+    """The tree of one file; ParseError with the position of the first syntax error."""
+    if path.endswith(".json"):
+        return _from_json(parse_json(text))
+    return _parse_hcl(text)
+
+
+def _parse_hcl(text: str) -> Node:
+    import hcl2  # python-hcl2 loads its grammar on import: only when a Terraform file is parsed
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    try:
+        tree = hcl2.parses(text, discard_comments=True)
+    except UnexpectedInput as error:
+        raise ParseError(_syntax_reason(error), int(getattr(error, "line", 1) or 1),
+                         int(getattr(error, "column", 1) or 1)) from None
+    except (LarkError, RuntimeError, ValueError, RecursionError) as error:
+        raise ParseError(f"invalid HCL: {error}") from None
+    return _Converter().root(tree.body)
+
+
+def _syntax_reason(error: Exception) -> str:
+    token = getattr(error, "token", None)
+    if token is not None and str(token).strip():
+        return f"invalid HCL: unexpected {str(token).strip()[:40]!r}"
+    if getattr(error, "char", None):
+        return f"invalid HCL: unexpected character {error.char!r}"  # type: ignore[attr-defined]
+    return "invalid HCL: unexpected end of input"
+
+
+def _span(rule: Any, fallback: Span | None = None) -> Span:
+    meta = getattr(rule, "_meta", None)
+    if meta is None or getattr(meta, "empty", True):
+        return fallback or Span(1, 1)
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+class _Converter:
+    def __init__(self) -> None:
+        from hcl2 import SerializationOptions
+
+        self.options = SerializationOptions(with_comments=False, preserve_heredocs=False)
+        self.plain = SerializationOptions(with_comments=False, preserve_heredocs=False, strip_string_quotes=True)
+
+    def root(self, body: Any) -> Node:
+        root = Node({}, Span(1, 1))
+        mapping: dict[str, Node] = root.value  # type: ignore[assignment]
+        for child in body.children:
+            kind = type(child).__name__
+            if kind == "AttributeRule":
+                name, node = self.attribute(child, 0)
+                mapping[name] = node
+            elif kind == "BlockRule":
+                labels = [self.label(label) for label in child.labels]
+                body_node = self.body(child.body, _span(child), 1)
+                body_node.key_span = _span(child)
+                depth = _LABELLED_ROOT.get(labels[0], 0)
+                if depth and len(labels) == depth + 1:
+                    parent = mapping.setdefault(labels[0], Node({}, body_node.span))
+                    for label in labels[1:-1]:
+                        parent = _child_mapping(parent, label, body_node.span)
+                    _add_labelled(parent, labels[-1], body_node)
+                else:
+                    _add_block(mapping, labels, body_node)
+        return root
+
+    def body(self, body: Any, span: Span, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise ParseError(f"HCL nesting exceeds {MAX_DEPTH} levels", span.line)
+        node = Node({}, span)
+        mapping: dict[str, Node] = node.value  # type: ignore[assignment]
+        for child in body.children:
+            kind = type(child).__name__
+            if kind == "AttributeRule":
+                name, value = self.attribute(child, depth)
+                mapping[name] = value
+            elif kind == "BlockRule":
+                labels = [self.label(label) for label in child.labels]
+                block_span = _span(child, span)
+                if labels[0] == "dynamic" and len(labels) == 2:
+                    content = next((c for c in child.body.children if type(c).__name__ == "BlockRule"
+                                    and self.label(c.labels[0]) == "content"), None)
+                    inner = self.body(content.body, block_span, depth + 1) if content is not None else Node({},
+                                                                                                          block_span)
+                    inner.span = block_span
+                    inner.key_span = block_span
+                    _add_block(mapping, [labels[1]], inner)
+                    continue
+                inner = self.body(child.body, block_span, depth + 1)
+                inner.key_span = block_span
+                _add_block(mapping, labels, inner)
+        return node
+
+    def label(self, label: Any) -> str:
+        return str(label.serialize(self.plain))
+
+    def attribute(self, rule: Any, depth: int) -> tuple[str, Node]:
+        name = str(rule.identifier.serialize(self.plain))
+        span = _span(rule)
+        key_span = Span(span.line, span.column, span.line, span.column + len(name))
+        value = self.value(rule.expression, span, depth + 1)
+        value.key_span = key_span
+        if name in _JSON_KEYS:
+            value = _json_string(value)
+        return name, value
+
+    def value(self, rule: Any, span: Span, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise ParseError(f"HCL nesting exceeds {MAX_DEPTH} levels", span.line)
+        kind = type(rule).__name__
+        if kind == "ExprTermRule" and not rule.parentheses:
+            return self.value(rule.expression, span, depth)
+        here = _span(rule, span)
+        if kind == "ObjectRule":
+            mapping: dict[str, Node] = {}
+            for element in rule.elements:
+                key = element.key.serialize(self.plain)
+                element_span = _span(element, here)
+                child = self.value(element.expression, element_span, depth + 1)
+                child.key_span = Span(element_span.line, element_span.column)
+                mapping[str(key).strip('"')] = child
+            return Node(mapping, here)
+        if kind == "TupleRule":
+            return Node([self.value(e, here, depth + 1) for e in rule.elements], here)
+        if kind == "FunctionCallRule":
+            names = [i.serialize(self.plain) for i in rule.identifiers]
+            arguments = rule.arguments.arguments if rule.arguments is not None else []
+            if len(names) == 1 and names[0] in _CONVERSIONS and len(arguments) == 1:
+                inner = self.value(arguments[0], here, depth + 1)
+                if expression_of(inner) is None:
+                    return inner
+        if kind == "StringRule":
+            return self.string(rule, here)
+        if kind in ("HeredocTemplateRule", "HeredocTrimTemplateRule"):
+            text = self._heredoc(rule)
+            return expression_node(text, here) if "${" in text else Node(text, here)
+        serialized = rule.serialize(self.options)
+        if serialized is None or isinstance(serialized, (bool, int, float)):
+            return Node(serialized, here)
+        text = str(serialized)
+        if text.startswith("${") and text.endswith("}"):
+            text = text[2:-1]
+        return expression_node(text, here)
+
+    def string(self, rule: Any, span: Span) -> Node:
+        if any(not type(getattr(part, "content", None)).__name__.endswith("TOKEN") for part in rule.string_parts):
+            return expression_node(str(rule.serialize(self.options)), span)  # a template: "p-${var.env}"
+        text = str(rule.serialize(self.plain)).replace("$${", "${").replace("%%{", "%{")
+        return Node(text, span)
+
+    def _heredoc(self, rule: Any) -> str:
+        serialized = str(rule.serialize(self.plain))
+        try:
+            decoded: str = json.loads(f'"{serialized}"')
+            return decoded
+        except ValueError:
+            return serialized
+
+
+def _child_mapping(parent: Node, label: str, span: Span) -> Node:
+    mapping: dict[str, Node] = parent.value  # type: ignore[assignment]
+    child = mapping.get(label)
+    if child is None or not isinstance(child.value, dict):
+        child = mapping[label] = Node({}, span)
+    return child
+
+
+def _add_labelled(parent: Node, label: str, body: Node) -> None:
+    """`resource "t" "n"` twice (an error Terraform reports) or `provider "aws"` with aliases: a BLOCKS list."""
+    mapping: dict[str, Node] = parent.value  # type: ignore[assignment]
+    existing = mapping.get(label)
+    if existing is None:
+        mapping[label] = body
+    elif existing.tag == BLOCKS and isinstance(existing.value, list):
+        existing.value.append(body)
+    else:
+        mapping[label] = Node([existing, body], existing.span, existing.key_span, BLOCKS)
+
+
+def _add_block(mapping: dict[str, Node], labels: list[str], body: Node) -> None:
+    target = mapping
+    for label in labels[:-1]:
+        child = target.get(label)
+        if child is None or not isinstance(child.value, dict):
+            child = target[label] = Node({}, body.span, body.key_span)
+        target = child.value  # type: ignore[assignment]
+    name = labels[-1]
+    blocks = target.get(name)
+    if blocks is None or blocks.tag != BLOCKS or not isinstance(blocks.value, list):
+        blocks = target[name] = Node([], body.span, body.key_span, BLOCKS)
+    blocks.value.append(body)  # type: ignore[union-attr]
+
+
+def _json_string(node: Node) -> Node:
+    """A policy written as a JSON string (a heredoc, usually): its document, at the attribute's position."""
+    if not isinstance(node.value, str) or not node.value.lstrip().startswith(("{", "[")):
+        return node
+    try:
+        data = json.loads(node.value)
+    except ValueError:
+        return node
+    converted = _from_python(data, node.span, 0)
+    converted.key_span = node.key_span
+    return converted
+
+
+def _from_python(data: object, span: Span, depth: int) -> Node:
+    if depth > MAX_DEPTH:
+        raise ParseError(f"JSON nesting exceeds {MAX_DEPTH} levels", span.line)
+    if isinstance(data, dict):
+        return Node({str(k): _keyed(_from_python(v, span, depth + 1), span) for k, v in data.items()}, span)
+    if isinstance(data, list):
+        return Node([_from_python(v, span, depth + 1) for v in data], span)
+    if isinstance(data, str) and "${" in data:
+        return expression_node(data, span)
+    if data is None or isinstance(data, (str, int, float, bool)):
+        return Node(data, span)
+    return Node(str(data), span)
+
+
+def _keyed(node: Node, span: Span) -> Node:
+    node.key_span = span
+    return node
+
+
+# --- JSON syntax ----------------------------------------------------------------------------------------------
+
+
+def _from_json(root: Node) -> Node:
+    """`*.tf.json`: the same shape; nested blocks are JSON objects or lists of objects, strings may be
+    `${...}` templates."""
+    if not isinstance(root.value, dict):
+        raise ParseError("a Terraform JSON file holds one object", root.span.line, root.span.column)
+    _json_values(root, 0)
+    for key, child in root.items():
+        if key not in _LABELLED_ROOT and isinstance(child.value, (dict, list)):
+            root.value[key] = _as_blocks(child)
+    return root
+
+
+def _json_values(node: Node, depth: int) -> None:
+    if isinstance(node.value, dict):
+        for key, child in list(node.value.items()):
+            if isinstance(child.value, str) and "${" in child.value:
+                node.value[key] = expression_node(_strip_template(child.value), child.span, child.key_span)
+            elif key in _JSON_KEYS and isinstance(child.value, str):
+                node.value[key] = _json_string(child)
+            else:
+                _json_values(child, depth + 1)
+                if isinstance(child.value, list) and child.value and all(c.is_mapping for c in child.value):
+                    child.tag = BLOCKS
+    elif isinstance(node.value, list):
+        for index, child in enumerate(node.value):
+            if isinstance(child.value, str) and "${" in child.value:
+                node.value[index] = expression_node(_strip_template(child.value), child.span, child.key_span)
+            else:
+                _json_values(child, depth + 1)
+
+
+def _as_blocks(node: Node) -> Node:
+    if node.tag == BLOCKS:
+        return node
+    items = node.value if isinstance(node.value, list) else [node]
+    return Node(list(items), node.span, node.key_span, BLOCKS)
+
+
+def _strip_template(text: str) -> str:
+    if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
+        return text[2:-1]
+    return '"' + text + '"'
+
+
+# --- Module resolution ----------------------------------------------------------------------------------------
+
+
+def module_of(trees: Iterable[tuple[str, Node]]) -> TerraformModule:
+    """What the files of one directory declare: variables' literal defaults (a `*.tfvars` value wins), literal
+    locals (which may use variables and other locals) and every resource, with references resolved."""
+    module = TerraformModule()
+    values = module.values
+    tfvars: dict[str, Node] = {}
+    locals_: dict[str, Node] = {}
+    files = list(trees)
+    for path, root in files:
+        if path.endswith((".tfvars", ".tfvars.json")):
+            tfvars.update(root.items())
+            continue
+        for name, variable in _labelled(root, "variable"):
+            default = variable.get("default")
+            if default is not None and default.value is not None and expression_of(default) is None:
+                values[f"var.{name}"] = default
+        for block in _blocks(root.get("locals")):
+            locals_.update(block.items())
+    for name, value in tfvars.items():
+        if expression_of(value) is None and value.value is not None:
+            values[f"var.{name}"] = value
+    for _ in range(4):  # locals built from locals: a few rounds reach any realistic chain
+        changed = False
+        for name, value in locals_.items():
+            key = f"local.{name}"
+            resolved = substitute(value, values)
+            if key not in values and expression_of(resolved) is None and not _has_unknown(resolved):
+                values[key] = resolved
+                changed = True
+        if not changed:
+            break
+    for path, root in files:
+        if path.endswith((".tfvars", ".tfvars.json")):
+            continue
+        for resource_type, name, body in resources(root):
+            module.resources.append((resource_type, name, substitute(body, values)))
+    return module
+
+
+def _labelled(root: Node, block: str) -> Iterator[tuple[str, Node]]:
+    container = root.get(block)
+    if container is None:
+        return
+    for name, body in container.items():
+        for item in _blocks(body):
+            yield name, item
+
+
+def _blocks(node: Node | None) -> list[Node]:
+    if node is None:
+        return []
+    if node.tag == BLOCKS and isinstance(node.value, list):
+        return [n for n in node.value if n.is_mapping]
+    return [node] if node.is_mapping else []
+
+
+def resources(root: Node) -> Iterator[tuple[str, str, Node]]:
+    container = root.get("resource")
+    if container is None:
+        return
+    for resource_type, named in container.items():
+        for name, body in named.items():
+            for item in _blocks(body):
+                yield resource_type, name, item
+
+
+def _has_unknown(node: Node) -> bool:
+    return any(n.value is UNKNOWN for n in node.walk())
+
+
+def substitute(node: Node, values: Mapping[str, Node]) -> Node:
+    """A copy of `node` with `var.x` / `local.x` references replaced by their literal values."""
+    if not values:
+        return node
+    text = expression_of(node)
+    if text is not None:
+        return _resolved(node, text, values)
+    if isinstance(node.value, dict):
+        return Node({k: substitute(v, values) for k, v in node.value.items()}, node.span, node.key_span, node.tag)
+    if isinstance(node.value, list):
+        return Node([substitute(v, values) for v in node.value], node.span, node.key_span, node.tag)
+    return node
+
+
+def _resolved(node: Node, text: str, values: Mapping[str, Node]) -> Node:
+    reference = _REFERENCE.match(text.strip())
+    if reference is not None:
+        found = values.get(text.strip())
+        return _relocated(found, node) if found is not None else node
+    if text.startswith('"') and text.endswith('"') and "${" in text:
+        parts: list[str] = []
+        position = 0
+        body = text[1:-1]
+        for match in _INTERPOLATION.finditer(body):
+            found = values.get(match.group(1).strip())
+            if found is None or not found.is_scalar or found.value is UNKNOWN:
+                return node
+            parts.append(body[position:match.start()])
+            parts.append(_scalar_text(found.value))
+            position = match.end()
+        rest = body[position:]
+        if "${" in rest or "%{" in body:
+            return node
+        return Node("".join(parts) + rest, node.span, node.key_span)
+    return node
+
+
+def _scalar_text(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def _relocated(found: Node, at: Node) -> Node:
+    """A variable's value, reported where it is used."""
+    if isinstance(found.value, dict):
+        value: Any = {k: _relocated(v, at) for k, v in found.value.items()}
+        return Node(value, at.span, at.key_span, found.tag)
+    if isinstance(found.value, list):
+        return Node([_relocated(v, at) for v in found.value], at.span, at.key_span, found.tag)
+    return Node(found.value, at.span, at.key_span, found.tag)
+
+
+def terraform_document(path: str, root: Node, module: TerraformModule) -> TerraformDocument:
+    return TerraformDocument(substitute(root, module.values), 0, "terraform", module)
