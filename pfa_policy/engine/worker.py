@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from pfa_policy.engine import predicates
+from pfa_policy.engine import predicates, terraform
 from pfa_policy.engine.cache import ResultCache
-from pfa_policy.engine.classify import STRUCTURED_KINDS, content_kinds, document_kind, path_kind
+from pfa_policy.engine.classify import STRUCTURED_KINDS, TERRAFORM_KINDS, content_kinds, document_kind, path_kind
 from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
@@ -36,6 +36,7 @@ MAX_BYTES = 5 * 1024 * 1024
 _POSSIBLE_KINDS: dict[str, frozenset[str]] = {
     "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}),
     "json": frozenset({"json", "cloudformation"}),
+    "terraform": TERRAFORM_KINDS,
 }
 
 
@@ -49,6 +50,7 @@ class _Parsed:
     cpython_accepted: bool = False  # CPython's parser took the module: it is within Python's nesting limits
     results: dict[str, Any] = field(default_factory=dict)  # "python" | "document" | "dockerfile" -> parsed
     failed: set[str] = field(default_factory=set)
+    module: terraform.ModuleFiles = ()  # a Terraform file's module: the other files of its directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Pending:
     key: str  # the cache key; "" without a cache
     possible: frozenset[str]  # the kinds its content may turn out to be
     path_facts: tuple[FactOccurrence, ...]
+    module: terraform.ModuleFiles = ()  # a Terraform file's module: its directory's other files
 
 
 def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome | Pending:
@@ -78,20 +81,22 @@ def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None
         note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
         return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
     digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
+    module = terraform.module_files(root, task.path) if kind == "terraform" else ()
     # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
-    key = cache.key(digest, task.path, task.scope, kind or "", data) if cache is not None else ""
+    key = cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
+                    if module else data) if cache is not None else ""
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    return Pending(task, data, key, possible, facts)
+    return Pending(task, data, key, possible, facts, module)
 
 
 def analyse(plan: WorkPlan, pending: Pending) -> FileOutcome:
     """Parse once and run every applicable check: the part that may be slow or crash, run in a worker."""
     task = pending.task
     kind, possible, checks, facts = _applicable(plan, task)
-    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan))
+    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan), pending.module)
 
 
 def failed(pending: Pending, reason: str) -> FileOutcome:
@@ -119,7 +124,8 @@ def _applicable(plan: WorkPlan, task: FileTask,
 
 
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
-             facts: list[FactOccurrence], data: bytes, scanner: TokenScanner) -> FileOutcome:
+             facts: list[FactOccurrence], data: bytes, scanner: TokenScanner,
+             module: terraform.ModuleFiles = ()) -> FileOutcome:
     notifications: list[Notification] = []
     report_step("reading the file")
     try:
@@ -136,7 +142,7 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
         present = scanner.present(text.lower())
         checks = [c for c in checks if c.matcher.admits(present)]
     answered: dict[str, list[Hit]] = {}
-    parsed = _Parsed(text, kinds)
+    parsed = _Parsed(text, kinds, module=module)
     if "python" in kinds:
         report_step("a first look at the python (CPython's parser)")
         checks, answered, parsed.cpython_accepted = _first_look(checks, text)
@@ -273,6 +279,10 @@ def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> Py
 
 
 def _documents(parsed: _Parsed, notifications: list[Notification], path: str) -> list[Document]:
+    if "terraform" in parsed.kinds:
+        return _once(parsed, "terraform", lambda: terraform.documents(path, parsed.text, parsed.module),
+                     notifications, path)
+
     def build() -> list[Document]:
         if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
             documents = [Document(parse_json(parsed.text))]
