@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pfa_policy.engine.regex_safety import format_checker, format_problem
 from pfa_policy.model import ParseError, PfaError
 from pfa_policy.parsers.tree import Node
 from pfa_policy.parsers.yaml_doc import parse_yaml
@@ -22,7 +23,7 @@ def validator(schema_name: str, definition: str | None = None) -> jsonschema.pro
     if definition is not None:
         schema = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=jsonschema.FormatChecker())
+    return cls(schema, format_checker=format_checker())
 
 
 def load_data_file(path: Path, schema_name: str, definition: str | None = None,
@@ -53,7 +54,8 @@ def check(data: Mapping[str, Any], root: Node, schema: jsonschema.protocols.Vali
         return
     error = _most_specific(errors[0])
     location = list(error.absolute_path)
-    raise PfaError(f"at '{format_location(location)}': {error.message}", path=display,
+    message = format_problem(error) or error.message
+    raise PfaError(f"at '{format_location(location)}': {message}", path=display,
                    line=line_of(root, location))
 
 
