@@ -5,6 +5,8 @@
 - `op_model_loaded_per_request` (operability): a model loader called inside a request handler.
 - `ai_placeholder_model` (authentic integrations): `sklearn.dummy` estimators or `fit()` at start-up in a
   serving module.
+- `te_served_model_without_alerting` (telemetry, repository): a serving app or a model endpoint manifest in a
+  repository with no alert definition (`te-alerting*` facts).
 
 Nothing here imports or executes scanned code; names resolve through the engine's index like patterns do.
 """
@@ -18,7 +20,13 @@ from typing import Any
 import libcst as cst
 
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
+from pfa_policy.engine.predicates.types import (
+    PythonPossible,
+    PythonPredicate,
+    RepositoryApplies,
+    RepositoryPredicate,
+)
+from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import CallSite, PythonFile, dotted_name, literal_value
@@ -340,6 +348,35 @@ def could_use_placeholder_model(outline: PythonOutline, params: Mapping[str, Any
     return False
 
 
+# ---------------------------------------------------------------------------------------------------------
+# No alerting on a served model
+
+_SERVING_FACTS = ("serving-app", "te-model-served-manifest")
+_ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
+
+
+def _served_models(context: RepoContext, scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    seen: set[tuple[str, int]] = set()
+    for fact in _SERVING_FACTS:
+        for occurrence in context.occurrences(fact, scopes):
+            if (occurrence.path, occurrence.span.line) in seen:
+                continue
+            seen.add((occurrence.path, occurrence.span.line))
+            yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
+                                       f"fact:{occurrence.name}:{occurrence.value}")
+
+
+def te_served_model_without_alerting(context: RepoContext, params: Mapping[str, Any],
+                                     scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    if any(context.occurrences(fact, scopes) for fact in _ALERTING_FACTS):
+        return
+    yield from _served_models(context, scopes)
+
+
+def _serves_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return any(context.occurrences(fact, scopes) for fact in _SERVING_FACTS)
+
+
 PYTHON: dict[str, PythonPredicate] = {
     "dg_hub_download_unpinned": dg_hub_download_unpinned,
     "op_model_loaded_per_request": op_model_loaded_per_request,
@@ -350,3 +387,5 @@ PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "op_model_loaded_per_request": could_load_per_request,
     "ai_placeholder_model": could_use_placeholder_model,
 }
+REPOSITORY: dict[str, RepositoryPredicate] = {"te_served_model_without_alerting": te_served_model_without_alerting}
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _serves_models}
