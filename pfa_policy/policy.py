@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +14,16 @@ from pfa_policy.engine.classify import ScopeRules
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.loader import Catalog, load_catalog
 from pfa_policy.engine.rule import Rule
-from pfa_policy.engine.validation import check, load_data_file, validator
-from pfa_policy.model import PILLARS, PfaError, Severity, Span
-from pfa_policy.parsers.tree import Node
+from pfa_policy.layers import CONFIG_FILES as CONFIG_FILES
+from pfa_policy.layers import Layer as Layer
+from pfa_policy.layers import discover
+from pfa_policy.layers import load_policy_file as load_policy_file
+from pfa_policy.model import PILLARS, PfaError, Severity
+from pfa_policy.policy_check import layer_problems
 from pfa_policy.resources import builtin_dir
+from pfa_policy.suggest import did_you_mean
 
 DEFAULT_POLICY = "production"
-CONFIG_FILES = (".pfa-policy.yaml", ".pfa-policy.yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +44,6 @@ class PolicyException:
 
 
 @dataclass(frozen=True)
-class Layer:
-    """One policy or configuration file, validated."""
-
-    data: Mapping[str, Any]
-    source: str
-    directory: Path
-
-
-@dataclass(frozen=True)
 class EffectivePolicy:
     name: str
     sources: tuple[str, ...]
@@ -61,10 +55,13 @@ class EffectivePolicy:
     excludes: tuple[str, ...]
     exceptions: tuple[PolicyException, ...]
     rule_paths: tuple[Path, ...]
+    config_file: str | None = None  # the project configuration applied, if any
+    config_note: str = ""  # how it was found, or where none was
 
     def describe(self) -> dict[str, Any]:
         """The effective configuration, as `pfa-policy config` prints it."""
         return {
+            "config": {"file": self.config_file, "found": self.config_note},
             "policy": self.name,
             "sources": list(self.sources),
             "fail_on": self.fail_on.label if self.fail_on else "never",
@@ -86,77 +83,80 @@ def builtin_policies() -> list[str]:
     return sorted(p.stem for p in builtin_dir("policies").glob("*.yaml"))
 
 
-def _policy_path(reference: str, base: Path) -> Path:
+def _policy_path(reference: str, base: Path, referrer: Layer | None = None) -> Path:
+    """The file a pack reference names: a built-in pack's name, or a path relative to the referring file."""
+    def error(message: str) -> PfaError:
+        if referrer is None:
+            return PfaError(message)
+        return referrer.error([referrer.parent_key], message)
+
     candidate = builtin_dir("policies") / f"{reference}.yaml"
-    if "/" not in reference and not reference.endswith((".yaml", ".yml")):
+    if "/" not in reference and not reference.endswith((".yaml", ".yml", ".toml")):
         if candidate.is_file():
             return candidate
-        raise PfaError(f"unknown policy '{reference}' (built-in: {', '.join(builtin_policies())})")
+        names = builtin_policies()
+        raise error(f"unknown policy '{reference}'{did_you_mean(reference, names)} (built-in: {', '.join(names)}; "
+                    "or a path to a policy file)")
     path = (base / reference).resolve()
     if not path.is_file():
-        raise PfaError("policy file not found", path=str(path))
+        raise error(f"policy file not found: {path}")
     return path
 
 
-def load_policy_file(path: Path) -> Layer:
-    data, _ = load_data_file(path, "policy.schema.yaml")
-    return Layer(data, str(path), path.parent)
-
-
-def _chain(reference: str, base: Path, seen: tuple[str, ...] = ()) -> list[Layer]:
-    path = _policy_path(reference, base)
+def _chain(reference: str, base: Path, referrer: Layer | None = None, seen: tuple[str, ...] = ()) -> list[Layer]:
+    path = _policy_path(reference, base, referrer)
     if str(path) in seen:
-        raise PfaError("policy extends itself in a cycle", path=str(path))
+        raise PfaError("policy extends itself in a cycle: " + " -> ".join((*seen, str(path))), path=str(path))
     layer = load_policy_file(path)
-    parent = layer.data.get("extends")
-    parents = _chain(parent, layer.directory, (*seen, str(path))) if parent else []
+    parent = layer.parent
+    parents = _chain(parent, layer.directory, layer, (*seen, str(path))) if parent else []
     return [*parents, layer]
 
 
 def find_project_config(root: Path) -> Layer | None:
-    for name in CONFIG_FILES:
-        candidate = root / name
-        if candidate.is_file():
-            return load_policy_file(candidate)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        return _pyproject_layer(pyproject)
-    return None
-
-
-def _pyproject_layer(path: Path) -> Layer | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-        document = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PfaError(f"cannot read [tool.pfa-policy]: {error}", path=str(path)) from None
-    data = document.get("tool", {}).get("pfa-policy")
-    if data is None:
-        return None
-    line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("[tool.pfa-policy")), 1)
-    # TOML carries no positions: errors point at the table header.
-    check(data, Node(data, Span(line)), validator("policy.schema.yaml"), str(path))
-    return Layer(data, str(path), path.parent)
+    """The nearest project configuration from `root` up to the git root (see layers.discover)."""
+    return discover(root).layer
 
 
 def prepare(root: Path, *, policy: str | None = None, config: Path | None = None,
             rule_paths: Sequence[Path] = ()) -> tuple[Catalog, EffectivePolicy]:
     """Everything a scan needs before it reads a file: the layers, the rules they load, the combination."""
-    layer = load_policy_file(config) if config is not None else find_project_config(root)
+    if config is not None:
+        layer: Layer | None = load_policy_file(config)
+        note = f"{config} (given with --config)"
+    else:
+        search = discover(root)
+        layer, note = search.layer, search.describe()
     base = layer.directory if layer is not None else Path.cwd()
-    reference = policy or (layer.data.get("policy") if layer else None) or DEFAULT_POLICY
-    layers = _chain(reference, base)
+    reference = policy or (layer.parent if layer else None) or DEFAULT_POLICY
+    if layer is None and policy is None:
+        note += f"; the built-in default policy '{DEFAULT_POLICY}' applies"
+    layers = _chain(reference, base, None if policy else layer)
     if layer is not None:
         layers.append(layer)
     paths = list(rule_paths)
     for each in layers:
-        paths.extend((each.directory / p).resolve() for p in each.data.get("rule_paths", ()))
+        paths.extend(_rule_paths(each))
     catalog = load_catalog(paths)
-    return catalog, combine(catalog, layers)
+    effective = combine(catalog, layers)
+    return catalog, dataclasses.replace(effective, config_file=layer.source if layer else None, config_note=note)
+
+
+def _rule_paths(layer: Layer) -> list[Path]:
+    found = []
+    for position, relative in enumerate(layer.data.get("rule_paths", ())):
+        path = (layer.directory / relative).resolve()
+        if not path.exists():
+            raise layer.error(["rule_paths", position], f"rule path does not exist: {path}")
+        found.append(path)
+    return found
 
 
 def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
-    selection: Mapping[str, Any] = {"include": ["*"]}
+    """The layers, parent first, checked against the catalogue and merged; the first problem raises."""
+    for layer in layers:
+        for problem in layer_problems(layer, catalog):
+            raise problem
     fail_on = "error"
     severities: dict[str, Severity] = {}
     params: dict[str, dict[str, Any]] = {}
@@ -166,7 +166,6 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
     rule_paths: list[Path] = []
     for layer in layers:
         data = layer.data
-        selection = data.get("rules", selection)
         fail_on = data.get("fail_on", fail_on)
         for rule_id, level in data.get("severity", {}).items():
             severities[rule_id] = Severity.parse(level)
@@ -177,11 +176,7 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
         excludes.extend(data.get("exclude", ()))
         rule_paths.extend((layer.directory / p).resolve() for p in data.get("rule_paths", ()))
         exceptions.extend(_exception(e, layer.source) for e in data.get("exceptions", ()))
-    known = set(catalog.rules)
-    for rule_id in list(severities) + list(params):
-        if rule_id not in known:
-            raise PfaError(f"unknown rule id {rule_id}", path=layers[-1].source)
-    selected = select_rules(catalog.rules.values(), selection.get("include", ["*"]), selection.get("exclude", []))
+    selected = selection(catalog, layers)
     return EffectivePolicy(
         name=next((str(layer.data["name"]) for layer in reversed(layers) if "name" in layer.data), "custom"),
         sources=tuple(layer.source for layer in layers),
@@ -194,6 +189,21 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
         exceptions=tuple(exceptions),
         rule_paths=tuple(rule_paths),
     )
+
+
+def selection(catalog: Catalog, layers: Sequence[Layer]) -> list[Rule]:
+    """The rules the layers enable, like ruff's select / extend-select / ignore across `extend`: every rule
+    to begin with; then, layer by layer (parent first), `include` replaces the selection, `extend_include`
+    adds to it and `exclude` takes from it. A layer without `rules` (or with an empty one) keeps it."""
+    rules = list(catalog.rules.values())
+    chosen = {rule.id for rule in rules}
+    for layer in layers:
+        spec = layer.data.get("rules", {})
+        if "include" in spec:
+            chosen = {rule.id for rule in select_rules(rules, spec["include"], [])}
+        chosen |= {rule.id for rule in select_rules(rules, spec.get("extend_include", ()), [])}
+        chosen -= {rule.id for rule in select_rules(rules, spec.get("exclude", ()), [])}
+    return [rule for rule in rules if rule.id in chosen]
 
 
 def _exception(data: Mapping[str, Any], source: str) -> PolicyException:

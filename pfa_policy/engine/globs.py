@@ -54,6 +54,11 @@ def _path_regex(glob: str) -> re.Pattern[str]:
     return re.compile("".join(out) + "(?:/.*)?")
 
 
+def path_regex(glob: str) -> re.Pattern[str]:
+    """The regex of one path glob; raises re.error for a glob that cannot compile (`[z-a]`, `x[]`)."""
+    return _path_regex(glob)
+
+
 def path_matches(path: str, globs: Iterable[str]) -> bool:
     patterns = globs if isinstance(globs, tuple) else tuple(globs)
     return _any_path_regex(patterns).fullmatch(path) is not None

@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from pfa_policy.engine import predicates
 from pfa_policy.engine.classify import STRUCTURED_KINDS
 from pfa_policy.engine.compiled import FileMatcher
-from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule
-from pfa_policy.engine.validation import line_of, load_data_file
+from pfa_policy.engine.params import param_problems, param_validator
+from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule, placeholders
+from pfa_policy.engine.validation import explain, format_location, line_of, load_data_file, one_line
 from pfa_policy.model import PfaError, Severity
 from pfa_policy.parsers.tree import Node
 from pfa_policy.resources import builtin_dir
+from pfa_policy.suggest import did_you_mean
 
 _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
     "python": frozenset({"python", "notebook"}),
@@ -112,7 +116,7 @@ def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:
         if not example.get("lines"):
             raise PfaError("an invalid example must list the lines it is expected to report", path=source,
                            line=line_of(root, ["examples", "invalid", position]))
-    return Rule(
+    rule = Rule(
         id=data["id"],
         name=data["name"],
         pillar=data["pillar"],
@@ -127,11 +131,67 @@ def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:
         security_severity=data.get("security_severity"),
         tags=tuple(data.get("tags", ())),
         references=tuple(Reference(**r) for r in data.get("references", ())),
-        params=data.get("params", {}),
+        params={name: declared["default"] for name, declared in data.get("params", {}).items()},
+        params_schema=data.get("params", {}),
         invalid_examples=tuple(_example(e) for e in examples["invalid"]),
         valid_examples=tuple(_example(e) for e in examples["valid"]),
         source=source,
     )
+    _check_params(rule, data, root)
+    _check_placeholders(rule, root)
+    return rule
+
+
+def _check_params(rule: Rule, data: Mapping[str, Any], root: Node) -> None:
+    """Each declaration is a JSON schema its default satisfies; each example's params satisfy theirs."""
+    def error(location: list[Any], message: str) -> PfaError:
+        return PfaError(f"at '{format_location(location)}': {message}", path=rule.source,
+                        line=line_of(root, location))
+
+    for name, declared in rule.params_schema.items():
+        try:
+            jsonschema.Draft7Validator.check_schema(declared)
+        except jsonschema.SchemaError as bad:
+            raise error(["params", name, *bad.path], f"not a JSON schema: {one_line(bad.message)}") from None
+        for failure in param_validator(declared).iter_errors(declared["default"]):
+            raise error(["params", name, "default", *failure.absolute_path], explain(failure))
+    for kind in ("invalid", "valid"):
+        for position, example in enumerate(data["examples"][kind]):
+            if "params" in example:
+                location = ["examples", kind, position, "params"]
+                for problem in param_problems(rule, example["params"], error, location):
+                    raise problem
+
+
+def _uses_predicate(match: Any) -> bool:
+    if isinstance(match, Mapping):
+        return "predicate" in match or any(_uses_predicate(v) for v in match.values())
+    return isinstance(match, list) and any(_uses_predicate(v) for v in match)
+
+
+# What each kind of match puts in a message (docs/rule-format.md); `{param.NAME}` names a declared parameter.
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "python": frozenset({"name", "value", "module", "path"}),  # {path}: the file, unless the match sets it
+    "document": frozenset({"value", "name", "resource", "path"}),
+    "dockerfile": frozenset({"value", "name", "instruction", "path"}),
+    "text": frozenset({"value", "match", "path"}),
+    "repository": frozenset({"looked_for", "name", "path"}),
+    "engine": frozenset({"name", "value"}),
+}
+
+
+def _check_placeholders(rule: Rule, root: Node) -> None:
+    """A placeholder the match never fills would reach every finding as `{nope}`. An escape-hatch predicate
+    yields values of its own choosing: only its `{param.*}` placeholders are checked."""
+    family = PLACEHOLDERS.get(rule.match_type)
+    known = (family or frozenset()) | {f"param.{name}" for name in rule.params}
+    loose = family is None or _uses_predicate(rule.match)
+    for placeholder in placeholders(rule.message):
+        if placeholder not in known and not (loose and not placeholder.startswith("param.")):
+            raise PfaError(f"at 'message': unknown placeholder {{{placeholder}}}{did_you_mean(placeholder, known)}; "
+                           f"a {rule.match_type} rule's message can use "
+                           f"{', '.join('{' + k + '}' for k in sorted(known))}", path=rule.source,
+                           line=line_of(root, ["message"]))
 
 
 def _example(data: Mapping[str, Any]) -> Example:

@@ -53,7 +53,8 @@ class Rule:
     security_severity: float | None = None
     tags: tuple[str, ...] = ()
     references: tuple[Reference, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)  # the defaults
+    params_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> its JSON schema
     invalid_examples: tuple[Example, ...] = ()
     valid_examples: tuple[Example, ...] = ()
     source: str = ""
@@ -78,6 +79,11 @@ class Rule:
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+
+
+def placeholders(message: str) -> list[str]:
+    """The `{name}` placeholders of a message, in order (other braces are text)."""
+    return _PLACEHOLDER.findall(message)
 
 
 def _param_text(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from pfa_policy.model import ParseError, PfaError
 from pfa_policy.parsers.tree import Node
 from pfa_policy.parsers.yaml_doc import parse_yaml
 from pfa_policy.resources import schema_text
+from pfa_policy.suggest import did_you_mean
 
 
 @cache
@@ -29,6 +31,13 @@ def validator(schema_name: str, definition: str | None = None) -> jsonschema.pro
 def load_data_file(path: Path, schema_name: str, definition: str | None = None,
                    text: str | None = None) -> tuple[dict[str, Any], Node]:
     """Parse one YAML mapping and validate it; any problem raises PfaError naming path and line."""
+    data, root = parse_data_file(path, text)
+    check(data, root, validator(schema_name, definition), str(path))
+    return data, root
+
+
+def parse_data_file(path: Path, text: str | None = None) -> tuple[dict[str, Any], Node]:
+    """One YAML mapping, a key given twice refused (the second would silently win), not yet validated."""
     display = str(path)
     if text is None:
         try:
@@ -36,7 +45,7 @@ def load_data_file(path: Path, schema_name: str, definition: str | None = None,
         except (OSError, UnicodeDecodeError) as error:
             raise PfaError(f"cannot read file: {error}", path=display) from None
     try:
-        documents = parse_yaml(text)
+        documents = parse_yaml(text, unique_keys=True)
     except ParseError as error:
         raise PfaError(f"invalid YAML: {error.reason}", path=display, line=error.line) from None
     if len(documents) != 1 or not documents[0].root.is_mapping:
@@ -44,19 +53,84 @@ def load_data_file(path: Path, schema_name: str, definition: str | None = None,
     root = documents[0].root
     data = root.to_python()
     assert isinstance(data, dict)
-    check(data, root, validator(schema_name, definition), display)
     return data, root
 
 
-def check(data: Mapping[str, Any], root: Node, schema: jsonschema.protocols.Validator, display: str) -> None:
+def check(data: Mapping[str, Any], root: Node, schema: jsonschema.protocols.Validator, display: str,
+          prefix: tuple[str, ...] = ()) -> None:
+    """Raise the first schema problem (the shallowest: a wrong type before what it would contain)."""
+    for problem in schema_problems(data, root, schema, display, prefix):
+        raise problem
+
+
+def schema_problems(data: Mapping[str, Any], root: Node, schema: jsonschema.protocols.Validator, display: str,
+                    prefix: tuple[str, ...] = ()) -> list[PfaError]:
+    """Every schema problem, each naming file, line and key path (`prefix` is where the data sits in its file,
+    e.g. tool.pfa-policy in pyproject.toml)."""
     errors = sorted(schema.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if not errors:
-        return
-    error = _most_specific(errors[0])
-    location = list(error.absolute_path)
-    message = format_problem(error) or error.message
-    raise PfaError(f"at '{format_location(location)}': {message}", path=display,
-                   line=line_of(root, location))
+    problems = []
+    for error in errors:
+        error = _most_specific(error)
+        location = list(error.absolute_path)
+        problems.append(PfaError(f"at '{format_location([*prefix, *location])}': {explain(error)}", path=display,
+                                 line=line_of(root, location)))
+    return problems
+
+
+_TYPE_NAMES = {"array": "a list", "object": "a mapping", "string": "a string", "number": "a number",
+               "integer": "an integer", "boolean": "true or false", "null": "null"}
+
+
+def kind_of(value: Any) -> str:
+    """What a parsed value is, in the words of the schema messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    for types, name in ((int, "an integer"), (float, "a number"), (str, "a string"), (list, "a list"),
+                        (dict, "a mapping")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A value quoted for a one-line message, cut when long (a fuzzed file may hold a megabyte in one key)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def explain(error: jsonschema.ValidationError) -> str:
+    """One clear sentence for the usual schema failures; jsonschema's own words (shortened) otherwise."""
+    value, schema = error.instance, error.schema
+    format_message = format_problem(error)
+    if format_message is not None:
+        return format_message
+    if not isinstance(schema, Mapping):
+        return one_line(error.message)
+    if error.validator == "type":
+        wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
+        got = kind_of(value)
+        return f"expected {expected}, got {got}" + (f" {short(value)}" if got not in ("null", "a mapping") else "")
+    if error.validator == "additionalProperties" and isinstance(value, Mapping):
+        known = list(schema.get("properties", {}))
+        extra = [k for k in value if k not in known and not _matches_pattern_properties(k, schema)]
+        if extra and known:
+            return (f"unknown key {short(extra[0])}{did_you_mean(str(extra[0]), known)}; "
+                    f"the keys are {', '.join(known)}")
+    if error.validator == "enum":
+        return f"{short(value)} is not one of {', '.join(map(str, schema['enum']))}"
+    return one_line(error.message)
+
+
+def _matches_pattern_properties(key: str, schema: Mapping[str, Any]) -> bool:
+    return any(re.search(pattern, key) for pattern in schema.get("patternProperties", {}))
+
+
+def one_line(message: str, limit: int = 300) -> str:
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:

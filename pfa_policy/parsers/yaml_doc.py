@@ -40,9 +40,11 @@ _BARE_INTRINSICS = frozenset({"Ref", "Condition"})
 _CONSTRUCTOR = SafeConstructor()
 
 
-def parse_yaml(text: str) -> list[Document]:
-    """Every non-empty document of `text`; Document.index is the document's position in the stream."""
-    converter = _Converter(text)
+def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
+    """Every non-empty document of `text`; Document.index is the document's position in the stream. With
+    `unique_keys` (pfa-policy's own files), a key given twice in one mapping is an error instead of the last
+    one silently winning."""
+    converter = _Converter(text, unique_keys)
     documents: list[Document] = []
     try:
         for index, root in enumerate(yaml.compose_all(text, Loader=_LOADER)):
@@ -95,8 +97,9 @@ class _Expansion(Exception):
 
 
 class _Converter:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, unique_keys: bool = False) -> None:
         self.text = text
+        self.unique_keys = unique_keys
         self.budget = MAX_ALIAS_NODES
         self.seen: set[int] = set()  # collections already converted once: meeting one again means an alias
         self.active: set[int] = set()  # collections being converted: meeting one of these is a cycle
@@ -152,7 +155,13 @@ class _Converter:
                 continue
             child = self._node(value_node, depth, expanding)
             child.key_span = self._span(key_node)
-            own[self._key(key_node, depth, expanding)] = child
+            key = self._key(key_node, depth, expanding)
+            if self.unique_keys and key in own:
+                first = own[key].anchor_span.line
+                shown = key if len(key) <= 60 else key[:57] + "..."
+                raise ParseError(f"key '{shown}' given twice (first at line {first})", child.key_span.line,
+                                 child.key_span.column)
+            own[key] = child
         if not merges:
             return own
         # YAML merge semantics: the mapping's own keys win, then earlier merge sources over later ones.

@@ -309,7 +309,7 @@ def test_rules_test_exits_2_on_an_invalid_rule_file(tmp_path: Path) -> None:
     rule.write_text(_USER_RULE.replace("    - call: [os.system]", "    - call: os.system"))
     result = _run("rules", "test", str(rule))
     assert (result.exit_code, result.output) == (
-        2, f"pfa-policy: error: {rule}:15: at 'match.python[0].call': 'os.system' is not of type 'array'\n")
+        2, f"pfa-policy: error: {rule}:15: at 'match.python[0].call': expected a list, got a string 'os.system'\n")
     facts_only = tmp_path / "empty"
     facts_only.mkdir()
     result = _run("rules", "test", str(facts_only))
