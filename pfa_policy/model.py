@@ -87,6 +87,15 @@ REPOSITORY_ANCHOR = "repository"
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding involves (a SARIF related location), e.g. the pilot side of a parity difference."""
+
+    path: str
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """What a matcher found in one file, before the engine turns it into a finding."""
 
@@ -94,6 +103,7 @@ class Hit:
     values: tuple[tuple[str, str], ...] = ()
     # The normalised matched code or key path: stable under line shifts, used for fingerprints.
     anchor: str = ""
+    related: tuple[Related, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,7 @@ class Finding:
     severity: Severity
     anchor: str = ""
     suppression: Suppression | None = None
+    related: tuple[Related, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

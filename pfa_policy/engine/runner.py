@@ -252,7 +252,7 @@ def to_finding(catalog: Catalog, policy: EffectivePolicy, rule_id: str, path: st
     values.setdefault("path", path)
     message = rule.render_message(values, policy.params.get(rule_id, {}))
     severity = policy.severities.get(rule_id, rule.severity)
-    return Finding(rule_id, path, hit.span, message, severity, hit.anchor)
+    return Finding(rule_id, path, hit.span, message, severity, hit.anchor, related=hit.related)
 
 
 def apply_suppressions(catalog: Catalog, policy: EffectivePolicy, findings: Iterable[Finding],
@@ -289,7 +289,7 @@ def apply_suppressions(catalog: Catalog, policy: EffectivePolicy, findings: Iter
 
 def _with(finding: Finding, suppression: Suppression) -> Finding:
     return Finding(finding.rule_id, finding.path, finding.span, finding.message, finding.severity,
-                   finding.anchor, suppression)
+                   finding.anchor, suppression, finding.related)
 
 
 def _inline_for(finding: Finding, comments: tuple[InlineSuppression, ...],

@@ -12,7 +12,7 @@ import sarif_om as om
 from pfa_policy import __version__
 from pfa_policy.docs import full_description, render_markdown, render_text, short_description
 from pfa_policy.engine.rule import Rule
-from pfa_policy.model import Finding, Notification, Severity
+from pfa_policy.model import Finding, Notification, Related, Severity
 from pfa_policy.reporters import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -111,14 +111,25 @@ def _result(finding: Finding, fingerprint: str, rule_index: int) -> om.Result:
     if finding.suppression is not None:
         suppressions = [om.Suppression(kind=finding.suppression.kind,
                                        justification=finding.suppression.justification)]
+    related = [_related(index, item) for index, item in enumerate(finding.related, 1)] or None
     return om.Result(
         rule_id=finding.rule_id,
         rule_index=rule_index,
         message=om.Message(text=finding.message),
         locations=[_location(finding.path, span.line, span.column, span.end_line, span.end_column)],
+        related_locations=related,
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         suppressions=suppressions,
     )
+
+
+def _related(index: int, item: Related) -> om.Location:
+    """Another place the finding involves (the pilot side of a parity difference), numbered from 1."""
+    span = item.span
+    location = _location(item.path, span.line, span.column, span.end_line, span.end_column)
+    location.id = index
+    location.message = om.Message(text=item.message) if item.message else None
+    return location
 
 
 def _notification(note: Notification) -> om.Notification:

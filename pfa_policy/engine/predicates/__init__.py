@@ -19,11 +19,12 @@ from pfa_policy.engine.predicates import (
     encryption,
     ml_models,
     operability,
+    parity,
     telemetry,
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models)
+            operability, telemetry, ml_models, parity)
 
 
 def _merge(attribute: str) -> dict[str, Any]:

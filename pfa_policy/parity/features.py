@@ -1,0 +1,371 @@
+"""What an environment is made of, as comparable features: the store behind each connection setting, the
+components deployed, mocks and emulators, the serving architecture, security settings and image repositories.
+Sizes are never features: replicas, autoscaling bounds, resources, instance types and counts, volume sizes, node
+placement, hostnames, names and image tags."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pfa_policy.parity.located import Val, flatten
+from pfa_policy.parity.sources import Environment, image_repository
+
+STORE = "store"
+COMPONENT_TELEMETRY = "telemetry"
+COMPONENT_AUDIT = "audit"
+COMPONENT_RESILIENCE = "resilience"
+ACCESS = "access"
+ENCRYPTION = "encryption"
+MOCK = "mock"
+SERVING = "serving"
+IMAGE = "image"
+ASPECTS = (STORE, COMPONENT_TELEMETRY, COMPONENT_AUDIT, COMPONENT_RESILIENCE, ACCESS, ENCRYPTION, MOCK, SERVING,
+           IMAGE)
+PRESENCE_ASPECTS = frozenset({COMPONENT_TELEMETRY, COMPONENT_AUDIT, COMPONENT_RESILIENCE, ACCESS, ENCRYPTION, MOCK})
+PRESENT, ABSENT = "present", "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    aspect: str
+    key: str  # stable across environments: what is compared with what
+    value: str  # a store kind, an architecture, a repository, or present / absent
+    where: Val | None  # the key that says so (None: the environment as a whole)
+    unknown: str = ""  # why the value cannot be compared (a secret reference, an unrendered template)
+
+
+_COMPONENT_KINDS = {"ServiceMonitor": COMPONENT_TELEMETRY, "PodMonitor": COMPONENT_TELEMETRY,
+                    "PrometheusRule": COMPONENT_TELEMETRY, "NetworkPolicy": ACCESS, "ExternalSecret": ACCESS,
+                    "AuthorizationPolicy": ACCESS, "RequestAuthentication": ACCESS,
+                    "PodDisruptionBudget": COMPONENT_RESILIENCE, "PeerAuthentication": ENCRYPTION,
+                    "Certificate": ENCRYPTION}
+_CFN_COMPONENTS = {"AWS::CloudWatch::Alarm": COMPONENT_TELEMETRY, "AWS::CloudWatch::Dashboard": COMPONENT_TELEMETRY,
+                   "AWS::SageMaker::MonitoringSchedule": COMPONENT_TELEMETRY,
+                   "AWS::SageMaker::DataQualityJobDefinition": COMPONENT_TELEMETRY,
+                   "AWS::SageMaker::ModelQualityJobDefinition": COMPONENT_TELEMETRY,
+                   "AWS::KMS::Key": ENCRYPTION, "AWS::WAFv2::WebACLAssociation": ACCESS}
+_WORKLOADS = {"Deployment": "spec.template.spec", "StatefulSet": "spec.template.spec",
+              "DaemonSet": "spec.template.spec", "ReplicaSet": "spec.template.spec", "Job": "spec.template.spec",
+              "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec"}
+_TELEMETRY_SIDECAR = re.compile(r"(?i)otel|opentelemetry|collector|fluent-?bit|fluentd|datadog|jaeger|promtail|"
+                                r"telegraf|vector-agent|prometheus|exporter|statsd|newrelic|splunk")
+_EMULATOR = re.compile(r"(?i)(?:^|[/:_.-])(localstack|wiremock|mockserver|moto(?:-server)?|azurite|fake-gcs-server|"
+                       r"gcloud-emulator|cloud-sdk-emulator|firestore-emulator|pubsub-emulator|dynamodb-local|"
+                       r"mailhog|mailpit|prism|json-server|mockoon|smocker|elasticmq)(?:$|[/:@_.-])")
+_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SIZE_TOKENS = frozenset({"replica", "replicas", "replicacount", "autoscaling", "autoscale", "hpa", "resources",
+                          "cpu", "memory", "gpu", "instance", "instancetype", "instancecount", "size", "storage",
+                          "capacity", "volume", "disk", "nodeselector", "affinity", "tolerations", "host", "hostname",
+                          "hosts", "domain", "name", "names", "namespace", "tag", "concurrency", "limits", "requests",
+                          "min", "max", "count", "workers", "threads", "sampling", "percentage", "ingress", "port",
+                          "region", "zone", "account", "subnet", "vpc", "cidr", "id", "arn", "bucket", "prefix",
+                          "path", "version", "timeout", "retention", "ttl", "schedule", "mb", "gb", "level"})
+_FLAG_LEAVES = frozenset({"enabled", "enable", "create", "deploy", "install", "on", "use"})
+_TRUE = frozenset({"true", "yes", "on", "1", "enabled"})
+_FALSE = frozenset({"false", "no", "off", "0", "disabled", "", "none", "null"})
+_COMPONENT_WORDS = [
+    (re.compile(r"servicemonitor|podmonitor|prometheusrule|metrics|monitoring|tracing|telemetry|otel|"
+                r"opentelemetry|prometheus|datadog|jaeger|alerting|alerts|dashboards?|cloudwatch"),
+     COMPONENT_TELEMETRY),
+    (re.compile(r"datacapture|capture|requestlog|audit|inferencelog|logger"), COMPONENT_AUDIT),
+    (re.compile(r"pdb|poddisruptionbudget|disruptionbudget"), COMPONENT_RESILIENCE),
+    (re.compile(r"networkpolic|authpolicy|authorizationpolicy|authentication|oauth|oidc|auth|rbac|externalsecret|"
+                r"securitycontext|podsecurity|waf"), ACCESS),
+    (re.compile(r"^tls$|^ssl$|https|mtls|kms|encrypt|certmanager|certificate"), ENCRYPTION),
+]
+_MOCK_WORD = re.compile(r"(?i)mock|stub|fake|emulat|dummy|simulat")
+_STORE_KEY = re.compile(r"(?i)uri|url|dsn|backend|store|database|(?:^|[._])db(?:$|[._])|connection|engine|"
+                        r"registry|cache|broker")
+_STORE_KINDS = [
+    (re.compile(r"(?i)^sqlite|\.sqlite3?$|\.db$|^sqlite3?$"), "sqlite"),
+    (re.compile(r"(?i)^postgres(?:ql)?(?:\+\w+)?:|^postgres(?:ql)?$|^pg$"), "postgresql"),
+    (re.compile(r"(?i)^mysql(?:\+\w+)?:|^mysql$|^mariadb"), "mysql"),
+    (re.compile(r"(?i)^mssql|^sqlserver"), "sqlserver"),
+    (re.compile(r"(?i)^rediss?:|^redis$"), "redis"),
+    (re.compile(r"(?i)^mongodb(?:\+srv)?:|^mongo(?:db)?$"), "mongodb"),
+    (re.compile(r"(?i)^dynamodb$"), "dynamodb"),
+    (re.compile(r"(?i)^bigquery$|^bigtable$|^datastore$|^firestore$|^snowflake|^cassandra|^spark$|^trino$|"
+                r"^redshift|^hbase$|^elasticsearch$"), "{0}"),
+    (re.compile(r"(?i)^s3a?://|^gs://|^abfss?://|^wasbs?://|^azureml://"), "object storage"),
+    (re.compile(r"(?i)^file:|^\./|^/(?!/)|^mlruns$|^local$|^file$"), "local files"),
+    (re.compile(r"(?i)^:?memory:?$|^in-?memory$"), "in memory"),
+    (re.compile(r"(?i)^kafka:|^amqps?:|^nats:"), "{0}"),
+]
+_SERVING_LEAVES = re.compile(r"(?i)^(runtime|servingruntime|modelformat|model_format|format|framework|"
+                             r"deploymentmode|deployment_mode|serverless|endpointtype|endpoint_type|inferencetype|"
+                             r"inference_type|server|serverimpl|implementation|protocol|protocolversion)$")
+_TEMPLATE = re.compile(r"\{\{|\$\{|\$\(|<%|%\(")
+
+
+def tokens(key: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(key)]
+
+
+def is_size_key(key: str) -> bool:
+    """Whether a configuration key states a size, a placement or a name: never a difference in kind."""
+    leaf = re.split(r"[.\[\]]", key.rstrip("]"))[-1] or key
+    words = set(tokens(leaf)) | {leaf.lower()}
+    if words & _SIZE_TOKENS:
+        return True
+    return bool(re.search(r"(?i)replica|autoscal|resources\.|nodeselector|instance_?type|instance_?count|"
+                          r"\.tag$|^image\.tag|storage|\bsize\b|_size|size_|sizein|hostname|\bhosts?\b", key))
+
+
+def store_kind(value: str) -> str | None:
+    text = value.strip()
+    for pattern, kind in _STORE_KINDS:
+        match = pattern.search(text)
+        if match:
+            return kind.format(match.group(0).rstrip(":/").lower()) if "{0}" in kind else kind
+    return None
+
+
+def unknown_reason(value: Val) -> str:
+    text = value.text()
+    if _TEMPLATE.search(text):
+        return "a template expression, not rendered"
+    return ""
+
+
+def environment_features(environment: Environment, *, by_image: bool = False) -> dict[str, Feature]:
+    found: dict[str, Feature] = {}
+    for feature in _all(environment, by_image):
+        found.setdefault(feature.key, feature)
+    return found
+
+
+def _all(environment: Environment, by_image: bool) -> Iterator[Feature]:
+    yield from _resource_features(environment.resources, by_image)
+    if environment.template is not None:
+        yield from _template_features(environment.template)
+    elif environment.values is not None:
+        yield from _value_features(environment.values, environment.source)
+
+
+def containers(resources: Iterable[Val]) -> Iterator[tuple[str, Val, Val]]:
+    """(workload 'Kind/name', pod spec, container) for every container of every workload."""
+    for resource in resources:
+        kind = (resource.get("kind") or Val("", "")).text()
+        pod = resource.path(_WORKLOADS[kind]) if kind in _WORKLOADS else None
+        if pod is None:
+            continue
+        workload = f"{kind}/{(resource.path('metadata.name') or Val('', '')).text()}"
+        for key in ("containers", "initContainers"):
+            for container in (pod.get(key) or Val([], "")).elements():
+                yield workload, pod, container
+
+
+def _resource_features(resources: list[Val], by_image: bool) -> Iterator[Feature]:
+    config_maps = {}
+    for resource in resources:
+        kind = (resource.get("kind") or Val("", "")).text()
+        name = (resource.path("metadata.name") or Val("", "")).text()
+        if kind in _COMPONENT_KINDS:
+            yield Feature(_COMPONENT_KINDS[kind], f"component:{kind}", PRESENT, resource.get("kind"))
+        if kind == "ConfigMap":
+            config_maps[name] = resource.get("data") or Val({}, resource.file)
+            for key, value in (resource.get("data") or Val({}, "")).items():
+                yield from _leaf_features(f"configmap:{name}.{key}", key, value)
+        if kind == "InferenceService":
+            yield from _kserve(resource, name)
+        if kind == "Ingress":
+            tls = resource.path("spec.tls")
+            yield Feature(ENCRYPTION, "ingress:tls", PRESENT if tls is not None and tls.value else ABSENT,
+                          tls if tls is not None else resource.get("kind"))
+    for workload, pod, container in containers(resources):
+        yield from _container(workload, pod, container, config_maps, by_image)
+
+
+def _container(workload: str, pod: Val, container: Val, config_maps: dict[str, Val],
+               by_image: bool) -> Iterator[Feature]:
+    name = (container.get("name") or Val("", "")).text()
+    image = container.get("image")
+    repository = image_repository(image.text()) if image is not None else ""
+    owner = repository if by_image else f"{workload}/{name}"
+    if image is not None and not by_image:
+        reason = unknown_reason(image)
+        yield Feature(IMAGE, f"image:{owner}", repository, image, reason)
+    if _TELEMETRY_SIDECAR.search(name) or _TELEMETRY_SIDECAR.search(repository):
+        yield Feature(COMPONENT_TELEMETRY, f"sidecar:{workload}/{name}", PRESENT, container.get("name") or container)
+    if _EMULATOR.search(repository):
+        yield Feature(MOCK, f"emulator:{repository}", PRESENT, image)
+    if not by_image:
+        yield from _security_context(owner, pod, container)
+    for variable in (container.get("env") or Val([], "")).elements():
+        variable_name = (variable.get("name") or Val("", "")).text()
+        value = variable.get("value")
+        key = f"env:{owner}.{variable_name}"
+        if value is not None:
+            yield from _leaf_features(key, variable_name, value)
+            continue
+        source = variable.get("valueFrom")
+        if source is None:
+            continue
+        reference = source.get("configMapKeyRef")
+        if reference is not None:
+            data = config_maps.get((reference.get("name") or Val("", "")).text())
+            resolved = data.get((reference.get("key") or Val("", "")).text()) if data is not None else None
+            if resolved is not None:
+                yield from _leaf_features(key, variable_name, resolved)
+                continue
+        if _STORE_KEY.search(variable_name) or _MOCK_WORD.search(variable_name):
+            yield Feature(STORE if _STORE_KEY.search(variable_name) else MOCK, key, "", variable,
+                          "read from a secret or config store at run time")
+
+
+def _security_context(owner: str, pod: Val, container: Val) -> Iterator[Feature]:
+    settings = (("runAsNonRoot", True), ("readOnlyRootFilesystem", True), ("allowPrivilegeEscalation", False))
+    for setting, secure in settings:
+        own = container.path(f"securityContext.{setting}")
+        inherited = pod.path(f"securityContext.{setting}") if setting == "runAsNonRoot" else None
+        value = own if own is not None else inherited
+        present = value is not None and value.value is secure
+        yield Feature(ACCESS, f"securityContext:{owner}.{setting}", PRESENT if present else ABSENT,
+                      value if value is not None else None)
+
+
+def _kserve(resource: Val, name: str) -> Iterator[Feature]:
+    predictor = resource.path("spec.predictor") or Val({}, resource.file)
+    logger = predictor.get("logger")
+    yield Feature(COMPONENT_AUDIT, f"kserve-logger:{name}", PRESENT if logger is not None else ABSENT,
+                  logger if logger is not None else None)
+    annotations = resource.path("metadata.annotations") or Val({}, resource.file)
+    mode = annotations.get("serving.kserve.io/deploymentMode")
+    yield Feature(SERVING, f"kserve-mode:{name}", mode.text() if mode is not None else "Serverless (default)",
+                  mode if mode is not None else resource.get("kind"))
+    model = predictor.get("model")
+    if model is not None:
+        model_format = model.path("modelFormat.name")
+        if model_format is not None:
+            yield Feature(SERVING, f"kserve-format:{name}", model_format.text().lower(), model_format)
+        runtime = model.get("runtime")
+        if runtime is not None:
+            yield Feature(SERVING, f"kserve-runtime:{name}", runtime.text(), runtime)
+    for key, value in predictor.items():
+        if key in ("sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "triton", "onnx", "pmml", "paddle",
+                   "huggingface", "mlflow"):
+            yield Feature(SERVING, f"kserve-format:{name}", key, Val(key, value.file, value.at))
+
+
+def _leaf_features(key: str, leaf: str, value: Val) -> Iterator[Feature]:
+    """A configuration value read for stores, mocks and flags (environment variables, ConfigMap data)."""
+    text = value.text()
+    if _MOCK_WORD.search(leaf):
+        truthy = text.lower() in _TRUE
+        falsy = text.lower() in _FALSE
+        if truthy or falsy:
+            yield Feature(MOCK, f"mock:{key}", PRESENT if truthy else ABSENT, value)
+            return
+    if _EMULATOR.search(text):
+        yield Feature(MOCK, f"mock:{key}", PRESENT, value)
+        return
+    if _STORE_KEY.search(leaf) and not re.search(r"(?i)host|port|user|name|password|timeout|pool|size", leaf):
+        reason = unknown_reason(value)
+        kind = store_kind(text)
+        if reason:
+            yield Feature(STORE, f"store:{key}", "", value, reason)
+        elif kind is not None:
+            yield Feature(STORE, f"store:{key}", kind, value)
+
+
+def _value_features(values: Val, source: str) -> Iterator[Feature]:
+    for key, value in flatten(values):
+        words = tokens(key)
+        leaf = re.split(r"[.\[\]]", key.rstrip("]"))[-1]
+        if (leaf == "repository" and key.endswith("image.repository")) or leaf.lower() in ("image", "imageuri"):
+            if value.text():
+                yield Feature(IMAGE, f"image:{key}", image_repository(value.text()), value, unknown_reason(value))
+            continue
+        flag = _flag(key, leaf, words, value)
+        if flag is not None:
+            yield flag
+            continue
+        if _SERVING_LEAVES.match(leaf) and value.text() and not is_size_key(key):
+            yield Feature(SERVING, f"serving:{key}", value.text().lower(), value, unknown_reason(value))
+            continue
+        if is_size_key(key) and not _STORE_KEY.search(leaf):
+            continue
+        yield from _leaf_features(f"values:{key}", leaf, value)
+
+
+def _flag(key: str, leaf: str, words: list[str], value: Val) -> Feature | None:
+    text = value.text().lower()
+    if (text not in _TRUE and text not in _FALSE) or (isinstance(value.value, (int, float)) and \
+            not isinstance(value.value, bool)):
+        return None
+    joined = "".join(words)
+    parts = [p.lower().replace("_", "").replace("-", "") for p in re.split(r"[.\[\]]", key) if p]
+    if leaf.lower() in _FLAG_LEAVES and len(parts) >= 2:
+        subject = parts[-2]
+    elif re.match(r"(?i)^(enable|use|with|create|deploy|is)", leaf.replace("_", "")):
+        subject = re.sub(r"^(enabled?|use|with|create|deploy|is)", "", parts[-1]) or parts[-1]
+    elif len(parts) >= 1 and any(pattern.search(parts[-1]) for pattern, _ in _COMPONENT_WORDS):
+        subject = parts[-1]
+    else:
+        subject = ""
+    if not subject:
+        return None
+    present = PRESENT if text in _TRUE else ABSENT
+    if _MOCK_WORD.search(subject) or (_MOCK_WORD.search(joined) and "mock" in subject):
+        return Feature(MOCK, f"flag:{key}", present, value)
+    for pattern, aspect in _COMPONENT_WORDS:
+        if pattern.search(subject):
+            return Feature(aspect, f"flag:{key}", present, value)
+    return None
+
+
+def _template_features(resources: Val) -> Iterator[Feature]:
+    for logical_id, resource in resources.items():
+        kind = (resource.get("Type") or Val("", "")).text()
+        properties = resource.get("Properties") or Val({}, resource.file)
+        if kind in _CFN_COMPONENTS:
+            yield Feature(_CFN_COMPONENTS[kind], f"resource:{kind}", PRESENT, resource.get("Type"))
+        if kind == "AWS::SageMaker::EndpointConfig":
+            yield from _endpoint_config(logical_id, properties)
+        if kind == "AWS::SageMaker::Model":
+            for index, container in enumerate(_containers_of(properties)):
+                image = container.get("Image")
+                if image is not None and image.text():
+                    yield Feature(IMAGE, f"image:{logical_id}[{index}]", image_repository(image.text()), image,
+                                  unknown_reason(image))
+
+
+def _containers_of(properties: Val) -> list[Val]:
+    primary = properties.get("PrimaryContainer")
+    return [primary] if primary is not None else list((properties.get("Containers") or Val([], "")).elements())
+
+
+def _undecided(value: Val | None) -> bool:
+    return value is not None and isinstance(value.value, dict) and "Fn::If" in value.value
+
+
+def _endpoint_config(logical_id: str, properties: Val) -> Iterator[Feature]:
+    for index, variant in enumerate((properties.get("ProductionVariants") or Val([], "")).elements()):
+        label = (variant.get("VariantName") or Val(str(index), "")).text() or str(index)
+        serverless = variant.get("ServerlessConfig")
+        instance = variant.get("InstanceType")
+        key = f"sagemaker-endpoint:{logical_id}.{label}"
+        if _undecided(serverless) or _undecided(instance):
+            yield Feature(SERVING, key, "", serverless or instance, "a condition not decided before deployment")
+        elif serverless is not None:
+            yield Feature(SERVING, key, "serverless endpoint", serverless)
+        elif instance is not None:
+            yield Feature(SERVING, key, "instance endpoint", instance)
+    if properties.get("AsyncInferenceConfig") is not None:
+        yield Feature(SERVING, f"sagemaker-async:{logical_id}", "asynchronous", properties.get("AsyncInferenceConfig"))
+    capture = properties.get("DataCaptureConfig")
+    key = f"data-capture:{logical_id}"
+    if _undecided(capture):
+        yield Feature(COMPONENT_AUDIT, key, "", capture, "a condition not decided before deployment")
+    elif capture is not None:
+        enabled = capture.get("EnableCapture")
+        on = enabled is None or enabled.text().lower() in _TRUE
+        yield Feature(COMPONENT_AUDIT, key, PRESENT if on else ABSENT, enabled or capture,
+                      unknown_reason(enabled) if enabled is not None else "")
+    else:
+        yield Feature(COMPONENT_AUDIT, key, ABSENT, None)
+    kms = properties.get("KmsKeyId")
+    yield Feature(ENCRYPTION, f"kms:{logical_id}", PRESENT if kms is not None and (kms.text() or kms.value) else ABSENT,
+                  kms)
