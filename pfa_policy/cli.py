@@ -527,3 +527,29 @@ def config(path: Path, policy_name: str | None, config: Path | None) -> None:
 
     _, effective = prepare(path.resolve(), policy=policy_name, config=config)
     click.echo(json.dumps(effective.describe(), indent=2))
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "format_name", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@click.option("--policy", "policy_name", help="Built-in pack or policy file (its `parity:` section applies).")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--exclude", multiple=True, help="Path glob to skip (repeatable).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the table here.")
+@user_errors
+def parity(path: Path, format_name: str, policy_name: str | None, config: Path | None, exclude: tuple[str, ...],
+           output: Path | None) -> None:
+    """Each system's environments side by side: the keys that differ between a pilot and production, in kind
+    (what the parity rules report), waived, not compared (secrets, unrendered templates) or in size."""
+    from pfa_policy.outputs import check_writable
+    from pfa_policy.parity.table import analyse_tree, render
+    from pfa_policy.policy import prepare
+
+    if output is not None:
+        check_writable(output)
+    root = path.resolve()
+    _, effective = prepare(root, policy=policy_name, config=config)
+    settings = next((p["parity"] for p in effective.params.values() if "parity" in p), None)
+    analysis = analyse_tree(root, settings, effective.excludes + exclude, effective.scope_rules)
+    _emit(render(analysis, format_name), output)
