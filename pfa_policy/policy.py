@@ -19,6 +19,7 @@ from pfa_policy.layers import Layer as Layer
 from pfa_policy.layers import discover
 from pfa_policy.layers import load_policy_file as load_policy_file
 from pfa_policy.model import PILLARS, PfaError, Severity
+from pfa_policy.parity.settings import parity_param
 from pfa_policy.policy_check import layer_problems
 from pfa_policy.resources import builtin_dir
 from pfa_policy.suggest import did_you_mean
@@ -177,13 +178,15 @@ def combine(catalog: Catalog, layers: Sequence[Layer]) -> EffectivePolicy:
         rule_paths.extend((layer.directory / p).resolve() for p in data.get("rule_paths", ()))
         exceptions.extend(_exception(e, layer.source) for e in data.get("exceptions", ()))
     selected = selection(catalog, layers)
+    parity = [layer.data.get("parity", {}) for layer in layers]
     return EffectivePolicy(
         name=next((str(layer.data["name"]) for layer in reversed(layers) if "name" in layer.data), "custom"),
         sources=tuple(layer.source for layer in layers),
         fail_on=None if fail_on == "never" else Severity.parse(fail_on),
         rule_ids=tuple(rule.id for rule in selected),
         severities=severities,
-        params={rule.id: {**rule.params, **params.get(rule.id, {})} for rule in selected},
+        params={rule.id: {**rule.params, **params.get(rule.id, {}), **parity_param(rule.tags, parity)}
+                for rule in selected},
         scope_rules=ScopeRules.build(scopes),
         excludes=tuple(excludes),
         exceptions=tuple(exceptions),

@@ -27,11 +27,15 @@ def analysis(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[
     return cache[key]
 
 
+_SAID = {features.PRESENT: "it", features.ABSENT: "none"}
+
+
 def hit(difference: Difference) -> tuple[str, Hit]:
     pilot, production = difference.pilot, difference.production
     values = (("system", difference.system), ("key", difference.key), ("pilot_env", pilot.environment),
-              ("pilot", pilot.value), ("pilot_at", pilot.at), ("production_env", production.environment),
-              ("production", production.value), ("value", production.value))
+              ("pilot", _SAID.get(pilot.value, pilot.value)), ("pilot_at", pilot.at),
+              ("production_env", production.environment),
+              ("production", _SAID.get(production.value, production.value)), ("value", production.value))
     related = Related(pilot.path, pilot.span, f"{pilot.environment}: {pilot.value}")
     anchor = f"parity:{difference.system}:{pilot.environment}->{production.environment}:{difference.key}"
     return production.path, Hit(production.span, values, anchor, (related,))
