@@ -139,6 +139,7 @@ class Condition:
     all_of: tuple[Condition, ...] = ()
     negated: Condition | None = None
     attached: Attached | None = None
+    key: ValueCondition | None = None  # on the last key of the element's path (a Terraform block's label)
 
     @classmethod
     def compile(cls, spec: Mapping[str, Any]) -> Condition:
@@ -158,6 +159,7 @@ class Condition:
             tuple(cls.compile(s) for s in spec.get("all", ())),
             cls.compile(spec["not"]) if "not" in spec else None,
             Attached.compile(spec["attached"]) if "attached" in spec else None,
+            ValueCondition.compile(spec["key"]) if "key" in spec else None,
         )
 
     def evaluate(self, element: Element, params: Mapping[str, Any]) -> tuple[bool, Node | None]:
@@ -175,6 +177,8 @@ class Condition:
             return not holds, None
         if self.attached is not None:
             return self.attached.evaluate(element, params), None
+        if self.key is not None:
+            return self.key.holds(element.path.rpartition(".")[2], params), None
         present = [n for _, n in self._targets(element)]
         if self.exists is True and self.value is None:
             return bool(present), present[0] if present else None  # a key written with no value exists

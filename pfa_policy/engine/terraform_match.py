@@ -51,11 +51,12 @@ def instantiated(body: Node) -> bool:
 def companions(resource: TerraformResource, types: re.Pattern[str], by: tuple[str, ...],
                ) -> Iterator[TerraformResource]:
     """Resources of `types` in the module whose `by` attribute may name `resource`: a reference to it, its literal
-    name, or a value that cannot be resolved (it may be this resource: an unknown is never a violation)."""
+    name, or a value that cannot be resolved (it may be this resource: an unknown is never a violation). `by: "*"`:
+    every resource of the types (account-wide settings such as `aws_s3_account_public_access_block`)."""
     for companion_type, name, body in resource.module.resources:
         if not types.fullmatch(companion_type) or not instantiated(body):
             continue
-        if any(_may_name(body.get(attribute), resource) for attribute in by):
+        if by == ("*",) or any(_may_name(body.get(attribute), resource) for attribute in by):
             yield TerraformResource(companion_type, name, body, resource.module)
 
 

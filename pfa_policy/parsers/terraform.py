@@ -171,7 +171,7 @@ class _Converter:
         value = self.value(rule.expression, span, depth + 1)
         value.key_span = key_span
         if name in _JSON_KEYS:
-            value = _json_string(value)
+            value = _policy(_json_string(value))
         return name, value
 
     def value(self, rule: Any, span: Span, depth: int) -> Node:
@@ -219,12 +219,14 @@ class _Converter:
         return Node(text, span)
 
     def _heredoc(self, rule: Any) -> str:
-        serialized = str(rule.serialize(self.plain))
-        try:
-            decoded: str = json.loads(f'"{serialized}"')
-            return decoded
-        except ValueError:
-            return serialized
+        """The heredoc's text: the lines between its markers (`<<-` strips their common indentation)."""
+        raw = str(getattr(rule.heredoc, "value", rule.heredoc))
+        lines = raw.rstrip("\r\n").split("\n")[1:-1]  # the opening `<<EOF` line and the closing marker
+        if raw.startswith("<<-"):
+            indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+            cut = min(indents, default=0)
+            lines = [line[cut:] for line in lines]
+        return "\n".join(lines)
 
 
 def _child_mapping(parent: Node, label: str, span: Span) -> Node:
@@ -259,6 +261,14 @@ def _add_block(mapping: dict[str, Node], labels: list[str], body: Node) -> None:
     if blocks is None or blocks.tag != BLOCKS or not isinstance(blocks.value, list):
         blocks = target[name] = Node([], body.span, body.key_span, BLOCKS)
     blocks.value.append(body)  # type: ignore[union-attr]
+
+
+def _policy(node: Node) -> Node:
+    """An IAM policy's `Statement` may be one object or a list: always a list, so `Statement[*]` reads both."""
+    statement = node.get("Statement")
+    if statement is not None and isinstance(statement.value, dict) and isinstance(node.value, dict):
+        node.value["Statement"] = Node([statement], statement.span, statement.key_span)
+    return node
 
 
 def _json_string(node: Node) -> Node:
@@ -313,8 +323,8 @@ def _json_values(node: Node, depth: int) -> None:
         for key, child in list(node.value.items()):
             if isinstance(child.value, str) and "${" in child.value:
                 node.value[key] = expression_node(_strip_template(child.value), child.span, child.key_span)
-            elif key in _JSON_KEYS and isinstance(child.value, str):
-                node.value[key] = _json_string(child)
+            elif key in _JSON_KEYS and isinstance(child.value, (str, dict)):
+                node.value[key] = _policy(_json_string(child))
             else:
                 _json_values(child, depth + 1)
                 if isinstance(child.value, list) and child.value and all(c.is_mapping for c in child.value):
