@@ -5,8 +5,8 @@
 - `op_model_loaded_per_request` (operability): a model loader called inside a request handler.
 - `ai_placeholder_model` (authentic integrations): `sklearn.dummy` estimators or `fit()` at start-up in a
   serving module.
-- `te_served_model_without_alerting` (telemetry, repository): a serving app or a model endpoint manifest in a
-  repository with no alert definition (`te-alerting*` facts).
+- `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
+  serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts).
 
 Nothing here imports or executes scanned code; names resolve through the engine's index like patterns do.
 """
@@ -28,7 +28,7 @@ from pfa_policy.engine.predicates.types import (
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import UNKNOWN
-from pfa_policy.model import Hit
+from pfa_policy.model import FactOccurrence, Hit
 from pfa_policy.parsers.python import CallSite, PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
 
@@ -351,30 +351,32 @@ def could_use_placeholder_model(outline: PythonOutline, params: Mapping[str, Any
 # ---------------------------------------------------------------------------------------------------------
 # No alerting on a served model
 
-_SERVING_FACTS = ("serving-app", "te-model-served-manifest")
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 
 
-def _served_models(context: RepoContext, scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    seen: set[tuple[str, int]] = set()
-    for fact in _SERVING_FACTS:
-        for occurrence in context.occurrences(fact, scopes):
-            if (occurrence.path, occurrence.span.line) in seen:
-                continue
-            seen.add((occurrence.path, occurrence.span.line))
-            yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
-                                       f"fact:{occurrence.name}:{occurrence.value}")
+def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
+    """Where the repository deploys a model: endpoint manifests (KServe, Seldon, SageMaker), and, when it holds
+    an inference service, the workloads that serve traffic. Serving code alone (a framework, a library)
+    deploys nothing that could be alerted on."""
+    deployed = list(context.occurrences("te-model-served-manifest", scopes))
+    if context.occurrences("serving-app", scopes):
+        places = {(o.path, o.span.line) for o in deployed}
+        deployed += [o for o in context.occurrences("te-serving-workload", scopes)
+                     if (o.path, o.span.line) not in places]
+    return deployed
 
 
 def te_served_model_without_alerting(context: RepoContext, params: Mapping[str, Any],
                                      scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     if any(context.occurrences(fact, scopes) for fact in _ALERTING_FACTS):
         return
-    yield from _served_models(context, scopes)
+    for occurrence in _deployed_models(context, scopes):
+        yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
+                                   f"fact:{occurrence.name}:{occurrence.value}")
 
 
-def _serves_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    return any(context.occurrences(fact, scopes) for fact in _SERVING_FACTS)
+def _deploys_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_deployed_models(context, scopes))
 
 
 PYTHON: dict[str, PythonPredicate] = {
@@ -388,4 +390,4 @@ PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "ai_placeholder_model": could_use_placeholder_model,
 }
 REPOSITORY: dict[str, RepositoryPredicate] = {"te_served_model_without_alerting": te_served_model_without_alerting}
-REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _serves_models}
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _deploys_models}
