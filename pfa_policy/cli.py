@@ -161,6 +161,7 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     written = [file for file in (output, *(file for _, file in extra_outputs)) if file is not None]
     for file in written:
         check_writable(file)
+    _check_excludes(exclude)
     scan_root, only = _targets(paths, root)
     trace = Trace() if verbose else None
     with stage(trace, "load"):
@@ -207,6 +208,15 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
         _tell(0, f"policy {effective.name}: {len(effective.rule_ids)} of {len(catalog.rules)} rules enabled"
               + (f" ({enabled} before --select/--ignore)" if select or ignore else ""), *trace.lines())
     sys.exit(gate(result, threshold))
+
+
+def _check_excludes(globs: Sequence[str]) -> None:
+    from pfa_policy.policy_check import glob_problem
+
+    for glob in globs:
+        problem = glob_problem(glob)
+        if problem:
+            raise UsageFailure(f"--exclude: {problem}")
 
 
 def _render(format_name: str, report: Report, layout: Layout) -> str:
@@ -437,15 +447,20 @@ def policy() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @user_errors
 def policy_validate(files: tuple[Path, ...]) -> None:
-    """Check policy packs (or project configuration files) against the schema and the rule catalogue."""
-    from pfa_policy.engine.loader import load_catalog
-    from pfa_policy.policy import combine, load_policy_file
+    """Check policy packs and project configuration files (.pfa-policy.yaml, or pyproject.toml's
+    [tool.pfa-policy]) against the schema, what they extend and the rule catalogue: every problem on one line
+    with file, line and key. Exit 2 when a file has one."""
+    from pfa_policy.policy import validate_file
 
+    failed = False
     for file in files:
-        layer = load_policy_file(file)
-        extra = [(layer.directory / p).resolve() for p in layer.data.get("rule_paths", ())]
-        combine(load_catalog(extra), [layer])
-        click.echo(f"{file}: valid")
+        problems = validate_file(file)
+        for problem in problems:
+            click.echo(f"pfa-policy: error: {problem.render()}", err=True)
+        if not problems:
+            click.echo(f"{file}: valid")
+        failed = failed or bool(problems)
+    sys.exit(2 if failed else 0)
 
 
 @main.group()
@@ -510,6 +525,7 @@ def _whole_scan(path: Path, policy: str | None, config: Path | None, rule_paths:
     from pfa_policy.outputs import inside
     from pfa_policy.policy import prepare
 
+    _check_excludes(exclude)
     root = path.resolve()
     catalog, effective = prepare(root, policy=policy, config=config, rule_paths=rule_paths)
     options = ScanOptions(root, jobs=jobs, excludes=exclude, own_outputs=inside(root, [baseline_file]))
@@ -522,7 +538,9 @@ def _whole_scan(path: Path, policy: str | None, config: Path | None, rule_paths:
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @user_errors
 def config(path: Path, policy_name: str | None, config: Path | None) -> None:
-    """Print the effective configuration for PATH."""
+    """Print the effective configuration for PATH (JSON). `config.file` names the configuration file used:
+    the nearest .pfa-policy.yaml, .pfa-policy.yml or pyproject.toml with [tool.pfa-policy] from PATH up to
+    the git root; `config.found` says how it was found, or that none was and the built-in default applies."""
     from pfa_policy.policy import prepare
 
     _, effective = prepare(path.resolve(), policy=policy_name, config=config)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pfa_policy.engine.validation import check, format_location, line_of, parse_data_file, validator
+from pfa_policy.engine.validation import format_location, line_of, parse_data_file, schema_problems, validator
 from pfa_policy.model import PfaError
 from pfa_policy.parsers.toml_lines import plain, toml_lines, toml_tree
 from pfa_policy.parsers.tree import MAX_DEPTH, Node
@@ -55,23 +55,40 @@ class Layer:
 
 
 def load_policy_file(path: Path) -> Layer:
-    """A policy pack or configuration file, YAML or pyproject.toml (its [tool.pfa-policy] table)."""
-    if path.suffix == ".toml":
-        layer = pyproject_layer(path)
-        if layer is None:
-            raise PfaError("no [tool.pfa-policy] table", path=str(path))
-        return layer
-    data, root = parse_data_file(path)
-    check(data, root, validator("policy.schema.yaml"), str(path))
-    layer = Layer(data, str(path), path.parent, root)
-    _check_parent(layer)
+    """A policy pack or configuration file, YAML or pyproject.toml (its [tool.pfa-policy] table); the first
+    problem raises."""
+    layer, problems = read_policy_file(path)
+    for problem in problems:
+        raise problem
     return layer
 
 
-def pyproject_layer(path: Path, text: str | None = None) -> Layer | None:
-    """The [tool.pfa-policy] table as a layer, None when the file has none."""
+def read_policy_file(path: Path) -> tuple[Layer, list[PfaError]]:
+    """The layer and every schema problem it has (a file that cannot be parsed raises)."""
+    if path.suffix == ".toml":
+        found = pyproject_layer(path)
+        if found is None:
+            raise PfaError("no [tool.pfa-policy] table", path=str(path))
+        layer = found
+    else:
+        data, root = parse_data_file(path)
+        layer = Layer(data, str(path), path.parent, root)
+    return layer, schema_check(layer)
+
+
+def schema_check(layer: Layer) -> list[PfaError]:
+    assert layer.root is not None
+    problems = schema_problems(layer.data, layer.root, validator("policy.schema.yaml"), layer.source, layer.prefix)
+    if "extends" in layer.data and "policy" in layer.data:
+        problems.append(layer.error(["policy"], "give either 'policy' or 'extends' (they mean the same: the pack "
+                                                "to start from), not both"))
+    return problems
+
+
+def pyproject_layer(path: Path) -> Layer | None:
+    """The [tool.pfa-policy] table as a layer, not yet checked against the schema; None when there is none."""
     try:
-        text = path.read_text(encoding="utf-8") if text is None else text
+        text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as error:
         raise PfaError(f"cannot read file: {error}", path=str(path)) from None
@@ -93,11 +110,7 @@ def pyproject_layer(path: Path, text: str | None = None) -> Layer | None:
         raise PfaError(f"[tool.pfa-policy] nests more than {MAX_DEPTH} levels", path=str(path),
                        line=lines.get(_TABLE))
     data = plain(data)
-    root = toml_tree(data, lines, _TABLE)
-    check(data, root, validator("policy.schema.yaml"), str(path), _TABLE)
-    layer = Layer(data, str(path), path.parent, root, _TABLE)
-    _check_parent(layer)
-    return layer
+    return Layer(data, str(path), path.parent, toml_tree(data, lines, _TABLE), _TABLE)
 
 
 def _depth(value: Any) -> int:
@@ -106,12 +119,6 @@ def _depth(value: Any) -> int:
         depth += 1
         level = [c for v in level if isinstance(v, (dict, list)) for c in (v.values() if isinstance(v, dict) else v)]
     return depth
-
-
-def _check_parent(layer: Layer) -> None:
-    if "extends" in layer.data and "policy" in layer.data:
-        raise layer.error(["policy"], "give either 'policy' or 'extends' (they mean the same: the pack to start "
-                                      "from), not both")
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,10 @@ def _configurations(directory: Path) -> tuple[Layer | None, tuple[Path, ...]]:
     if not candidates:
         return None, ()
     if candidates[0] == pyproject:
-        return pyproject_layer(pyproject), ()
+        found = pyproject_layer(pyproject)
+        for problem in schema_check(found) if found is not None else ():
+            raise problem
+        return found, ()
     return load_policy_file(candidates[0]), tuple(p for p in candidates[1:] if _is_configuration(p))
 
 

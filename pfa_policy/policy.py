@@ -16,7 +16,7 @@ from pfa_policy.engine.loader import Catalog, load_catalog
 from pfa_policy.engine.rule import Rule
 from pfa_policy.layers import CONFIG_FILES as CONFIG_FILES
 from pfa_policy.layers import Layer as Layer
-from pfa_policy.layers import discover
+from pfa_policy.layers import discover, read_policy_file
 from pfa_policy.layers import load_policy_file as load_policy_file
 from pfa_policy.model import PILLARS, PfaError, Severity
 from pfa_policy.parity.settings import parity_param
@@ -141,6 +141,29 @@ def prepare(root: Path, *, policy: str | None = None, config: Path | None = None
     catalog = load_catalog(paths)
     effective = combine(catalog, layers)
     return catalog, dataclasses.replace(effective, config_file=layer.source if layer else None, config_note=note)
+
+
+def validate_file(path: Path) -> list[PfaError]:
+    """Every problem of one policy or configuration file (`policy validate`): its schema problems, else those
+    its chain (what it extends), the rules it loads and the catalogue reveal. Each names file, line and key."""
+    try:
+        layer, problems = read_policy_file(path)
+        if problems:
+            return problems
+        layers = [*(_chain(layer.parent, layer.directory, layer) if layer.parent else []), layer]
+        catalog = load_catalog([p for each in layers for p in _rule_paths(each)])
+    except PfaError as error:
+        return [error]
+    problems = [problem for each in layers for problem in layer_problems(each, catalog)]
+    return problems or _combined(catalog, layers)
+
+
+def _combined(catalog: Catalog, layers: Sequence[Layer]) -> list[PfaError]:
+    try:
+        combine(catalog, layers)
+    except PfaError as error:
+        return [error]
+    return []
 
 
 def _rule_paths(layer: Layer) -> list[Path]:

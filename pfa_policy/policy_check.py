@@ -82,7 +82,7 @@ def glob_problem(glob: str) -> str | None:
     try:
         path_regex(glob)
     except re.error as error:
-        return f"bad glob '{glob}': {error}"
+        return f"bad glob '{glob}': {error.msg}"
     return None
 
 

@@ -72,6 +72,9 @@ def schema_problems(data: Mapping[str, Any], root: Node, schema: jsonschema.prot
     for error in errors:
         error = _most_specific(error)
         location = list(error.absolute_path)
+        extra = unknown_keys(error)
+        if extra:  # point at the unknown key itself, not at the mapping holding it
+            location.append(extra[0])
         problems.append(PfaError(f"at '{format_location([*prefix, *location])}': {explain(error)}", path=display,
                                  line=line_of(root, location)))
     return problems
@@ -113,15 +116,24 @@ def explain(error: jsonschema.ValidationError) -> str:
         expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
         got = kind_of(value)
         return f"expected {expected}, got {got}" + (f" {short(value)}" if got not in ("null", "a mapping") else "")
-    if error.validator == "additionalProperties" and isinstance(value, Mapping):
+    extra = unknown_keys(error)
+    if extra:
         known = list(schema.get("properties", {}))
-        extra = [k for k in value if k not in known and not _matches_pattern_properties(k, schema)]
-        if extra and known:
-            return (f"unknown key {short(extra[0])}{did_you_mean(str(extra[0]), known)}; "
-                    f"the keys are {', '.join(known)}")
+        return f"unknown key {short(extra[0])}{did_you_mean(str(extra[0]), known)}; the keys are {', '.join(known)}"
     if error.validator == "enum":
         return f"{short(value)} is not one of {', '.join(map(str, schema['enum']))}"
     return one_line(error.message)
+
+
+def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` failure refuses (when the schema names the allowed ones)."""
+    schema, value = error.schema, error.instance
+    if error.validator != "additionalProperties" or not isinstance(schema, Mapping) or not isinstance(value, Mapping):
+        return []
+    known = schema.get("properties", {})
+    if not known:
+        return []
+    return [str(k) for k in value if k not in known and not _matches_pattern_properties(str(k), schema)]
 
 
 def _matches_pattern_properties(key: str, schema: Mapping[str, Any]) -> bool:

@@ -1,0 +1,102 @@
+"""A rule file declares its parameters (a JSON schema each, with description and default) and fills only the
+placeholders its match provides; both checked at load, naming file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pfa_policy.engine.loader import load_catalog
+from pfa_policy.model import PfaError
+
+_RULE = """\
+id: TEAM-OPS-001
+name: no-print
+pillar: operability
+severity: warning
+targets: [python]
+message: "`{name}` in {path}: use the logger ({param.logger})"
+fix: Use logging.
+params:
+  logger:
+    description: The logger to use instead.
+    type: string
+    default: structlog
+docs: {what: a, why: b, example: c, instead: d}
+match:
+  python:
+    - call: [print]
+examples:
+  invalid:
+    - path: job.py
+      code: "print(1)\\n"
+      lines: [1]
+      params: {logger: logging}
+  valid:
+    - path: ok.py
+      code: ""
+"""
+
+
+def _load(tmp_path: Path, text: str) -> PfaError | None:
+    path = tmp_path / "TEAM-OPS-001.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_catalog([path])
+    except PfaError as error:
+        return error
+    return None
+
+
+def test_a_declared_parameter_has_its_default(tmp_path: Path) -> None:
+    path = tmp_path / "TEAM-OPS-001.yaml"
+    path.write_text(_RULE, encoding="utf-8")
+    rule = load_catalog([path]).rules["TEAM-OPS-001"]
+    assert rule.params == {"logger": "structlog"} and rule.params_schema["logger"]["type"] == "string"
+    assert rule.render_message({"name": "print", "path": "job.py"}, rule.params) == (
+        "`print` in job.py: use the logger (structlog)")
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), [
+    ('"`{name}` in {path}', '"`{nme}` in {path}', 6,
+     "at 'message': unknown placeholder {nme} (did you mean name?); a python rule's message can use {module}, {name}, "
+     "{param.logger}, {path}, {value}"),
+    ("({param.logger})", "({param.loger})", 6, "at 'message': unknown placeholder {param.loger} (did you mean "
+     "param.logger?)"),
+    ("    default: structlog\n", "    default: 3\n", 12,
+     "at 'params.logger.default': expected a string, got an integer 3"),
+    ("    type: string\n", "    type: text\n", 11, "at 'params.logger.type': "),
+    ("    description: The logger to use instead.\n", "", 9, "at 'params.logger': 'description' is a required "
+     "property"),
+    ("  logger:\n    description: The logger to use instead.\n    type: string\n    default: structlog\n",
+     "  logger: structlog\n", 9, "at 'params.logger': expected a mapping, got a string 'structlog'"),
+    ("params: {logger: logging}", "params: {loger: logging}", 22, "at 'examples.invalid[0].params.loger': TEAM-OPS-001 "
+     "has no parameter 'loger' (did you mean logger?)"),
+    ("params: {logger: logging}", "params: {logger: [logging]}", 22, "at 'examples.invalid[0].params.logger': "
+     "expected a string, got a list"),
+    ("    type: string\n", "    type: string\n    pattern: '('\n", 12, "at 'params.logger.pattern': not a JSON schema"),
+])
+def test_bad_declarations_and_placeholders_are_refused(tmp_path: Path, old: str, new: str, line: int,
+                                                      message: str) -> None:
+    assert old in _RULE
+    error = _load(tmp_path, _RULE.replace(old, new))
+    assert error is not None and error.line == line and error.path == str(tmp_path / "TEAM-OPS-001.yaml")
+    assert error.message.startswith(message), error.message
+
+
+def test_each_kind_of_match_has_its_placeholders(tmp_path: Path) -> None:
+    text = _RULE.replace("targets: [python]", "targets: [dockerfile]").replace(
+        "    - call: [print]", "    - {instruction: [FROM]}").replace("{name}", "{instruction}").replace(
+        "  python:", "  dockerfile:")
+    assert _load(tmp_path, text) is None
+    error = _load(tmp_path, text.replace("targets: [dockerfile]", "targets: [text]").replace(
+        "    - {instruction: [FROM]}", "    - {line: {matches: x}}").replace("  dockerfile:", "  text:"))
+    assert error is not None and error.message.startswith("at 'message': unknown placeholder {instruction}")
+
+
+def test_built_in_rule_files_declare_every_parameter(tmp_path: Path) -> None:
+    catalog = load_catalog()
+    declared = {rule_id: rule for rule_id, rule in catalog.rules.items() if rule.params}
+    assert declared and all(set(rule.params) == set(rule.params_schema) for rule in declared.values())
+    assert all(schema["description"] for rule in declared.values() for schema in rule.params_schema.values())
