@@ -66,7 +66,8 @@ class ParitySettings:
         lowered = name.lower()
         names = self.names
         tokens = [t for t in _TOKENS.split(lowered) if t]
-        candidates: Sequence[str] = [lowered, *tokens, *(t.rstrip("0123456789") for t in tokens)]
+        # The name, else its first word (prod-eu, staging-2): base-preview is a base, not an environment.
+        candidates: Sequence[str] = [lowered, *tokens[:1], *(t.rstrip("0123456789") for t in tokens[:1])]
         for role in (EXEMPT, PRODUCTION, PILOT):
             if lowered in names[role]:
                 return role

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pfa_policy.parity import cfn, kustomize
-from pfa_policy.parity.located import Val, deep_merge, load
+from pfa_policy.parity.located import Val, deep_merge, flatten, load
 from pfa_policy.parity.settings import EXEMPT, ParitySettings
 
 _ENV_DIRS = ("overlays", "envs", "environments", "env", "stages", "clusters", "deploy")
@@ -144,10 +144,10 @@ def _stage_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[s
         template_path, template = _template_in(view, directory)
         found = System(directory or ".", "stage-config")
         for env, role, path in sorted(members):
-            document = _first(view, path)
-            if document is None:
+            documents = load(path, view.read(path))
+            if not documents:
                 continue
-            given = _parameters(document)
+            given = _parameters(documents[0])
             environment = Environment(env, role, path, "stage-config", files=[path])
             if template is not None and template_path is not None:
                 parameters = cfn.stage_parameters(template, given)
@@ -307,7 +307,7 @@ def _compose_systems(view: RepoView, settings: ParitySettings, scopes: frozenset
             continue
         for service_name, service in services.items():
             image = service.get("image")
-            if image is None or not image.text():
+            if image is None or not image.text() or not _own_image(image_repository(image.text())):
                 continue
             owner = production_images.get(image_repository(image.text()))
             if owner is None:
@@ -345,6 +345,21 @@ def _plain_manifests(view: RepoView, scopes: frozenset[str], systems: list[Syste
     return Environment("kubernetes", "production", paths[0], "kubernetes", resources, files=paths)
 
 
+# Publishers of off-the-shelf images: a compose file and a cluster both running `bitnami/redis` or `postgres` say
+# nothing about one system; only the team's own images identify it.
+_VENDORS = frozenset({"library", "bitnami", "prom", "grafana", "confluentinc", "minio", "localstack", "wiremock",
+                      "elastic", "docker", "amazon", "openzipkin", "jaegertracing", "otel", "hashicorp", "apache",
+                      "nginxinc", "traefik", "mongo", "redis", "rabbitmq", "mysql", "postgres", "quay", "kserve",
+                      "seldonio", "nvidia", "pytorch", "tensorflow", "huggingface", "ghcr.io", "mlflow",
+                      "feastdev", "prefecthq", "dpage", "mailhog", "axllent", "open-telemetry", "fluent",
+                      "datadog", "busybox", "alpine", "curlimages", "bats", "kindest", "rancher", "istio"})
+
+
+def _own_image(repository: str) -> bool:
+    namespace, slash, _ = repository.partition("/")
+    return bool(slash) and namespace.lower() not in _VENDORS
+
+
 def _compose_services(view: RepoView, path: str) -> dict[str, Val] | None:
     document = _first(view, path)
     services = document.get("services") if document is not None else None
@@ -359,9 +374,9 @@ def _environment_images(environment: Environment) -> Iterable[str]:
         if image is not None and image.text():
             yield image_repository(image.text())
     if environment.values is not None:
-        for key, value in environment.values.items():
-            if key == "image" and value.get("repository") is not None:
-                yield image_repository((value.get("repository") or Val("", "")).text())
+        for key, value in flatten(environment.values):
+            if (key.endswith("image.repository") or key == "image" or key.endswith(".image")) and value.text():
+                yield image_repository(value.text())
 
 
 def _compose_as_deployment(name: str, service: Val, path: str) -> Val:

@@ -1,0 +1,105 @@
+"""Environments discovered and compared: differences in kind are found, sizes never are."""
+
+from pathlib import Path
+
+from pfa_policy.parity.settings import ParitySettings
+from tests.parity.helpers import kinds_of, run, tree
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "parity-shop"
+
+
+def test_fixture_systems_and_differences_in_kind() -> None:
+    analysis = run(tree(FIXTURE))
+    assert {(s.name, s.source) for s in analysis.systems} == {
+        ("deploy/k8s", "kustomize"), ("charts/scorer", "helm"), ("sagemaker/deploy", "stage-config"),
+        ("infra/envs", "terraform"), ("deploy/k8s ~ docker-compose.yml", "compose")}
+    found = kinds_of(analysis)
+    assert {
+        ("PFA-TE-201", "component:ServiceMonitor"), ("PFA-AC-201", "component:NetworkPolicy"),
+        ("PFA-OP-203", "component:PodDisruptionBudget"),
+        ("PFA-AC-201", "securityContext:Deployment/churn-api/api.runAsNonRoot"),
+        ("PFA-OP-201", "store:env:Deployment/churn-api/api.DATABASE_URL"),
+        ("PFA-AI-201", "mock:env:Deployment/churn-api/api.PAYMENTS_MOCK"),
+        ("PFA-OP-201", "store:values:feast.onlineStore.connectionString"),
+        ("PFA-TE-201", "flag:metrics.serviceMonitor.enabled"), ("PFA-EN-201", "flag:tls.enabled"),
+        ("PFA-OP-202", "sagemaker-endpoint:EndpointConfig.AllTraffic"), ("PFA-AU-201", "data-capture:EndpointConfig"),
+        ("PFA-EN-201", "kms:EndpointConfig"), ("PFA-AC-201", "flag:enable_waf"), ("PFA-AI-201", "flag:use_mock_kyc"),
+        ("PFA-OP-201", "store:env:acme/churn-api.DATABASE_URL"),
+        ("PFA-AI-201", "mock:env:acme/churn-api.AWS_ENDPOINT_URL"),
+    } <= found
+    # The dev overlay is exempt, the registry move of the image is not a difference.
+    assert not any("dev" in c.pilot.name or "dev" in c.production.name for c in analysis.comparisons)
+    assert not any(rule == "PFA-CI-201" for rule, _ in found)
+
+
+def test_sizes_are_never_differences_in_kind() -> None:
+    analysis = run(tree(FIXTURE))
+    kind_keys = " ".join(key for _, key in kinds_of(analysis))
+    for word in ("replica", "resources", "instance", "volume", "node", "hosts", "tag", "autoscaling"):
+        assert word not in kind_keys.lower()
+    sizes = {key for _, key in kinds_of(analysis, "size")}
+    assert {"replicaCount", "resources.requests.cpu", "image.tag", "ingress.hosts[0]", "EndpointInstanceType",
+            "instance_type", "volume_size_gb", "Deployment/churn-api:spec.replicas"} <= sizes
+
+
+def test_findings_point_at_production_and_secrets_are_not_compared() -> None:
+    analysis = run(tree(FIXTURE))
+    by_key = {d.key: d for c in analysis.comparisons for d in c.differences}
+    store = by_key["store:env:Deployment/churn-api/api.DATABASE_URL"]
+    assert (store.production.path, store.production.span.line) == ("deploy/k8s/overlays/prod/api.yaml", 15)
+    assert (store.pilot.path, store.pilot.value) == ("deploy/k8s/overlays/staging/api.yaml", "sqlite")
+    secret = by_key["env:Deployment/churn-api/api.DB_PASSWORD"]
+    assert secret.status == "not-compared" and "secret" in secret.note
+    template = by_key["store:values:mlflow.backendStoreUri"]
+    assert template.status == "not-compared" and "template" in template.note
+
+
+def test_helm_values_directory_and_custom_names() -> None:
+    files = {"chart/Chart.yaml": "name: x\n", "chart/values.yaml": "cache:\n  url: redis://r:6379\n",
+             "chart/values/uat.yaml": "cache:\n  url: memory\n", "chart/values/live.yaml": "replicaCount: 3\n"}
+    assert kinds_of(run(files)) == {("PFA-OP-201", "store:values:cache.url")}
+    renamed = {**files, "chart/values/canary.yaml": "cache:\n  url: sqlite:///c.db\n"}
+    settings = {"environments": {"pilot": ["canary"], "exempt": ["uat"]}}
+    analysis = run(renamed, settings)
+    assert {c.pilot.name for c in analysis.comparisons} == {"canary"}
+
+
+def test_pairs_and_waivers() -> None:
+    files = {"k/base/kustomization.yaml": "resources: []\n",
+             "k/overlays/qa/kustomization.yaml": "resources: [../../base]\n",
+             "k/overlays/staging/kustomization.yaml": "resources: [../../base]\n",
+             "k/overlays/prod/kustomization.yaml": "resources: [../../base, pdb.yaml]\n",
+             "k/overlays/prod/pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: a}\n"}
+    assert {c.pilot.name for c in run(files).comparisons} == {"qa", "staging"}
+    paired = run(files, {"pairs": [{"pilot": "staging", "production": "prod"}]})
+    assert [c.pilot.name for c in paired.comparisons] == ["staging"]
+    waived = run(files, {"waivers": [{"key": "component:Pod*", "justification": "spot nodes in staging (ML-9)"}]})
+    statuses = {d.status for c in waived.comparisons for d in c.differences}
+    assert statuses == {"waived"}
+
+
+def test_environment_names() -> None:
+    settings = ParitySettings.from_policy(None)
+    assert [settings.role(n) for n in ("prod-eu", "staging-2", "preprod", "base-preview", "dev", "overlays")] == [
+        "production", "pilot", "pilot", None, "exempt", None]
+
+
+def test_terraform_tfvars_positions_and_blocks() -> None:
+    from pfa_policy.parity.sources import parse_tfvars
+
+    values = parse_tfvars("p.tfvars", 'a = "x" # note\ntags = {\n  b = true\n}\nc = true\nd = var.e\n')
+    assert sorted(values) == ["a", "c"]
+    assert values["c"].key_span is not None and values["c"].key_span.line == 5
+
+
+def test_stage_config_undecided_condition_is_not_compared() -> None:
+    template = ("Parameters:\n  StageName: {Type: String}\n  Region: {Type: String}\nConditions:\n"
+                "  InEu: !Equals [!Ref 'AWS::Region', eu-west-1]\nResources:\n  Config:\n"
+                "    Type: AWS::SageMaker::EndpointConfig\n    Properties:\n      ProductionVariants:\n"
+                "        - VariantName: A\n          InstanceType: !If [InEu, ml.m5.large, !Ref 'AWS::NoValue']\n")
+    files = {"d/template.yml": template, "d/staging-config.json": '{"Parameters": {"StageName": "staging"}}',
+             "d/prod-config.json": '[{"ParameterKey": "StageName", "ParameterValue": "prod"}]'}
+    analysis = run(files)
+    statuses = {(d.key, d.status) for c in analysis.comparisons for d in c.differences}
+    assert ("sagemaker-endpoint:Config.A", "not-compared") in statuses
+    assert not kinds_of(analysis)
