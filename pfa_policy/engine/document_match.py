@@ -277,6 +277,9 @@ class DocumentPattern:
     def elements(self, document: Document) -> Iterator[Element]:
         root = document.root
         bases: list[tuple[str, Node, TerraformResource | None]] = [("", root, None)]
+        if isinstance(document, TerraformDocument) and document.module is not None:
+            # Blocks that are not resources (providers, modules) still see their module's resources.
+            bases = [("", root, TerraformResource("", "", root, document.module))]
         if self.resource_types is not None and isinstance(document, TerraformDocument):
             bases = [(path, r.body, r) for path, r in select_resources(document, self.resource_types)]
         elif self.resource_types is not None:
@@ -413,7 +416,7 @@ def _values(element: Element, target: Node) -> tuple[tuple[str, str], ...]:
         values["resource"] = as_text(root_name.get("name").value)  # type: ignore[union-attr]
     elif element.path.startswith("Resources."):
         values["resource"] = element.path.split(".")[1]
-    elif element.resource is not None:
+    elif element.resource is not None and element.resource.type:
         values["resource"] = element.resource.address
     elif element.path.startswith(("data.", "module.", "provider.", "variable.")):
         values["resource"] = ".".join(element.path.split(".")[:3 if element.path.startswith("data.") else 2])

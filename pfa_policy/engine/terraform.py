@@ -23,7 +23,7 @@ _PARSED_LIMIT = 2048
 
 def is_module_file(name: str) -> bool:
     lower = name.lower()
-    return lower.endswith((".tf", ".tf.json")) or lower == "terraform.tfvars" or lower.endswith(
+    return lower.endswith((".tf", ".tf.json")) or lower in ("terraform.tfvars", ".terraform.lock.hcl") or lower.endswith(
         (".auto.tfvars", "terraform.tfvars.json", ".auto.tfvars.json"))
 
 

@@ -61,7 +61,7 @@ def companions(resource: TerraformResource, types: re.Pattern[str], by: tuple[st
 
 
 def _may_name(node: Node | None, resource: TerraformResource) -> bool:
-    if node is None:
+    if node is None or not resource.type:
         return False
     text = expression_of(node)
     if text is None:

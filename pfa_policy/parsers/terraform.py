@@ -37,6 +37,7 @@ _LABELLED_ROOT = {"resource": 2, "data": 2, "module": 1, "provider": 1, "variabl
 _REFERENCE = re.compile(r"^(var|local)\.([A-Za-z_][\w-]*)$")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
 _CONVERSIONS = frozenset({"jsonencode", "tomap", "tolist", "toset", "tostring", "yamlencode"})
+LOCK_FILE = ".terraform.lock.hcl"
 _JSON_KEYS = ("policy", "assume_role_policy", "access_policies", "policy_document", "container_definitions")
 
 
@@ -365,6 +366,8 @@ def module_of(trees: Iterable[tuple[str, Node]]) -> TerraformModule:
         if path.endswith((".tfvars", ".tfvars.json")):
             tfvars.update(root.items())
             continue
+        if path.endswith(LOCK_FILE):
+            continue
         for name, variable in _labelled(root, "variable"):
             default = variable.get("default")
             if default is not None and default.value is not None and expression_of(default) is None:
@@ -385,7 +388,10 @@ def module_of(trees: Iterable[tuple[str, Node]]) -> TerraformModule:
         if not changed:
             break
     for path, root in files:
-        if path.endswith((".tfvars", ".tfvars.json")):
+        if path.endswith(LOCK_FILE):
+            # The dependency lock file pins every provider's version: rules see it as a companion resource.
+            module.resources.append(("terraform_lock_file", "lock", root))
+        if path.endswith((".tfvars", ".tfvars.json", LOCK_FILE)):
             continue
         for resource_type, name, body in resources(root):
             module.resources.append((resource_type, name, substitute(body, values)))
