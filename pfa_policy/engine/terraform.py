@@ -23,8 +23,9 @@ _PARSED_LIMIT = 2048
 
 def is_module_file(name: str) -> bool:
     lower = name.lower()
-    return lower.endswith((".tf", ".tf.json")) or lower in ("terraform.tfvars", ".terraform.lock.hcl") or lower.endswith(
-        (".auto.tfvars", "terraform.tfvars.json", ".auto.tfvars.json"))
+    if lower in ("terraform.tfvars", "terraform.tfvars.json", ".terraform.lock.hcl"):
+        return True
+    return lower.endswith((".tf", ".tf.json", ".auto.tfvars", ".auto.tfvars.json"))
 
 
 def module_files(root: Path, path: str) -> ModuleFiles:
