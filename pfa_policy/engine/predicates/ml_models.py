@@ -5,6 +5,8 @@
 - `op_model_loaded_per_request` (operability): a model loader called inside a request handler.
 - `ai_placeholder_model` (authentic integrations): `sklearn.dummy` estimators or `fit()` at start-up in a
   serving module.
+- `ci_unconditional_model_approval` (CI/CD): a registration that approves, or a promotion to production /
+  `champion`, hard-coded and outside any condition.
 - `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
   serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts).
 
@@ -349,6 +351,80 @@ def could_use_placeholder_model(outline: PythonOutline, params: Mapping[str, Any
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Model approved or promoted unconditionally
+
+_REGISTER = compile_name_globs(["sagemaker.workflow.step_collections.RegisterModel", "sagemaker.*.register",
+                                "sagemaker.workflow.model_step.ModelStep"])
+_PACKAGE = compile_name_globs(["boto3.client().create_model_package", "boto3.client().update_model_package",
+                               "boto3.session.Session().client().create_model_package"])
+_MLFLOW_CLIENT = r"mlflow(\.tracking|\.client)?\.MlflowClient\(\)"
+_TRANSITION = re.compile(_MLFLOW_CLIENT + r"\.transition_model_version_stage$")
+_ALIAS = re.compile(_MLFLOW_CLIENT + r"\.set_registered_model_alias$")
+_PRODUCTION_ALIAS = re.compile(r"(?i)^(champion|production|prod)$")
+_CONDITIONS = (cst.If, cst.IfExp, cst.While, cst.Match)
+
+
+def _unconditional_calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    for child in node.children:
+        if isinstance(child, _CONDITIONS):
+            continue
+        if isinstance(child, cst.Call):
+            yield child
+        yield from _unconditional_calls(child)
+
+
+def _literal_argument(call: cst.Call, keyword: str, position: int) -> Any:
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return literal_value(arg.value), arg
+    if position < len(positional):
+        return literal_value(positional[position].value), positional[position]
+    return UNKNOWN, None
+
+
+def _approval(file: PythonFile, call: cst.Call) -> tuple[str, str, cst.CSTNode] | None:
+    raw = dotted_name(call.func)
+    name = file.index.qualify(raw) if raw is not None else ""
+    if not name:
+        return None
+    if _REGISTER.fullmatch(name):
+        value, arg = _literal_argument(call, "approval_status", 99)
+    elif _PACKAGE.fullmatch(name):
+        value, arg = _literal_argument(call, "ModelApprovalStatus", 99)
+    elif _TRANSITION.match(name):
+        value, arg = _literal_argument(call, "stage", 2)
+        if isinstance(value, str) and value.lower() == "production":
+            return name, value, arg or call
+        return None
+    elif _ALIAS.match(name):
+        value, arg = _literal_argument(call, "alias", 1)
+        if isinstance(value, str) and _PRODUCTION_ALIAS.match(value):
+            return name, value, arg or call
+        return None
+    else:
+        return None
+    return (name, value, arg or call) if value == "Approved" else None
+
+
+def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    for call in _unconditional_calls(file.module):
+        found = _approval(file, call)
+        if found is not None:
+            name, value, report = found
+            yield Hit(file.span_of(report), (("name", name), ("value", value)),
+                      f"approval:{name}@{file.scope_of(call)}:{value}")
+
+
+def could_approve_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    for call in outline.calls:
+        name = outline.qualify(call.raw)
+        if _REGISTER.fullmatch(name) or _PACKAGE.fullmatch(name) or _TRANSITION.match(name) or _ALIAS.match(name):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------
 # No alerting on a served model
 
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
@@ -383,11 +459,13 @@ PYTHON: dict[str, PythonPredicate] = {
     "dg_hub_download_unpinned": dg_hub_download_unpinned,
     "op_model_loaded_per_request": op_model_loaded_per_request,
     "ai_placeholder_model": ai_placeholder_model,
+    "ci_unconditional_model_approval": ci_unconditional_model_approval,
 }
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "dg_hub_download_unpinned": could_download_from_hub,
     "op_model_loaded_per_request": could_load_per_request,
     "ai_placeholder_model": could_use_placeholder_model,
+    "ci_unconditional_model_approval": could_approve_model,
 }
 REPOSITORY: dict[str, RepositoryPredicate] = {"te_served_model_without_alerting": te_served_model_without_alerting}
 REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _deploys_models}
