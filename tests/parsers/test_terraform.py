@@ -1,0 +1,142 @@
+"""Terraform: positions, module resolution (variables, tfvars, locals), companions, unknowns, parse errors, and
+the repository facts Terraform contributes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pfa_policy.engine.loader import Catalog, load_catalog
+from pfa_policy.engine.runner import ScanOptions, ScanResult, scan
+from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.model import ParseError
+from pfa_policy.parsers.terraform import BLOCKS, expression_of, module_of, parse_terraform, terraform_document
+from pfa_policy.policy import Layer, combine
+
+_CATALOG: Catalog = load_catalog()
+
+_MAIN = """\
+variable "algorithm" {
+  default = "aws:kms"
+}
+
+locals {
+  prefix = "acme-${var.env}"
+  key    = var.key_arn
+}
+
+resource "aws_s3_bucket" "models" {
+  bucket = "${local.prefix}-models"
+
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        sse_algorithm     = var.algorithm
+        kms_master_key_id = local.key
+      }
+    }
+  }
+
+  dynamic "logging" {
+    for_each = var.log_targets
+    content {
+      target_bucket = logging.value
+    }
+  }
+}
+"""
+
+
+def _document(text: str, *siblings: tuple[str, str]) -> object:
+    root = parse_terraform(text, "main.tf")
+    trees = [("main.tf", root)] + [(name, parse_terraform(code, name)) for name, code in siblings]
+    return terraform_document("main.tf", root, module_of(trees))
+
+
+def test_attributes_and_blocks_keep_their_lines() -> None:
+    root = parse_terraform(_MAIN, "main.tf")
+    bucket = root.get("resource").get("aws_s3_bucket").get("models")  # type: ignore[union-attr]
+    assert bucket is not None and bucket.key_span is not None and bucket.key_span.line == 10
+    sse = bucket.get("server_side_encryption_configuration")
+    assert sse is not None and sse.tag == BLOCKS and sse.span.line == 13
+    algorithm = sse.value[0].get("rule").value[0].get("apply_server_side_encryption_by_default").value[0].get(  # type: ignore[index,union-attr]
+        "sse_algorithm")
+    assert algorithm.key_span.line == 16 and expression_of(algorithm) == "var.algorithm"
+    logging = bucket.get("logging")  # a dynamic block is its content, at the dynamic block's line
+    assert logging is not None and logging.span.line == 22
+    assert expression_of(logging.value[0].get("target_bucket")) == "logging.value"  # type: ignore[index,union-attr]
+
+
+def test_variables_with_literal_defaults_and_literal_locals_resolve_and_unknowns_stay_unknown() -> None:
+    document = _document(_MAIN, ("terraform.tfvars", 'env = "prod"\n'))
+    bucket = document.root.get("resource").get("aws_s3_bucket").get("models")  # type: ignore[attr-defined]
+    assert bucket.get("bucket").value == "acme-prod-models"
+    default = bucket.get("server_side_encryption_configuration").value[0].get("rule").value[0].get(
+        "apply_server_side_encryption_by_default").value[0]
+    assert default.get("sse_algorithm").value == "aws:kms"
+    assert default.get("sse_algorithm").key_span.line == 16  # reported where it is used
+    assert default.get("kms_master_key_id").value is UNKNOWN  # var.key_arn has no default
+
+
+def test_tfvars_value_wins_over_the_default() -> None:
+    document = _document(_MAIN, ("terraform.tfvars", 'algorithm = "AES256"\n'))
+    bucket = document.root.get("resource").get("aws_s3_bucket").get("models")  # type: ignore[attr-defined]
+    default = bucket.get("server_side_encryption_configuration").value[0].get("rule").value[0].get(
+        "apply_server_side_encryption_by_default").value[0]
+    assert default.get("sse_algorithm").value == "AES256"
+
+
+def test_syntax_error_has_a_position() -> None:
+    with pytest.raises(ParseError) as raised:
+        parse_terraform('resource "aws_s3_bucket" "x" {\n  bucket = \n}\n', "main.tf")
+    assert raised.value.line == 2
+
+
+def test_tf_json_has_the_same_shape() -> None:
+    root = parse_terraform('{"resource": {"aws_kms_key": {"k": {"enable_key_rotation": "${var.rotate}"}}}}',
+                           "main.tf.json")
+    key = root.get("resource").get("aws_kms_key").get("k")  # type: ignore[union-attr]
+    assert key is not None and expression_of(key.get("enable_key_rotation")) == "var.rotate"  # type: ignore[arg-type]
+
+
+def _scan(tmp_path: Path, files: dict[str, str], *rules: str) -> ScanResult:
+    for name, code in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code, encoding="utf-8")
+    data = {"name": "t", "fail_on": "never", "rules": {"include": list(rules)}}
+    return scan(_CATALOG, combine(_CATALOG, [Layer(data, "<test>", tmp_path)]), ScanOptions(tmp_path, jobs=1))
+
+
+def test_an_unparsable_file_is_a_notification_and_the_scan_goes_on(tmp_path: Path) -> None:
+    result = _scan(tmp_path, {"infra/broken.tf": 'resource "aws_kms_key" "k" {\n',
+                              "infra/keys.tf": 'resource "aws_kms_key" "k2" {\n}\n'}, "PFA-EN-102")
+    assert [(f.path, f.span.line) for f in result.findings] == [("infra/keys.tf", 1)]
+    assert [(n.path, n.level) for n in result.notifications if "terraform" in n.message] == [
+        ("infra/broken.tf", "error")]
+
+
+def test_companions_in_another_file_of_the_module_count(tmp_path: Path) -> None:
+    files = {"infra/main.tf": 'resource "aws_s3_bucket" "a" {\n  bucket = "a"\n}\n'
+                              'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n',
+             "infra/versioning.tf": 'resource "aws_s3_bucket_versioning" "a" {\n  bucket = aws_s3_bucket.a.id\n'
+                                    '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n',
+             # Another directory is another module: its companion does not count.
+             "other/versioning.tf": 'resource "aws_s3_bucket_versioning" "b" {\n  bucket = "b"\n'
+                                    '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'}
+    result = _scan(tmp_path, files, "PFA-DG-101")
+    assert [(f.path, f.span.line) for f in result.findings] == [("infra/main.tf", 4)]
+
+
+def test_terraform_contributes_deploy_and_serving_facts(tmp_path: Path) -> None:
+    files = {"infra/serving.tf": 'resource "aws_sagemaker_endpoint" "churn" {\n  name = "churn"\n'
+                                 '  endpoint_config_name = aws_sagemaker_endpoint_configuration.c.name\n}\n',
+             "scripts/deploy.sh": "#!/bin/sh\nterraform -chdir=infra apply -auto-approve\n",
+             ".github/workflows/ci.yml": "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+                                         "    steps:\n      - run: pytest\n",
+             "app.py": "print(1)\n"}
+    result = _scan(tmp_path, files, "PFA-CI-008", "PFA-TE-003")
+    found = sorted((f.rule_id, f.path, f.span.line) for f in result.findings)
+    # CI-008 points at the manual deploy; TE-003 at the endpoint served without drift monitoring.
+    assert found == [("PFA-CI-008", "scripts/deploy.sh", 2), ("PFA-TE-003", "infra/serving.tf", 1)]
