@@ -34,6 +34,7 @@ class Feature:
     value: str  # a store kind, an architecture, a repository, or present / absent
     where: Val | None  # the key that says so (None: the environment as a whole)
     unknown: str = ""  # why the value cannot be compared (a secret reference, an unrendered template)
+    scoped: bool = False  # said of one workload: an environment without that workload says nothing about it
 
 
 _COMPONENT_KINDS = {"ServiceMonitor": COMPONENT_TELEMETRY, "PodMonitor": COMPONENT_TELEMETRY,
@@ -48,7 +49,7 @@ _CFN_COMPONENTS = {"AWS::CloudWatch::Alarm": COMPONENT_TELEMETRY, "AWS::CloudWat
                    "AWS::KMS::Key": ENCRYPTION, "AWS::WAFv2::WebACLAssociation": ACCESS}
 _WORKLOADS = {"Deployment": "spec.template.spec", "StatefulSet": "spec.template.spec",
               "DaemonSet": "spec.template.spec", "ReplicaSet": "spec.template.spec", "Job": "spec.template.spec",
-              "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec"}
+              "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec", "Rollout": "spec.template.spec"}
 _TELEMETRY_SIDECAR = re.compile(r"(?i)otel|opentelemetry|collector|fluent-?bit|fluentd|datadog|jaeger|promtail|"
                                 r"telegraf|vector-agent|prometheus|exporter|statsd|newrelic|splunk")
 _EMULATOR = re.compile(r"(?i)(?:^|[/:_.-])(localstack|wiremock|mockserver|moto(?:-server)?|azurite|fake-gcs-server|"
@@ -145,13 +146,14 @@ def _all(environment: Environment, by_image: bool) -> Iterator[Feature]:
 
 
 def containers(resources: Iterable[Val]) -> Iterator[tuple[str, Val, Val]]:
-    """(workload 'Kind/name', pod spec, container) for every container of every workload."""
+    """(workload name, pod spec, container) for every container of every workload. The name alone identifies a
+    workload: a Deployment in staging and the Argo Rollout of the same name in production are one workload."""
     for resource in resources:
         kind = (resource.get("kind") or Val("", "")).text()
         pod = resource.path(_WORKLOADS[kind]) if kind in _WORKLOADS else None
         if pod is None:
             continue
-        workload = f"{kind}/{(resource.path('metadata.name') or Val('', '')).text()}"
+        workload = (resource.path("metadata.name") or Val("", "")).text()
         for key in ("containers", "initContainers"):
             for container in (pod.get(key) or Val([], "")).elements():
                 yield workload, pod, container
@@ -174,8 +176,20 @@ def _resource_features(resources: list[Val], by_image: bool) -> Iterator[Feature
             tls = resource.path("spec.tls")
             yield Feature(ENCRYPTION, "ingress:tls", PRESENT if tls is not None and tls.value else ABSENT,
                           tls if tls is not None else resource.get("kind"))
+    sidecars: dict[str, Feature] = {}
     for workload, pod, container in containers(resources):
         yield from _container(workload, pod, container, config_maps, by_image)
+        name = (container.get("name") or Val("", "")).text()
+        image = (container.get("image") or Val("", "")).text()
+        telemetry = bool(_TELEMETRY_SIDECAR.search(name) or _TELEMETRY_SIDECAR.search(image_repository(image)))
+        if telemetry and (workload not in sidecars or sidecars[workload].value == ABSENT):
+            sidecars[workload] = Feature(COMPONENT_TELEMETRY, f"telemetry-sidecar:{workload}", PRESENT,
+                                         container.get("name") or container, scoped=True)
+        elif workload not in sidecars:
+            sidecars[workload] = Feature(COMPONENT_TELEMETRY, f"telemetry-sidecar:{workload}", ABSENT, None,
+                                         scoped=True)
+    if not by_image:
+        yield from sidecars.values()
 
 
 def _container(workload: str, pod: Val, container: Val, config_maps: dict[str, Val],
@@ -187,8 +201,6 @@ def _container(workload: str, pod: Val, container: Val, config_maps: dict[str, V
     if image is not None and not by_image:
         reason = unknown_reason(image)
         yield Feature(IMAGE, f"image:{owner}", repository, image, reason)
-    if _TELEMETRY_SIDECAR.search(name) or _TELEMETRY_SIDECAR.search(repository):
-        yield Feature(COMPONENT_TELEMETRY, f"sidecar:{workload}/{name}", PRESENT, container.get("name") or container)
     if _EMULATOR.search(repository):
         yield Feature(MOCK, f"emulator:{repository}", PRESENT, image)
     if not by_image:
@@ -223,14 +235,14 @@ def _security_context(owner: str, pod: Val, container: Val) -> Iterator[Feature]
         value = own if own is not None else inherited
         present = value is not None and value.value is secure
         yield Feature(ACCESS, f"securityContext:{owner}.{setting}", PRESENT if present else ABSENT,
-                      value if value is not None else None)
+                      value if value is not None else None, scoped=True)
 
 
 def _kserve(resource: Val, name: str) -> Iterator[Feature]:
     predictor = resource.path("spec.predictor") or Val({}, resource.file)
     logger = predictor.get("logger")
     yield Feature(COMPONENT_AUDIT, f"kserve-logger:{name}", PRESENT if logger is not None else ABSENT,
-                  logger if logger is not None else None)
+                  logger if logger is not None else None, scoped=True)
     annotations = resource.path("metadata.annotations") or Val({}, resource.file)
     mode = annotations.get("serving.kserve.io/deploymentMode")
     yield Feature(SERVING, f"kserve-mode:{name}", mode.text() if mode is not None else "Serverless (default)",

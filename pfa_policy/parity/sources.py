@@ -13,7 +13,7 @@ from pfa_policy.parity.settings import EXEMPT, ParitySettings
 
 _ENV_DIRS = ("overlays", "envs", "environments", "env", "stages", "clusters", "deploy")
 _VALUES = (re.compile(r"^values[-_.](?P<env>[\w.-]+)\.ya?ml$"), re.compile(r"^(?P<env>[\w.-]+)[-_.]values\.ya?ml$"))
-_STAGE_CONFIG = re.compile(r"^(?P<env>[\w]+)[-_](?:config|configuration|params|parameters)(?:[-_]template)?\.json$")
+_STAGE_CONFIG = re.compile(r"^(?P<env>[\w-]+?)[-_](?:config|configuration|params|parameters)(?:[-_]template)?\.json$")
 _TFVARS = re.compile(r"^(?:terraform\.)?(?P<env>[\w.-]+?)(?:\.auto)?\.tfvars(?:\.json)?$")
 _COMPOSE = re.compile(r"^(?:docker-)?compose(?:[-_.](?P<env>[\w-]+))?\.ya?ml$")
 
@@ -142,6 +142,8 @@ def _stage_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[s
             groups.setdefault(directory, []).append((match.group("env"), role, path))
     for directory, members in sorted(groups.items()):
         template_path, template = _template_in(view, directory)
+        if template is None:
+            continue  # stage files of a test runner or an app, not the stages of one template
         found = System(directory or ".", "stage-config")
         for env, role, path in sorted(members):
             documents = load(path, view.read(path))

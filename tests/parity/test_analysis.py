@@ -17,9 +17,9 @@ def test_fixture_systems_and_differences_in_kind() -> None:
     assert {
         ("PFA-TE-201", "component:ServiceMonitor"), ("PFA-AC-201", "component:NetworkPolicy"),
         ("PFA-OP-203", "component:PodDisruptionBudget"),
-        ("PFA-AC-201", "securityContext:Deployment/churn-api/api.runAsNonRoot"),
-        ("PFA-OP-201", "store:env:Deployment/churn-api/api.DATABASE_URL"),
-        ("PFA-AI-201", "mock:env:Deployment/churn-api/api.PAYMENTS_MOCK"),
+        ("PFA-AC-201", "securityContext:churn-api/api.runAsNonRoot"),
+        ("PFA-OP-201", "store:env:churn-api/api.DATABASE_URL"),
+        ("PFA-AI-201", "mock:env:churn-api/api.PAYMENTS_MOCK"),
         ("PFA-OP-201", "store:values:feast.onlineStore.connectionString"),
         ("PFA-TE-201", "flag:metrics.serviceMonitor.enabled"), ("PFA-EN-201", "flag:tls.enabled"),
         ("PFA-OP-202", "sagemaker-endpoint:EndpointConfig.AllTraffic"), ("PFA-AU-201", "data-capture:EndpointConfig"),
@@ -45,10 +45,10 @@ def test_sizes_are_never_differences_in_kind() -> None:
 def test_findings_point_at_production_and_secrets_are_not_compared() -> None:
     analysis = run(tree(FIXTURE))
     by_key = {d.key: d for c in analysis.comparisons for d in c.differences}
-    store = by_key["store:env:Deployment/churn-api/api.DATABASE_URL"]
+    store = by_key["store:env:churn-api/api.DATABASE_URL"]
     assert (store.production.path, store.production.span.line) == ("deploy/k8s/overlays/prod/api.yaml", 15)
     assert (store.pilot.path, store.pilot.value) == ("deploy/k8s/overlays/staging/api.yaml", "sqlite")
-    secret = by_key["env:Deployment/churn-api/api.DB_PASSWORD"]
+    secret = by_key["env:churn-api/api.DB_PASSWORD"]
     assert secret.status == "not-compared" and "secret" in secret.note
     template = by_key["store:values:mlflow.backendStoreUri"]
     assert template.status == "not-compared" and "template" in template.note

@@ -37,8 +37,12 @@ def test_scan_findings_point_at_production_with_the_pilot_as_related_location() 
                                        "--fail-on", "never", str(FIXTURE)])
     assert result.exit_code == 0, result.output
     results = json.loads(result.output)["runs"][0]["results"]
-    store = next(r for r in results if r["ruleId"] == "PFA-OP-201"
-                 and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("prod/api.yaml"))
+    stores = [r for r in results if r["ruleId"] == "PFA-OP-201"
+              and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("prod/api.yaml")]
+    # The staging overlay and the compose pilot both run SQLite where production runs PostgreSQL.
+    assert sorted(r["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in stores) == [
+        "deploy/k8s/overlays/staging/api.yaml", "docker-compose.yml"]
+    store = next(r for r in stores if "staging" in r["relatedLocations"][0]["message"]["text"])
     assert store["locations"][0]["physicalLocation"]["region"]["startLine"] == 15
     related = store["relatedLocations"][0]
     assert related["physicalLocation"]["artifactLocation"]["uri"] == "deploy/k8s/overlays/staging/api.yaml"
