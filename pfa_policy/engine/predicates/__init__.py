@@ -1,5 +1,5 @@
 """The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar
-(`ml_models` holds the model-handling checks of several pillars).
+(`ml_models` and `ml_pipelines` hold the model-handling checks of several pillars).
 
 A rule names a predicate in its `match` (`predicate: <name>`); the loader rejects unknown names. Each pillar
 module exposes plain dicts; nothing registers itself on import.
@@ -18,13 +18,14 @@ from pfa_policy.engine.predicates import (
     data_governance,
     encryption,
     ml_models,
+    ml_pipelines,
     operability,
     parity,
     telemetry,
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models, parity)
+            operability, telemetry, ml_models, ml_pipelines, parity)
 
 
 def _merge(attribute: str) -> dict[str, Any]:

@@ -5,14 +5,9 @@
 - `op_model_loaded_per_request` (operability): a model loader called inside a request handler.
 - `ai_placeholder_model` (authentic integrations): `sklearn.dummy` estimators or `fit()` at start-up in a
   serving module.
-- `ci_unconditional_model_approval` (CI/CD): a registration that approves, or a promotion to production /
-  `champion`, hard-coded and outside any condition.
-- `ci_model_deploy_without_evaluation` (CI/CD, GitHub Actions and GitLab CI): a job that deploys or promotes a
-  model with no evaluation in it or in the jobs it needs (GitLab: also earlier stages).
-- `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
-  serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts).
 
-Nothing here imports or executes scanned code; names resolve through the engine's index like patterns do.
+How models are trained, promoted, deployed and watched is `ml_pipelines`. Nothing here imports or executes
+scanned code; names resolve through the engine's index like patterns do.
 """
 
 from __future__ import annotations
@@ -24,20 +19,11 @@ from typing import Any
 import libcst as cst
 
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.predicates.audit_logging import _GITLAB_RESERVED, DEPLOY_COMMAND, LOCAL_CLUSTER
-from pfa_policy.engine.predicates.types import (
-    DocumentPredicate,
-    PythonPossible,
-    PythonPredicate,
-    RepositoryApplies,
-    RepositoryPredicate,
-)
-from pfa_policy.engine.repository import RepoContext
+from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
 from pfa_policy.engine.values import UNKNOWN
-from pfa_policy.model import FactOccurrence, Hit
+from pfa_policy.model import Hit
 from pfa_policy.parsers.python import CallSite, PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
-from pfa_policy.parsers.tree import Document, Node
 
 # ---------------------------------------------------------------------------------------------------------
 # Module-level constants
@@ -355,234 +341,13 @@ def could_use_placeholder_model(outline: PythonOutline, params: Mapping[str, Any
     return False
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Model approved or promoted unconditionally
-
-_REGISTER = compile_name_globs(["sagemaker.workflow.step_collections.RegisterModel", "sagemaker.*.register",
-                                "sagemaker.workflow.model_step.ModelStep"])
-_PACKAGE = compile_name_globs(["boto3.client().create_model_package", "boto3.client().update_model_package",
-                               "boto3.session.Session().client().create_model_package"])
-_MLFLOW_CLIENT = r"mlflow(\.tracking|\.client)?\.MlflowClient\(\)"
-_TRANSITION = re.compile(_MLFLOW_CLIENT + r"\.transition_model_version_stage$")
-_ALIAS = re.compile(_MLFLOW_CLIENT + r"\.set_registered_model_alias$")
-_PRODUCTION_ALIAS = re.compile(r"(?i)^(champion|production|prod)$")
-_CONDITIONS = (cst.If, cst.IfExp, cst.While, cst.Match)
-
-
-def _unconditional_calls(node: cst.CSTNode) -> Iterator[cst.Call]:
-    for child in node.children:
-        if isinstance(child, _CONDITIONS):
-            continue
-        if isinstance(child, cst.Call):
-            yield child
-        yield from _unconditional_calls(child)
-
-
-def _literal_argument(call: cst.Call, keyword: str, position: int) -> Any:
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return literal_value(arg.value), arg
-    if position < len(positional):
-        return literal_value(positional[position].value), positional[position]
-    return UNKNOWN, None
-
-
-def _approval(file: PythonFile, call: cst.Call) -> tuple[str, str, cst.CSTNode] | None:
-    raw = dotted_name(call.func)
-    name = file.index.qualify(raw) if raw is not None else ""
-    if not name:
-        return None
-    if _REGISTER.fullmatch(name):
-        value, arg = _literal_argument(call, "approval_status", 99)
-    elif _PACKAGE.fullmatch(name):
-        value, arg = _literal_argument(call, "ModelApprovalStatus", 99)
-    elif _TRANSITION.match(name):
-        value, arg = _literal_argument(call, "stage", 2)
-        if isinstance(value, str) and value.lower() == "production":
-            return name, value, arg or call
-        return None
-    elif _ALIAS.match(name):
-        value, arg = _literal_argument(call, "alias", 1)
-        if isinstance(value, str) and _PRODUCTION_ALIAS.match(value):
-            return name, value, arg or call
-        return None
-    else:
-        return None
-    return (name, value, arg or call) if value == "Approved" else None
-
-
-def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
-    for call in _unconditional_calls(file.module):
-        found = _approval(file, call)
-        if found is not None:
-            name, value, report = found
-            yield Hit(file.span_of(report), (("name", name), ("value", value)),
-                      f"approval:{name}@{file.scope_of(call)}:{value}")
-
-
-def could_approve_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        name = outline.qualify(call.raw)
-        if _REGISTER.fullmatch(name) or _PACKAGE.fullmatch(name) or _TRANSITION.match(name) or _ALIAS.match(name):
-            return True
-    return False
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Model deployed by CI without an evaluation gate
-
-# Promotions that are deployments of a model even when no cluster is touched.
-_PROMOTE_COMMAND = re.compile(
-    r"(?i)transition[-_]model[-_]version[-_]stage|set[-_]registered[-_]model[-_]alias"
-    r"|aws\s+sagemaker\s+update-model-package\b.*\bApproved\b|\bpython3?\s+(?:-m\s+)?(?:\S+[/.])?promote[\w-]*(?:\.py)?\b")
-_MODEL_WORDS = re.compile(r"(?i)model|mlflow|sagemaker|kserve|inference|predict|serving|seldon|bentoml|vertex|triton")
-_EVALUATION = re.compile(
-    r"(?i)evaluat|\beval\b|validat\w*[-_ ]?model|model[-_ ]?(?:validation|check|test|gate|quality)|quality[-_ ]?gate"
-    r"|accuracy|threshold|challenger|deepchecks|compare[-_ ]?(?:models?|metrics|with|to|against)"
-    r"|metrics?[-_ ]?(?:check|gate|compare)|ConditionStep|pytest\s+\S*(?:model|eval)"
-    r"|approv|model[-_]?package")  # deploying an approved registry package: the gate is the approval
-
-
-def _scalars_text(node: Node | None) -> str:
-    if node is None:
-        return ""
-    return "\n".join(str(item.value) for item in node.walk() if item.is_scalar and item.value is not None)
-
-
-def _needs(job: Node) -> list[str]:
-    needs = job.get("needs")
-    if needs is None:
-        return []
-    if needs.is_scalar:
-        return [str(needs.value)]
-    names = []
-    for item in needs.elements():
-        target = item.get("job") if item.is_mapping else item
-        if target is not None and target.is_scalar:
-            names.append(str(target.value))
-    return names
-
-
-def _gated(jobs: dict[str, Node], name: str, earlier: Mapping[str, list[str]], text_of: Any) -> bool:
-    """Whether the job or any job it depends on (transitively) evaluates the model."""
-    seen: set[str] = set()
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        if current in seen or current not in jobs:
-            continue
-        seen.add(current)
-        if _EVALUATION.search(current) or _EVALUATION.search(text_of(jobs[current])):
-            return True
-        pending.extend(_needs(jobs[current]))
-        pending.extend(earlier.get(current, ()))
-    return False
-
-
-def _deploy_line(text: str) -> str:
-    found = DEPLOY_COMMAND.search(text) or _PROMOTE_COMMAND.search(text)
-    return found.group(0).strip()[:120] if found is not None else ""
-
-
-def _github_jobs(root: Node) -> dict[str, Node]:
-    jobs = root.get("jobs")
-    return {name: job for name, job in jobs.items() if job.is_mapping} if jobs is not None else {}
-
-
-def _github_text(job: Node) -> str:
-    return "\n".join((_scalars_text(job.get("name")), _scalars_text(job.get("steps")), _scalars_text(job.get("if"))))
-
-
-def _gitlab_jobs(root: Node) -> dict[str, Node]:
-    return {name: job for name, job in root.items()
-            if name not in _GITLAB_RESERVED and not name.startswith(".") and job.is_mapping}
-
-
-def _gitlab_text(job: Node) -> str:
-    return "\n".join(_scalars_text(job.get(key)) for key in ("script", "before_script", "rules", "only"))
-
-
-def _gitlab_earlier(root: Node, jobs: dict[str, Node]) -> dict[str, list[str]]:
-    stages_node = root.get("stages")
-    stages = [str(s.value) for s in stages_node.elements()] if stages_node is not None else [
-        "build", "test", "deploy"]
-    order = {stage: position for position, stage in enumerate(stages)}
-
-    def stage_of(job: Node) -> int:
-        stage = job.get("stage")
-        return order.get(str(stage.value) if stage is not None else "test", 1)
-
-    earlier: dict[str, list[str]] = {}
-    for name, job in jobs.items():
-        if job.get("needs") is None:  # `needs:` replaces stage ordering
-            earlier[name] = [other for other, o in jobs.items() if stage_of(o) < stage_of(job)]
-    return earlier
-
-
-def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    root = document.root
-    if document.kind == "gitlab-ci":
-        jobs, text_of = _gitlab_jobs(root), _gitlab_text
-        earlier = _gitlab_earlier(root, jobs)
-    else:
-        on = root.get("on") or root.get("True")  # a YAML 1.1 reader may have turned the key into a boolean
-        if on is not None and "workflow_run" in _scalars_text(on) + " ".join(k for k, _ in on.items()):
-            return  # runs after another workflow, whose conclusion gates it
-        jobs, text_of, earlier = _github_jobs(root), _github_text, {}
-    for name, job in jobs.items():
-        text = text_of(job)
-        shown = _deploy_line(text)
-        if not shown or LOCAL_CLUSTER.search(text) or not _MODEL_WORDS.search(f"{name}\n{text}"):
-            continue
-        if _gated(jobs, name, earlier, text_of):
-            continue
-        yield Hit(job.anchor_span, (("name", name), ("value", shown)), f"ci-model-deploy:{name}")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# No alerting on a served model
-
-_ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
-
-
-def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
-    """Where the repository deploys a model: endpoint manifests (KServe, Seldon, SageMaker), and, when it holds
-    an inference service, the workloads that serve traffic. Serving code alone (a framework, a library)
-    deploys nothing that could be alerted on."""
-    deployed = list(context.occurrences("te-model-served-manifest", scopes))
-    if context.occurrences("serving-app", scopes):
-        places = {(o.path, o.span.line) for o in deployed}
-        deployed += [o for o in context.occurrences("te-serving-workload", scopes)
-                     if (o.path, o.span.line) not in places]
-    return deployed
-
-
-def te_served_model_without_alerting(context: RepoContext, params: Mapping[str, Any],
-                                     scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    if any(context.occurrences(fact, scopes) for fact in _ALERTING_FACTS):
-        return
-    for occurrence in _deployed_models(context, scopes):
-        yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
-                                   f"fact:{occurrence.name}:{occurrence.value}")
-
-
-def _deploys_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    return bool(_deployed_models(context, scopes))
-
-
 PYTHON: dict[str, PythonPredicate] = {
     "dg_hub_download_unpinned": dg_hub_download_unpinned,
     "op_model_loaded_per_request": op_model_loaded_per_request,
     "ai_placeholder_model": ai_placeholder_model,
-    "ci_unconditional_model_approval": ci_unconditional_model_approval,
 }
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "dg_hub_download_unpinned": could_download_from_hub,
     "op_model_loaded_per_request": could_load_per_request,
     "ai_placeholder_model": could_use_placeholder_model,
-    "ci_unconditional_model_approval": could_approve_model,
 }
-DOCUMENT: dict[str, DocumentPredicate] = {"ci_model_deploy_without_evaluation": ci_model_deploy_without_evaluation}
-REPOSITORY: dict[str, RepositoryPredicate] = {"te_served_model_without_alerting": te_served_model_without_alerting}
-REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _deploys_models}
