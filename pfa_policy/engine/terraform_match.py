@@ -51,31 +51,47 @@ def instantiated(body: Node) -> bool:
 def companions(resource: TerraformResource, types: re.Pattern[str], by: tuple[str, ...],
                ) -> Iterator[TerraformResource]:
     """Resources of `types` in the module whose `by` attribute may name `resource`: a reference to it, its literal
-    name, or a value that cannot be resolved (it may be this resource: an unknown is never a violation). `by: "*"`:
-    every resource of the types (account-wide settings such as `aws_s3_account_public_access_block`)."""
+    name, the same expression as its name, or a value that cannot be told apart from it (an unknown is never a
+    violation). `by: "*"`: every resource of the types (account-wide settings such as
+    `aws_s3_account_public_access_block`)."""
     for companion_type, name, body in resource.module.resources:
         if not types.fullmatch(companion_type) or not instantiated(body):
             continue
-        if by == ("*",) or any(_may_name(body.get(attribute), resource) for attribute in by):
+        if by == ("*",) or any(_may_name(body.get(attribute), body, resource) for attribute in by):
             yield TerraformResource(companion_type, name, body, resource.module)
 
 
-def _may_name(node: Node | None, resource: TerraformResource) -> bool:
+def _may_name(node: Node | None, companion: Node, resource: TerraformResource) -> bool:
     if node is None or not resource.type:
         return False
+    own = [n for n in (resource.body.get(a) for a in _NAME_ATTRIBUTES) if n is not None]
+    own_expressions = {expression_of(n) for n in own} - {None}
     text = expression_of(node)
     if text is None:
         if not isinstance(node.value, str):
             return False
-        names = [resource.body.get(a) for a in _NAME_ATTRIBUTES]
-        known = [n for n in names if n is not None]
-        if any(expression_of(n) is not None for n in known):
-            return True  # the resource's own name is unknown
-        return any(n.value == node.value for n in known)
+        return bool(own_expressions) or any(n.value == node.value for n in own)
+    verdict = _by_reference(text, resource)
+    if verdict is not None:
+        return verdict
+    if text in own_expressions:
+        return True  # both use var.bucket_name
+    if text.startswith("each.") and companion.get("for_each") is not None:
+        # for_each = aws_s3_bucket.lake (or a list of buckets): the iteration decides.
+        each = companion.get("for_each")
+        each_text = expression_of(each) if each is not None else None
+        verdict = _by_reference(each_text, resource) if each_text is not None else None
+        return True if verdict is None else verdict
+    # var.bucket_id, module.x.id: this resource only if its own name is not a known, different value.
+    return bool(own_expressions)
+
+
+def _by_reference(text: str, resource: TerraformResource) -> bool | None:
+    """True when the expression references the resource, False when it references another resource of its type,
+    None when it references neither."""
     references = {f"{t}.{n}" for t, n in _RESOURCE_REFERENCE.findall(text)}
-    if not references:
-        return True  # var.bucket_id, each.value.id, module.x.id: maybe this one
     if resource.address in references:
         return True
-    # It names other resources: it is this one only if none of them is of this resource's type.
-    return not any(r.split(".")[0] == resource.type for r in references)
+    if any(r.split(".")[0] == resource.type for r in references):
+        return False
+    return None

@@ -38,7 +38,8 @@ _REFERENCE = re.compile(r"^(var|local)\.([A-Za-z_][\w-]*)$")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
 _CONVERSIONS = frozenset({"jsonencode", "tomap", "tolist", "toset", "tostring", "yamlencode"})
 LOCK_FILE = ".terraform.lock.hcl"
-_JSON_KEYS = ("policy", "assume_role_policy", "access_policies", "policy_document", "container_definitions")
+_JSON_KEYS = ("policy", "assume_role_policy", "access_policies", "policy_document", "container_definitions",
+              "inline_policy")
 
 
 def expression_of(node: Node) -> str | None:
