@@ -235,7 +235,7 @@ def _security_context(owner: str, pod: Val, container: Val) -> Iterator[Feature]
         value = own if own is not None else inherited
         present = value is not None and value.value is secure
         yield Feature(ACCESS, f"securityContext:{owner}.{setting}", PRESENT if present else ABSENT,
-                      value if value is not None else None, scoped=True)
+                      value if value is not None else container.get("name"), scoped=True)
 
 
 def _kserve(resource: Val, name: str) -> Iterator[Feature]:
