@@ -1,5 +1,5 @@
 """The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar
-(`ml_models` and `ml_pipelines` hold the model-handling checks of several pillars).
+(`ml_models`, `ml_pipelines` and `ml_training` hold the model-handling checks of several pillars).
 
 A rule names a predicate in its `match` (`predicate: <name>`); the loader rejects unknown names. Each pillar
 module exposes plain dicts; nothing registers itself on import.
@@ -19,13 +19,14 @@ from pfa_policy.engine.predicates import (
     encryption,
     ml_models,
     ml_pipelines,
+    ml_training,
     operability,
     parity,
     telemetry,
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models, ml_pipelines, parity)
+            operability, telemetry, ml_models, ml_pipelines, ml_training, parity)
 
 
 def _merge(attribute: str) -> dict[str, Any]:

@@ -1,0 +1,239 @@
+"""Escape-hatch predicates about training code and the model files it produces (issue 13).
+
+- `dg_training_entry` (fact): the first training call of a module that is run as a program (a main guard, a
+  click / typer / hydra / argparse command line).
+- `dg_training_without_seed` (data governance, repository): a training entry point with no seed set in it or
+  in the repository modules it imports (one hop), and no `seed` in a production configuration file.
+- `ci_pickle_models_without_scan` (CI/CD, repository): pickle-family model files committed, or fetched by CI,
+  with no model scanner (modelscan, picklescan, fickling, ModelAudit) anywhere in CI, pre-commit or the
+  dependencies.
+
+Files are read as text; nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+import libcst as cst
+
+from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.predicates.types import (
+    PythonPossible,
+    PythonPredicate,
+    RepositoryApplies,
+    RepositoryPredicate,
+)
+from pfa_policy.engine.repository import RepoContext
+from pfa_policy.engine.values import MAYBE
+from pfa_policy.model import FILE_START, FactOccurrence, Hit, Span
+from pfa_policy.parsers.python import PythonFile
+from pfa_policy.parsers.python_outline import PythonOutline
+
+# ---------------------------------------------------------------------------------------------------------
+# Training without a seed
+
+_TRAINING = compile_name_globs([
+    "sklearn.*.fit", "xgboost.*.fit", "lightgbm.*.fit", "catboost.*.fit", "xgboost.train", "lightgbm.train",
+    "catboost.train", "transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.*Trainer",
+    "pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer", "torch.optim.*",
+    "tensorflow.keras.*.fit", "keras.*.fit", "sklearn.model_selection.train_test_split",
+])
+_ENTRY_CALLS = compile_name_globs(["argparse.ArgumentParser", "typer.Typer", "typer.run", "fire.Fire", "click.*"])
+_ENTRY_DECORATORS = compile_name_globs(["hydra.main", "click.command", "click.group", "typer.Typer().command"])
+
+
+def _is_entry_point(file: PythonFile) -> bool:
+    index = file.index
+    if any(site.in_main_guard for site in index.calls):
+        return True
+    if any(_ENTRY_CALLS.fullmatch(index.qualify(site.raw)) for site in index.calls):
+        return True
+    return any(raw and _ENTRY_DECORATORS.fullmatch(index.qualify(raw)) for _, raw, _ in index.decorators)
+
+
+def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _is_entry_point(file):
+        return
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        if _TRAINING.fullmatch(name):
+            yield Hit(file.span_of(site.node), (("name", name),), "training-entry")
+            return
+
+
+def could_be_training_entry(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(_TRAINING.fullmatch(outline.qualify(call.raw)) for call in outline.calls)
+
+
+_SEED_CALLS = compile_name_globs([
+    "numpy.random.seed", "random.seed", "torch.manual_seed", "torch.cuda.manual_seed*", "tensorflow.random.set_seed",
+    "tensorflow.keras.utils.set_random_seed", "keras.utils.set_random_seed", "transformers.set_seed",
+    "transformers.enable_full_determinism", "accelerate.utils.set_seed", "pytorch_lightning.seed_everything",
+    "lightning.*seed_everything", "lightning.fabric.utilities.seed.seed_everything",
+])
+_SEEDED_GENERATORS = compile_name_globs(["numpy.random.default_rng", "numpy.random.RandomState",
+                                         "numpy.random.Generator"])
+_SEED_NAMES = re.compile(r"(?i)^(seed|random_state|random_seed|rng_seed|global_seed|seed_value)$")
+
+
+def dg_seed_set(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A seed set in code: a seeding function, a seeded generator, a `seed=` / `random_state=` keyword (any
+    value: a configured seed counts), a `SEED = ...` name or a `"seed"` dictionary key. An attribute named
+    seed (`self.seed = seed`) is not seeding anything."""
+    index = file.index
+    for site in index.calls:
+        name = index.qualify(site.raw)
+        if _SEED_CALLS.fullmatch(name) or (_SEEDED_GENERATORS.fullmatch(name) and site.positional):
+            yield Hit(file.span_of(site.node), (("name", name),), f"seed:{name}")
+            return
+    for assignment in index.assignments:
+        if _SEED_NAMES.match(assignment.target) and isinstance(
+            assignment.report, (cst.Arg, cst.Name, cst.SimpleString)
+        ):
+            yield Hit(file.span_of(assignment.report), (("name", assignment.target),), f"seed:{assignment.target}")
+            return
+
+
+def could_set_seed(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(target is MAYBE or (isinstance(target, str) and _SEED_NAMES.match(target))
+               for target, _ in outline.assignments) or any(
+        _SEED_CALLS.fullmatch(outline.qualify(call.raw)) or _SEEDED_GENERATORS.fullmatch(outline.qualify(call.raw))
+        for call in outline.calls)
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))",
+                     re.MULTILINE)
+
+
+def _module_paths(module: str, base: PurePosixPath) -> list[str]:
+    """Candidate repository paths of a module named in `base`'s directory's import."""
+    dots = len(module) - len(module.lstrip("."))
+    parts = [p for p in module.lstrip(".").split(".") if p]
+    if dots:
+        root = base
+        for _ in range(dots - 1):
+            root = root.parent
+        stem = "/".join([*([str(root)] if str(root) != "." else []), *parts])
+    else:
+        stem = "/".join(parts)
+    return [f"{stem}.py", f"{stem}/__init__.py"] if stem else []
+
+
+def _imported_files(context: RepoContext, path: str, present: frozenset[str]) -> set[str]:
+    base = PurePosixPath(path).parent
+    found: set[str] = set()
+    for match in _IMPORT.finditer(context.read_text(path)):
+        modules: list[str] = []
+        if match.group(3):
+            modules = [m.strip() for m in match.group(3).split(",")]
+        else:
+            module = match.group(1)
+            modules = [module]
+            names = [n.strip() for n in match.group(2).replace("(", "").replace(")", "").split(",")]
+            modules += [f"{module}.{n}" if not module.endswith(".") else f"{module}{n}" for n in names
+                        if n and n != "*"]
+        for module in modules:
+            for candidate in _module_paths(module, base):
+                # absolute imports may start below a source root (src/, a nested project directory)
+                found.update(p for p in present if p == candidate or p.endswith("/" + candidate))
+    found.discard(path)
+    return found
+
+
+def dg_training_without_seed(context: RepoContext, params: Mapping[str, Any],
+                             scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    if context.occurrences("dg-seed-config", scopes):
+        return
+    seeded = {o.path for o in context.occurrences("dg-seed-set")}
+    present = frozenset(f.path for f in context.files if f.path.endswith(".py"))
+    for occurrence in context.occurrences("dg-training-entry", scopes):
+        if occurrence.path in seeded:
+            continue
+        if seeded & _imported_files(context, occurrence.path, present):
+            continue
+        yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value), ("path", occurrence.path)),
+                                   f"training-without-seed:{occurrence.path}")
+
+
+def _trains(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(context.occurrences("dg-training-entry", scopes))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pickle-family model files without a scan
+
+_PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".h5", ".hdf5", ".ckpt", ".dill")
+_MODEL_DIRS = re.compile(r"(?i)(^|/)(models?|artifacts?|checkpoints?|weights|saved_models?|ckpt|outputs?)/")
+_SCANNERS = re.compile(r"(?i)\b(modelscan|picklescan|fickling|modelaudit|model-audit|protectai/modelscan"
+                       r"|mmaitre314/picklescan|trailofbits/fickling)\b")
+_FETCH = re.compile(r"(?i)\b(?:wget|curl|aws\s+s3\s+(?:cp|sync)|gsutil\s+(?:-m\s+)?cp|azcopy|huggingface-cli\s+download"
+                    r"|hf\s+download|dvc\s+pull|mlflow\s+artifacts\s+download)\b[^\n]*?"
+                    r"(\S+\.(?:pkl|pickle|joblib|pt|pth|bin|h5|ckpt))\b")
+_SCAN_PLACES = (".github/workflows/*.y*ml", ".gitlab-ci.yml", ".pre-commit-config.yaml", "Jenkinsfile",
+                "azure-pipelines.yml", ".circleci/config.yml", "Makefile", "requirements*.txt", "pyproject.toml",
+                "tox.ini", "noxfile.py", "setup.cfg", "Dockerfile", "**/Dockerfile")
+
+
+def _pickle_files(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
+    """Committed model files of the pickle family in production paths (test fixtures and examples are exempt)."""
+    found = []
+    for repo_file in context.files:
+        lower = repo_file.path.lower()
+        if repo_file.scope not in scopes or not lower.endswith(_PICKLE_SUFFIXES):
+            continue
+        if lower.endswith(".bin") and not _MODEL_DIRS.search(lower) and "pytorch_model" not in lower:
+            continue  # .bin is also firmware, data, fonts: only model directories or HF weight names count
+        found.append(FactOccurrence("ci-pickle-model-file", repo_file.path, repo_file.scope, FILE_START,
+                                    repo_file.path))
+    return found
+
+
+def _ci_fetches(context: RepoContext) -> list[tuple[str, int, str]]:
+    fetched = []
+    for repo_file in context.files_matching((".github/workflows/*.y*ml", ".gitlab-ci.yml")):
+        for number, line in enumerate(context.read_text(repo_file.path).split("\n"), start=1):
+            found = _FETCH.search(line)
+            if found is not None and not line.lstrip().startswith("#"):
+                fetched.append((repo_file.path, number, found.group(1)))
+    return fetched
+
+
+def _scanned(context: RepoContext) -> bool:
+    return any(_SCANNERS.search(context.read_text(f.path)) for f in context.files_matching(_SCAN_PLACES))
+
+
+def ci_pickle_models_without_scan(context: RepoContext, params: Mapping[str, Any],
+                                  scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    committed = _pickle_files(context, scopes)
+    fetched = _ci_fetches(context)
+    if not (committed or fetched) or _scanned(context):
+        return
+    for occurrence in committed:
+        yield occurrence.path, Hit(FILE_START, (("name", occurrence.path), ("how", "is committed")),
+                                   f"pickle-model:{occurrence.path}")
+    for path, line, target in fetched:
+        text = context.read_text(path).split("\n")[line - 1]
+        column = len(text) - len(text.lstrip()) + 1
+        yield path, Hit(Span(line, column, line, len(text) + 1), (("name", target), ("how", "is fetched by CI")),
+                        f"pickle-model-fetch:{target}")
+
+
+def _has_pickle_models(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_pickle_files(context, scopes) or _ci_fetches(context))
+
+
+PYTHON: dict[str, PythonPredicate] = {"dg_training_entry": dg_training_entry, "dg_seed_set": dg_seed_set}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"dg_training_entry": could_be_training_entry,
+                                              "dg_seed_set": could_set_seed}
+REPOSITORY: dict[str, RepositoryPredicate] = {
+    "dg_training_without_seed": dg_training_without_seed,
+    "ci_pickle_models_without_scan": ci_pickle_models_without_scan,
+}
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "dg_training_without_seed": _trains,
+    "ci_pickle_models_without_scan": _has_pickle_models,
+}
