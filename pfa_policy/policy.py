@@ -14,6 +14,7 @@ from pfa_policy.engine.classify import ScopeRules
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.loader import Catalog, load_catalog
 from pfa_policy.engine.rule import Rule
+from pfa_policy.engine.validation import short_text
 from pfa_policy.layers import CONFIG_FILES as CONFIG_FILES
 from pfa_policy.layers import Layer as Layer
 from pfa_policy.layers import discover, read_policy_file
@@ -91,17 +92,19 @@ def _policy_path(reference: str, base: Path, referrer: Layer | None = None) -> P
             return PfaError(message)
         return referrer.error([referrer.parent_key], message)
 
-    candidate = builtin_dir("policies") / f"{reference}.yaml"
+    names = builtin_policies()
     if "/" not in reference and not reference.endswith((".yaml", ".yml", ".toml")):
-        if candidate.is_file():
-            return candidate
-        names = builtin_policies()
-        raise error(f"unknown policy '{reference}'{did_you_mean(reference, names)} (built-in: {', '.join(names)}; "
-                    "or a path to a policy file)")
-    path = (base / reference).resolve()
-    if not path.is_file():
-        raise error(f"policy file not found: {path}")
-    return path
+        if reference in names:
+            return builtin_dir("policies") / f"{reference}.yaml"
+        raise error(f"unknown policy '{short_text(reference)}'{did_you_mean(reference, names)} (built-in: "
+                    f"{', '.join(names)}; or a path to a policy file)")
+    try:
+        path = (base / reference).resolve()
+        if path.is_file():
+            return path
+    except (OSError, ValueError) as failure:  # a name too long, a NUL byte
+        raise error(f"policy file cannot be read: {short_text(reference)} ({failure})") from None
+    raise error(f"policy file not found: {short_text(str(path))}")
 
 
 def _chain(reference: str, base: Path, referrer: Layer | None = None, seen: tuple[str, ...] = ()) -> list[Layer]:
@@ -169,9 +172,13 @@ def _combined(catalog: Catalog, layers: Sequence[Layer]) -> list[PfaError]:
 def _rule_paths(layer: Layer) -> list[Path]:
     found = []
     for position, relative in enumerate(layer.data.get("rule_paths", ())):
-        path = (layer.directory / relative).resolve()
-        if not path.exists():
-            raise layer.error(["rule_paths", position], f"rule path does not exist: {path}")
+        try:
+            path = (layer.directory / relative).resolve()
+            exists = path.exists()
+        except (OSError, ValueError) as failure:
+            raise layer.error(["rule_paths", position], f"rule path cannot be read ({failure})") from None
+        if not exists:
+            raise layer.error(["rule_paths", position], f"rule path does not exist: {short_text(str(path))}")
         found.append(path)
     return found
 

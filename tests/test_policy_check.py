@@ -48,6 +48,10 @@ def _one_error(result: Result) -> str:
     ("params:\n  PFA-OP-003: {timeout: 3}\n", 3, "at 'params.PFA-OP-003': PFA-OP-003 takes no parameters"),
     ("extends: prodution\n", 2, "at 'extends': unknown policy 'prodution' (did you mean production?)"),
     ("extends: ./missing.yaml\n", 2, "at 'extends': policy file not found"),
+    (f"extends: ./{'a' * 300}.yaml\n", 2, "at 'extends': policy file cannot be read: ./aaaa"),
+    ("severity:\n  pfa-op-003: error\n", 3, "at 'severity.pfa-op-003': unknown rule id pfa-op-003 (rule ids are upper "
+     "case: PFA-OP-003)"),
+    ("rules:\n  include: [' PFA-OP-003']\n", 3, "at 'rules.include[0]': unknown rule id  PFA-OP-003"),
     ("exclude: ['legacy/[].py']\n", 2, "at 'exclude[0]': bad glob 'legacy/[].py': unterminated character set"),
     ("exclude: ['/legacy/**']\n", 2, "at 'exclude[0]': bad glob '/legacy/**': paths are relative to the repository "
      "root, drop the leading '/'"),

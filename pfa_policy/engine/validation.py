@@ -103,6 +103,11 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def short_text(text: str, limit: int = 120) -> str:
+    """Text cut for a one-line message."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def explain(error: jsonschema.ValidationError) -> str:
     """One clear sentence for the usual schema failures; jsonschema's own words (shortened) otherwise."""
     value, schema = error.instance, error.schema
