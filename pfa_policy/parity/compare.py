@@ -129,7 +129,7 @@ def _difference(system: str, key: str, aspect: str, a: f.Feature | None, b: f.Fe
         return Difference(system, aspect, key, left, right, "not-compared", unknown)
     if aspect in f.PRESENCE_ASPECTS:
         if (a is None or b is None) and (a or b).scoped:  # type: ignore[union-attr]
-            return None  # the workload it is said of runs in one environment only
+            return None  # the workload it is said of runs in one environment only, or a flag is set in one only
         if left.value == right.value or {left.value, right.value} != {f.PRESENT, f.ABSENT}:
             return None
         if (a is None and b is not None and b.where is None) or (b is None and a is not None and a.where is None):

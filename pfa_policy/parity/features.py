@@ -34,7 +34,8 @@ class Feature:
     value: str  # a store kind, an architecture, a repository, or present / absent
     where: Val | None  # the key that says so (None: the environment as a whole)
     unknown: str = ""  # why the value cannot be compared (a secret reference, an unrendered template)
-    scoped: bool = False  # said of one workload: an environment without that workload says nothing about it
+    # Said only where stated: of one workload, or by a flag; an environment without it says nothing about it.
+    scoped: bool = False
 
 
 _COMPONENT_KINDS = {"ServiceMonitor": COMPONENT_TELEMETRY, "PodMonitor": COMPONENT_TELEMETRY,
@@ -321,10 +322,11 @@ def _flag(key: str, leaf: str, words: list[str], value: Val) -> Feature | None:
         return None
     present = PRESENT if text in _TRUE else ABSENT
     if _MOCK_WORD.search(subject) or (_MOCK_WORD.search(joined) and "mock" in subject):
-        return Feature(MOCK, f"flag:{key}", present, value)
+        return Feature(MOCK, f"flag:{key}", present, value)  # a mock switched on is evidence on its own
     for pattern, aspect in _COMPONENT_WORDS:
         if pattern.search(subject):
-            return Feature(aspect, f"flag:{key}", present, value)
+            # A flag one environment does not set takes a default these files do not show: not compared.
+            return Feature(aspect, f"flag:{key}", present, value, scoped=True)
     return None
 
 
