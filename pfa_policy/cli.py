@@ -205,6 +205,7 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
             width = text_width(to_terminal, os.environ) if output is None else None
             _emit(_render(format_name, report, dataclasses.replace(layout, width=width)), output, report.color)
     if trace is not None:
+        _tell(0, f"configuration: {effective.config_note}")
         _tell(0, f"policy {effective.name}: {len(effective.rule_ids)} of {len(catalog.rules)} rules enabled"
               + (f" ({enabled} before --select/--ignore)" if select or ignore else ""), *trace.lines())
     sys.exit(gate(result, threshold))

@@ -99,3 +99,11 @@ def test_a_broken_configuration_on_the_way_up_is_an_error_with_its_line(tmp_path
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "src")])
     assert result.exit_code == 2
     assert result.output.startswith(f"pfa-policy: error: {tmp_path / '.pfa-policy.yaml'}:2: at 'fail_on': ")
+
+
+def test_scan_verbose_names_the_configuration(tmp_path: Path) -> None:
+    make_git_repo(tmp_path, {"pyproject.toml": '[tool.pfa-policy]\npolicy = "pilot"\n', "src/a.py": "x = 1\n"})
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "src"), "-v", "--no-cache", "--jobs", "1"])
+    assert result.exit_code == 0
+    assert (f"pfa-policy: configuration: {tmp_path / 'pyproject.toml'} (the nearest configuration from "
+            f"{tmp_path / 'src'})") in result.output

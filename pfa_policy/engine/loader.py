@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,12 +155,30 @@ def _check_params(rule: Rule, data: Mapping[str, Any], root: Node) -> None:
             raise error(["params", name, *bad.path], f"not a JSON schema: {one_line(bad.message)}") from None
         for failure in param_validator(declared).iter_errors(declared["default"]):
             raise error(["params", name, "default", *failure.absolute_path], explain(failure))
+    for location, reference in _param_references(data["match"], ["match"]):
+        if reference not in rule.params_schema:
+            names = ", ".join(rule.params_schema) or "none"
+            raise error(location, f"'{reference}' is not a parameter of {rule.id}"
+                                  f"{did_you_mean(reference, rule.params_schema)} (declared: {names})")
     for kind in ("invalid", "valid"):
         for position, example in enumerate(data["examples"][kind]):
             if "params" in example:
                 location = ["examples", kind, position, "params"]
                 for problem in param_problems(rule, example["params"], error, location):
                     raise problem
+
+
+def _param_references(value: Any, location: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Every `param_one_of` / `not_param_one_of` in a match, with its location."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("param_one_of", "not_param_one_of") and isinstance(item, str):
+                yield [*location, key], item
+            else:
+                yield from _param_references(item, [*location, key])
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _param_references(item, [*location, position])
 
 
 def _uses_predicate(match: Any) -> bool:

@@ -85,6 +85,14 @@ def test_bad_declarations_and_placeholders_are_refused(tmp_path: Path, old: str,
     assert error.message.startswith(message), error.message
 
 
+def test_a_value_condition_names_a_declared_parameter(tmp_path: Path) -> None:
+    text = _RULE.replace("    - call: [print]", "    - call: [print]\n      positional: {'0': {param_one_of: loggers}}")
+    error = _load(tmp_path, text)
+    assert error is not None and error.line == 17
+    assert error.message == ("at 'match.python[0].positional.0.param_one_of': 'loggers' is not a parameter of "
+                             "TEAM-OPS-001 (did you mean logger?) (declared: logger)")
+
+
 def test_each_kind_of_match_has_its_placeholders(tmp_path: Path) -> None:
     text = _RULE.replace("targets: [python]", "targets: [dockerfile]").replace(
         "    - call: [print]", "    - {instruction: [FROM]}").replace("{name}", "{instruction}").replace(
