@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
 from pfa_policy.engine.values import UNKNOWN, VALUE_KEYS, ValueCondition, as_text
 from pfa_policy.model import Hit, PfaError
@@ -97,10 +98,45 @@ def resolve(node: Node, segments: tuple[Segment, ...], path: str = "") -> Iterat
             yield from resolve(node.value[int(name)], rest, f"{path}[{name}]")
     elif kind == "any":
         yield from _each_child(node, rest, path)
-    else:  # deep: zero or more levels
-        yield from resolve(node, rest, path)
-        for child_path, child in _children(node, path):
-            yield from resolve(child, segments, child_path)
+    else:  # deep: zero or more levels, i.e. `rest` from every node of the subtree, in document order
+        every, by_key = _subtree(node, path)
+        if rest and rest[0][0] == "key" and by_key is not None:
+            for child_path, child in by_key.get(rest[0][1], ()):
+                yield from resolve(child, rest[1:], child_path)
+        else:
+            for deep_path, deep_node in every:
+                yield from resolve(deep_node, rest, deep_path)
+
+
+_Located = list[tuple[str, Node]]
+# Rules ask `**` of the same documents again and again (a manifest-heavy repository spent most of its time
+# re-walking them): each subtree is listed once.
+_SUBTREES: IdentityMemo[tuple[_Located, dict[str, _Located] | None]] = IdentityMemo(512)
+
+
+def _subtree(node: Node, path: str) -> tuple[_Located, dict[str, _Located] | None]:
+    """Every node of the subtree with its path (the node first, then depth first), and the children under each
+    mapping key among them (None when Terraform blocks, which a key reads through, make that index wrong)."""
+    return _SUBTREES.get(node, lambda: _index_subtree(node, path), path)
+
+
+def _index_subtree(node: Node, path: str) -> tuple[_Located, dict[str, _Located] | None]:
+    every: _Located = []
+    _list_subtree(node, path, every)
+    by_key: dict[str, _Located] = {}
+    for located_path, located in every:
+        if located.tag == BLOCKS:
+            return every, None
+        if isinstance(located.value, dict):
+            for key, child in located.value.items():
+                by_key.setdefault(key, []).append((_join(located_path, key), child))
+    return every, by_key
+
+
+def _list_subtree(node: Node, path: str, into: _Located) -> None:
+    into.append((path, node))
+    for child_path, child in _children(node, path):
+        _list_subtree(child, child_path, into)
 
 
 def _each_child(node: Node, rest: tuple[Segment, ...], path: str) -> Iterator[tuple[str, Node]]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 # The parser `re` itself compiles from (private, but stable in shape since Python 3.11).
-from re import _constants as constants  # type: ignore[attr-defined]
-from re import _parser as parser  # type: ignore[attr-defined]
+from re import _constants as constants
+from re import _parser as parser
 from typing import Any
 
 import jsonschema

@@ -13,11 +13,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
 import libcst as cst
 
+from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -48,9 +50,10 @@ _FAKE_DOMAINS = frozenset({"news", "review", "reviews", "account", "accounts", "
 _TRUTHY = frozenset({"true", "1", "yes", "on", "y", "enabled", "always"})
 
 
-def words_of(name: str) -> list[str]:
-    """`USE_MOCK_FEATURES`, `useMockFeatures`, `use-mock-features` -> ["use", "mock", "features"]."""
-    return [w.lower() for w in _WORD.findall(name)]
+@lru_cache(maxsize=8192)
+def words_of(name: str) -> tuple[str, ...]:
+    """`USE_MOCK_FEATURES`, `useMockFeatures`, `use-mock-features` -> ("use", "mock", "features")."""
+    return tuple(w.lower() for w in _WORD.findall(name))
 
 
 # In gRPC a "stub" is the generated client: `grpc_client_stub`, `service_stub` are the real integration.
@@ -159,7 +162,7 @@ def classify(value: str, key: str = "") -> UrlFinding | None:
     if _EMULATOR_TEXT.search(value):
         return UrlFinding(EMULATOR, value[:120], False)
     key_words = words_of(key)
-    if key_words[-2:] == ["emulator", "host"] and value.strip():
+    if key_words[-2:] == ("emulator", "host") and value.strip():
         return UrlFinding(EMULATOR, value.strip()[:120], False)
     for match in _URL.finditer(value):
         scheme, host, port = match.group("scheme"), match.group("host") or "", match.group("port") or ""
@@ -485,7 +488,16 @@ _SETTING_WORDS = frozenset({"url", "uri", "urls", "uris", "endpoint", "endpoints
                             "mongodb", "postgres", "mysql", "kafka", "amqp", "cache", "target", "upstream", "api"})
 
 
-def document_urls(document: Document) -> Iterator[tuple[Node, str, UrlFinding]]:
+_URLS: IdentityMemo[list[tuple[Node, str, UrlFinding]]] = IdentityMemo(64)
+
+
+def document_urls(document: Document) -> list[tuple[Node, str, UrlFinding]]:
+    """(value node, path, what it names) for each non-production target in a document; one walk per document
+    for the rules of every category."""
+    return _URLS.get(document, lambda: list(_document_urls(document)))
+
+
+def _document_urls(document: Document) -> Iterator[tuple[Node, str, UrlFinding]]:
     if _is_api_description(document):
         return
     deployment = document.kind in _DEPLOYMENT_KINDS
