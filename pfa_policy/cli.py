@@ -444,6 +444,9 @@ def policy() -> None:
     """Work with policy packs."""
 
 
+_MAX_PROBLEMS = 50  # per file: an alias-expanded list of a thousand wrong values is one mistake, not a report
+
+
 @policy.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @user_errors
@@ -456,8 +459,10 @@ def policy_validate(files: tuple[Path, ...]) -> None:
     failed = False
     for file in files:
         problems = validate_file(file)
-        for problem in problems:
+        for problem in problems[:_MAX_PROBLEMS]:
             click.echo(f"pfa-policy: error: {problem.render()}", err=True)
+        if len(problems) > _MAX_PROBLEMS:
+            click.echo(f"pfa-policy: error: {file}: {len(problems) - _MAX_PROBLEMS} more problem(s)", err=True)
         if not problems:
             click.echo(f"{file}: valid")
         failed = failed or bool(problems)

@@ -172,3 +172,11 @@ def test_built_in_packs_are_valid() -> None:
     packs = sorted((Path(__file__).resolve().parent.parent / "policies").glob("*.yaml"))
     result = CliRunner().invoke(main, ["policy", "validate", *map(str, packs)])
     assert result.exit_code == 0 and result.output.count(": valid") == len(packs) == 3
+
+
+def test_a_flood_of_problems_is_cut_short(tmp_path: Path) -> None:
+    values = ", ".join(["1"] * 200)
+    policy, result = _validate(tmp_path, f"exclude: &a [{values}]\nscopes: {{test: *a}}\n")
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and len(lines) == 51
+    assert lines[-1] == f"pfa-policy: error: {policy}: 350 more problem(s)"
