@@ -71,3 +71,31 @@ def test_unusual_but_valid_text_never_raises() -> None:
                  "'quoted key' = 1\n", "a = [\n]\n"):
         tomllib.loads(text)
         assert toml_lines(text)
+
+
+def test_every_key_of_many_generated_documents_is_found() -> None:
+    """The fuzz test's pyproject.toml writer (tables, arrays of tables, inline tables, odd strings), with no
+    syntax damage: every key and element tomllib reads has a line, and a key's line names the key."""
+    import json
+    import random
+
+    from tests.cli.test_config_fuzz import _POLICY, _mutate, _paths, _toml_text
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(60):
+        data = _mutate(_POLICY, rng)
+        text = _toml_text(data, random.Random(rng.random() + 1)).decode()
+        try:
+            table = tomllib.loads(text)["tool"]["pfa-policy"]
+        except (tomllib.TOMLDecodeError, KeyError):
+            continue
+        lines = toml_lines(text)
+        source = text.splitlines()
+        for path in _paths(table):
+            full = ("tool", "pfa-policy", *path)
+            assert full in lines, (full, text)
+            if path and isinstance(path[-1], str) and not isinstance(table, list):
+                assert json.dumps(path[-1]) in source[lines[full] - 1] or path[-1] in source[lines[full] - 1]
+        checked += 1
+    assert checked > 30
