@@ -41,6 +41,9 @@ def layer_problems(layer: Layer, catalog: Catalog) -> list[PfaError]:
         problems.extend(_glob_problems(layer, ["scopes", scope], globs))
     for position, exception in enumerate(data.get("exceptions", ())):
         problems.extend(_exception_problems(layer, position, exception, catalog))
+    for position, waiver in enumerate(data.get("parity", {}).get("waivers", ())):
+        problems.extend(_rule_pattern_problems(layer, ["parity", "waivers", position, "rules"], waiver.get("rules", ()),
+                                               catalog))
     return problems
 
 
@@ -98,21 +101,28 @@ def _glob_problems(layer: Layer, location: list[str | int], globs: Sequence[str]
 def _exception_problems(layer: Layer, position: int, exception: Mapping[str, Any],
                         catalog: Catalog) -> list[PfaError]:
     location: list[str | int] = ["exceptions", position]
-    problems = []
-    for index, pattern in enumerate(exception["rules"]):
-        try:
-            matches = any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in catalog.rules)
-        except re.error as error:
-            problems.append(layer.error([*location, "rules", index], f"bad rule pattern '{pattern}': {error}"))
-            continue
-        if not matches:
-            message = (f"no rule id matches '{pattern}'" if _is_glob(pattern) else _unknown_id(pattern, catalog))
-            problems.append(layer.error([*location, "rules", index], message))
+    problems = _rule_pattern_problems(layer, [*location, "rules"], exception["rules"], catalog)
     problems.extend(_glob_problems(layer, [*location, "paths"], exception.get("paths", ())))
     if "expires" in exception:
         wrong = date_problem(exception["expires"])
         if wrong:
             problems.append(layer.error([*location, "expires"], wrong))
+    return problems
+
+
+def _rule_pattern_problems(layer: Layer, location: list[str | int], patterns: Sequence[str],
+                           catalog: Catalog) -> list[PfaError]:
+    """Rule id globs (exceptions, parity waivers) that match no rule."""
+    problems = []
+    for index, pattern in enumerate(patterns):
+        try:
+            matches = any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in catalog.rules)
+        except re.error as error:
+            problems.append(layer.error([*location, index], f"bad rule pattern '{pattern}': {error}"))
+            continue
+        if not matches:
+            message = f"no rule id matches '{pattern}'" if _is_glob(pattern) else _unknown_id(pattern, catalog)
+            problems.append(layer.error([*location, index], message))
     return problems
 
 

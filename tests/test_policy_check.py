@@ -88,6 +88,13 @@ def test_exception_problems(tmp_path: Path, fields: dict[str, str], line: int, m
     assert _one_error(result).startswith(f"pfa-policy: error: {policy}:{line}: {message}")
 
 
+def test_parity_waivers_name_known_rules(tmp_path: Path) -> None:
+    policy, result = _validate(tmp_path, "name: team\nparity:\n  waivers:\n    - key: 'component:*'\n"
+                               "      rules: [PFA-OP-2001]\n      justification: staging has no add-ons (ML-1)\n")
+    assert _one_error(result).startswith(f"pfa-policy: error: {policy}:5: at 'parity.waivers[0].rules[0]': unknown "
+                                         "rule id PFA-OP-2001 (did you mean PFA-OP-201?)")
+
+
 def test_every_problem_of_a_file_is_listed(tmp_path: Path) -> None:
     policy, result = _validate(tmp_path, "severity:\n  PFA-OP-03: error\n  PFA-AC-01: note\nexclude: ['/x']\n")
     assert result.exit_code == 2
