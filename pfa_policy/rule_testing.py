@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pfa_policy.engine.loader import Catalog, load_catalog, rule_files
-from pfa_policy.engine.rule import Example, Rule
+from pfa_policy.engine.rule import Example, Rule, placeholders
 from pfa_policy.engine.runner import ScanOptions, scan
 from pfa_policy.model import PfaError
 from pfa_policy.policy import Layer, combine
@@ -60,8 +60,10 @@ def cases(rules: Iterable[Rule]) -> list[Case]:
             for position, example in enumerate(examples)]
 
 
-def run_case(catalog: Catalog, case: Case, workdir: Path) -> Outcome:
-    """Write the example's files into the empty `workdir` and scan it with the rule alone enabled."""
+def run_case(catalog: Catalog, case: Case, workdir: Path, *, placeholders_filled: bool = False) -> Outcome:
+    """Write the example's files into the empty `workdir` and scan it with the rule alone enabled. With
+    `placeholders_filled`, a finding whose message still shows one of the rule's `{placeholders}` fails too
+    (an escape-hatch predicate that yields no such value; declarative matches are checked at load)."""
     example, rule = case.example, case.rule
     for relative, code in ((example.path, example.code), *example.files):
         target = workdir / relative
@@ -73,6 +75,10 @@ def run_case(catalog: Catalog, case: Case, workdir: Path) -> Outcome:
     result = scan(catalog, policy, ScanOptions(workdir, jobs=1))
     reported = tuple(sorted((f.path, f.span.line) for f in result.findings if f.rule_id == rule.id))
     errors = tuple(f"{n.path}: {n.message}" for n in result.notifications if "internal error" in n.message)
+    if placeholders_filled:
+        errors += tuple(sorted({f"message placeholder {{{name}}} left unfilled" for finding in result.findings
+                                if finding.rule_id == rule.id for name in placeholders(rule.message)
+                                if f"{{{name}}}" in finding.message}))
     return Outcome(case, tuple(sorted((example.path, line) for line in example.lines)), reported, errors)
 
 
@@ -80,12 +86,12 @@ def check_rule_path(path: Path) -> list[Outcome]:
     """Every example of every rule defined in the file or directory `path` (loaded beside the built-in rules,
     whose facts it may use)."""
     catalog = load_catalog([path])
-    sources = {str(file) for file in rule_files([path])}
-    rules = [rule for rule in catalog.rules.values() if rule.source in sources]
+    sources = {file.resolve() for file in rule_files([path])}
+    rules = [rule for rule in catalog.rules.values() if Path(rule.source).resolve() in sources]
     if not rules:
         raise PfaError("no rule defined here", path=str(path))
     outcomes = []
     for case in cases(rules):
         with tempfile.TemporaryDirectory(prefix="pfa-policy-example-") as workdir:
-            outcomes.append(run_case(catalog, case, Path(workdir)))
+            outcomes.append(run_case(catalog, case, Path(workdir), placeholders_filled=True))
     return outcomes

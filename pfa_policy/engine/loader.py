@@ -65,7 +65,11 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog
     facts: dict[str, FactDefinition] = {}
     matchers: dict[str, FileMatcher] = {}
     repository: dict[str, RepositoryMatch] = {}
+    seen: set[Path] = set()
     for path in rule_files(paths):
+        if path.resolve() in seen:  # `--rules rules/` beside the built-in catalogue: the same file once
+            continue
+        seen.add(path.resolve())
         if path.name == "facts.yaml" or path.name.endswith(".facts.yaml"):
             data, root = load_data_file(path, "rule.schema.yaml", "facts_file")
             for name, body in data["facts"].items():

@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from pfa_policy.cli import main
 from pfa_policy.engine.loader import load_catalog
 from pfa_policy.model import PfaError
+from tests.conftest import REPO_ROOT
 
 _RULE = """\
 id: TEAM-OPS-001
@@ -108,3 +112,20 @@ def test_built_in_rule_files_declare_every_parameter(tmp_path: Path) -> None:
     declared = {rule_id: rule for rule_id, rule in catalog.rules.items() if rule.params}
     assert declared and all(set(rule.params) == set(rule.params_schema) for rule in declared.values())
     assert all(schema["description"] for rule in declared.values() for schema in rule.params_schema.values())
+
+
+def test_rules_test_reports_a_predicate_placeholder_left_unfilled(tmp_path: Path) -> None:
+    data = yaml.safe_load((REPO_ROOT / "rules" / "authentic-integrations" / "PFA-AI-017.yaml").read_text())
+    data.update(id="TEAM-AI-017", name="team-placeholder-model", message="`{name}` {verdict} in serving code")
+    data["examples"]["invalid"] = data["examples"]["invalid"][:1]
+    rule = tmp_path / "TEAM-AI-017.yaml"
+    rule.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(main, ["rules", "test", str(rule)])  # a predicate: loads, then fails its examples
+    assert result.exit_code == 1
+    assert "FAIL  TEAM-AI-017/invalid-0: " in result.output and "placeholder {verdict} left unfilled" in result.output
+
+
+def test_rules_test_takes_a_built_in_rule_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)  # a relative path to a file the built-in catalogue loads too
+    result = CliRunner().invoke(main, ["rules", "test", "rules/operability/PFA-OP-003.yaml"])
+    assert result.exit_code == 0 and "ok    PFA-OP-003/invalid-0" in result.output
