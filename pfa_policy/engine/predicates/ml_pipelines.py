@@ -228,6 +228,12 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 
 
+# Workloads that run beside a model, not the model: controllers, UIs, proxies, data stores.
+_NOT_A_MODEL = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|frontend|dashboard|\bui\b|-ui$|console"
+                          r"|proxy|gateway|router|exporter|agent|redis|postgres|mysql|mongo|kafka|zookeeper|minio"
+                          r"|nginx|grafana|prometheus|-epp$")
+
+
 def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
     """Where the repository deploys a model: endpoint manifests (KServe, Seldon, SageMaker), and, when it holds
     an inference service, the workloads that serve traffic. Serving code alone (a framework, a library)
@@ -236,7 +242,7 @@ def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactO
     if context.occurrences("serving-app", scopes):
         places = {(o.path, o.span.line) for o in deployed}
         deployed += [o for o in context.occurrences("te-serving-workload", scopes)
-                     if (o.path, o.span.line) not in places]
+                     if (o.path, o.span.line) not in places and not _NOT_A_MODEL.search(o.value)]
     return deployed
 
 

@@ -1,7 +1,8 @@
 """Escape-hatch predicates about training code and the model files it produces (issue 13).
 
-- `dg_training_entry` (fact): the first training call of a module that is run as a program (a main guard, a
-  click / typer / hydra / argparse command line).
+- `dg_training_entry` (fact): the first random training step (an unseeded split or estimator, a torch
+  optimizer, a Keras fit, a Lightning trainer) of a module run as a program (a main guard, a click / typer /
+  hydra / argparse / fire command line).
 - `dg_training_without_seed` (data governance, repository): a training entry point with no seed set in it or
   in the repository modules it imports (one hop), and no `seed` in a production configuration file.
 - `ci_pickle_models_without_scan` (CI/CD, repository): pickle-family model files committed, or fetched by CI,
@@ -36,11 +37,19 @@ from pfa_policy.parsers.python_outline import PythonOutline
 # ---------------------------------------------------------------------------------------------------------
 # Training without a seed
 
-_TRAINING = compile_name_globs([
-    "sklearn.*.fit", "xgboost.*.fit", "lightgbm.*.fit", "catboost.*.fit", "xgboost.train", "lightgbm.train",
-    "catboost.train", "transformers.Trainer", "transformers.Seq2SeqTrainer", "trl.*Trainer",
-    "pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer", "torch.optim.*",
-    "tensorflow.keras.*.fit", "keras.*.fit", "sklearn.model_selection.train_test_split",
+# Training steps whose result depends on an unseeded random state. xgboost, LightGBM, CatBoost and the Hugging
+# Face Trainer (TrainingArguments.seed = 42) are seeded by default and not listed.
+_RANDOM_STEPS = compile_name_globs([
+    "sklearn.model_selection.train_test_split", "sklearn.model_selection.*ShuffleSplit",
+    "sklearn.model_selection.RandomizedSearchCV", "sklearn.ensemble.RandomForest*", "sklearn.ensemble.ExtraTrees*",
+    "sklearn.ensemble.GradientBoosting*", "sklearn.ensemble.HistGradientBoosting*", "sklearn.ensemble.Bagging*",
+    "sklearn.ensemble.AdaBoost*", "sklearn.ensemble.IsolationForest", "sklearn.linear_model.SGD*",
+    "sklearn.neural_network.MLP*", "sklearn.cluster.KMeans", "sklearn.cluster.MiniBatchKMeans",
+    "sklearn.tree.DecisionTree*", "sklearn.tree.ExtraTree*",
+])
+_RANDOM_TRAINING = compile_name_globs([
+    "torch.optim.*", "tensorflow.keras.*.fit", "keras.*.fit", "pytorch_lightning.Trainer", "lightning.Trainer",
+    "lightning.pytorch.Trainer",
 ])
 _ENTRY_CALLS = compile_name_globs(["argparse.ArgumentParser", "typer.Typer", "typer.run", "fire.Fire", "click.*"])
 _ENTRY_DECORATORS = compile_name_globs(["hydra.main", "click.command", "click.group", "typer.Typer().command"])
@@ -60,13 +69,15 @@ def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[H
         return
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
-        if _TRAINING.fullmatch(name):
+        unseeded = _RANDOM_STEPS.fullmatch(name) and "random_state" not in site.keywords and not site.has_star
+        if unseeded or _RANDOM_TRAINING.fullmatch(name):
             yield Hit(file.span_of(site.node), (("name", name),), "training-entry")
             return
 
 
 def could_be_training_entry(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(_TRAINING.fullmatch(outline.qualify(call.raw)) for call in outline.calls)
+    return any(_RANDOM_STEPS.fullmatch(name) or _RANDOM_TRAINING.fullmatch(name)
+               for name in (outline.qualify(call.raw) for call in outline.calls))
 
 
 _SEED_CALLS = compile_name_globs([
@@ -166,6 +177,9 @@ def _trains(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[s
 # ---------------------------------------------------------------------------------------------------------
 # Pickle-family model files without a scan
 
+# Fixtures, examples and benchmarks hold small sample models: not what is served.
+_SAMPLE_DIRS = re.compile(r"(?i)(^|/)(tests?|testing|testdata|fixtures?|examples?|example_\w+|samples?|demos?|"
+                          r"tutorials?|benchmarks?|benchmarking|docs?)(/|_)")
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".h5", ".hdf5", ".ckpt", ".dill")
 _MODEL_DIRS = re.compile(r"(?i)(^|/)(models?|artifacts?|checkpoints?|weights|saved_models?|ckpt|outputs?)/")
 _SCANNERS = re.compile(r"(?i)\b(modelscan|picklescan|fickling|modelaudit|model-audit|protectai/modelscan"
@@ -183,7 +197,7 @@ def _pickle_files(context: RepoContext, scopes: frozenset[str]) -> list[FactOccu
     found = []
     for repo_file in context.files:
         lower = repo_file.path.lower()
-        if repo_file.scope not in scopes or not lower.endswith(_PICKLE_SUFFIXES):
+        if repo_file.scope not in scopes or not lower.endswith(_PICKLE_SUFFIXES) or _SAMPLE_DIRS.search(lower):
             continue
         if lower.endswith(".bin") and not _MODEL_DIRS.search(lower) and "pytorch_model" not in lower:
             continue  # .bin is also firmware, data, fonts: only model directories or HF weight names count
