@@ -124,6 +124,12 @@ def store_kind(value: str) -> str | None:
     return None
 
 
+def _is_store_key(name: str) -> bool:
+    """A setting naming where data lives (a URL, DSN, backend), not one of its parts (host, user, password)."""
+    return bool(_STORE_KEY.search(name)) and not re.search(
+        r"(?i)host|port|user|name|password|passwd|secret|token|key|timeout|pool|size|(?:^|_)db$", name)
+
+
 def unknown_reason(value: Val) -> str:
     text = value.text()
     if _TEMPLATE.search(text):
@@ -223,8 +229,8 @@ def _container(workload: str, pod: Val, container: Val, config_maps: dict[str, V
             if resolved is not None:
                 yield from _leaf_features(key, variable_name, resolved)
                 continue
-        if _STORE_KEY.search(variable_name) or _MOCK_WORD.search(variable_name):
-            yield Feature(STORE if _STORE_KEY.search(variable_name) else MOCK, key, "", variable,
+        if _is_store_key(variable_name) or _MOCK_WORD.search(variable_name):
+            yield Feature(STORE if _is_store_key(variable_name) else MOCK, key, "", variable,
                           "read from a secret or config store at run time")
 
 
@@ -274,7 +280,7 @@ def _leaf_features(key: str, leaf: str, value: Val) -> Iterator[Feature]:
     if _EMULATOR.search(text):
         yield Feature(MOCK, f"mock:{key}", PRESENT, value)
         return
-    if _STORE_KEY.search(leaf) and not re.search(r"(?i)host|port|user|name|password|timeout|pool|size", leaf):
+    if _is_store_key(leaf):
         reason = unknown_reason(value)
         kind = store_kind(text)
         if reason:

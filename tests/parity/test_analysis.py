@@ -48,7 +48,7 @@ def test_findings_point_at_production_and_secrets_are_not_compared() -> None:
     store = by_key["store:env:churn-api/api.DATABASE_URL"]
     assert (store.production.path, store.production.span.line) == ("deploy/k8s/overlays/prod/api.yaml", 15)
     assert (store.pilot.path, store.pilot.value) == ("deploy/k8s/overlays/staging/api.yaml", "sqlite")
-    secret = by_key["env:churn-api/api.DB_PASSWORD"]
+    secret = by_key["env:churn-api/api.MLFLOW_TRACKING_URI"]
     assert secret.status == "not-compared" and "secret" in secret.note
     template = by_key["store:values:mlflow.backendStoreUri"]
     assert template.status == "not-compared" and "template" in template.note
