@@ -50,6 +50,14 @@ _CFN = re.compile(r"^\s*[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.MULTILINE)
 _CFN_RESOURCE = re.compile(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:\s*[\"']?([\w.\-/]+)", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
+_CRD_KIND = re.compile(r"^kind:[ \t]*[\"']?CustomResourceDefinition[\"']?[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+_CRD_API = re.compile(r"^apiVersion:[ \t]*[\"']?apiextensions\.k8s\.io/", re.MULTILINE)
+
+
+def is_resource_definition(document_text: str) -> bool:
+    """A Kubernetes CustomResourceDefinition: an API schema (often megabytes of OpenAPI), not configuration
+    that runs; no rule reads one, so it is not parsed."""
+    return bool(_CRD_KIND.search(document_text) and _CRD_API.search(document_text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,14 @@ from typing import Any, TypeVar, cast
 
 from pfa_policy.engine import predicates, terraform
 from pfa_policy.engine.cache import ResultCache
-from pfa_policy.engine.classify import STRUCTURED_KINDS, TERRAFORM_KINDS, content_kinds, document_kind, path_kind
+from pfa_policy.engine.classify import (
+    STRUCTURED_KINDS,
+    TERRAFORM_KINDS,
+    content_kinds,
+    document_kind,
+    is_resource_definition,
+    path_kind,
+)
 from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
@@ -287,7 +294,7 @@ def _documents(parsed: _Parsed, notifications: list[Notification], path: str) ->
         if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
             documents = [Document(parse_json(parsed.text))]
         else:
-            documents = parse_yaml(parsed.text)
+            documents = parse_yaml(parsed.text, skip=is_resource_definition)
         for document in documents:
             document.kind = document_kind(parsed.kinds, document)
         return documents

@@ -7,6 +7,9 @@ alias expansion is bounded.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import yaml
 from yaml.constructor import SafeConstructor
 
@@ -40,10 +43,12 @@ _BARE_INTRINSICS = frozenset({"Ref", "Condition"})
 _CONSTRUCTOR = SafeConstructor()
 
 
-def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
+def parse_yaml(text: str, *, unique_keys: bool = False, skip: Callable[[str], bool] | None = None) -> list[Document]:
     """Every non-empty document of `text`; Document.index is the document's position in the stream. With
     `unique_keys` (pfa-policy's own files), a key given twice in one mapping is an error instead of the last
-    one silently winning."""
+    one silently winning. Documents whose text `skip` accepts are not parsed at all (nor returned)."""
+    if skip is not None:
+        text = _blank_documents(text, skip)
     converter = _Converter(text, unique_keys)
     documents: list[Document] = []
     try:
@@ -60,6 +65,28 @@ def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
     except yaml.YAMLError as exc:
         raise ParseError(str(exc)) from None
     return documents
+
+
+# A line that starts a document or ends one; YAML forbids such a line inside a scalar.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+_BARE_START = re.compile(r"---[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)")
+_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
+_LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
+
+
+def _blank_documents(text: str, skip: Callable[[str], bool]) -> str:
+    """`text` with the documents `skip` accepts emptied line by line: each becomes an explicit empty document
+    (`---` and blank lines), so the other documents keep their lines, columns and stream positions."""
+    starts = [0, *(m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0)]
+    pieces: list[str] = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        chunk = text[start:end]
+        explicit = _BARE_START.match(chunk) is not None
+        if (explicit or start == 0) and not _DIRECTIVE.search(chunk) and skip(chunk):
+            breaks = [m.group(1) for m in _LINE.finditer(chunk) if m.group(0)]
+            chunk = "---" + "".join(breaks) if breaks else ""
+        pieces.append(chunk)
+    return "".join(pieces)
 
 
 def _is_empty(root: yaml.Node) -> bool:

@@ -283,3 +283,38 @@ def test_errors_carry_position(text: str, line: int, column: int, fragment: str)
         parse_yaml(text)
     assert any(alternative in caught.value.reason for alternative in fragment.split("|"))
     assert (caught.value.line, caught.value.column) == (line, column)
+
+
+_STREAM = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: models.serving.example.com
+spec:
+  versions: [{name: v1, schema: {openAPIV3Schema: {type: object
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: model
+---   # the second definition
+apiVersion: "apiextensions.k8s.io/v1"
+kind: CustomResourceDefinition\r
+spec: {}
+--- {kind: CustomResourceDefinition, apiVersion: apiextensions.k8s.io/v1}
+---
+apiVersion: apps/v1
+kind: Deployment
+"""
+
+
+def test_skipped_documents_are_not_parsed_and_the_others_keep_lines_and_positions() -> None:
+    from pfa_policy.engine.classify import is_resource_definition
+
+    kept = parse_yaml(_STREAM, skip=is_resource_definition)
+    # The first definition is not even valid YAML: skipped documents are never parsed. A document that starts
+    # on its marker's line is parsed as usual.
+    assert [(d.index, d.root.get("kind").value, d.root.get("kind").span.line) for d in kept] == [  # type: ignore[union-attr]
+        (1, "Service", 9), (3, "CustomResourceDefinition", 16), (4, "Deployment", 19)]
+    whole = parse_yaml(_STREAM.replace("object\n", "object}}}]\n"))
+    assert [(d.index, d.root.get("kind").span.line) for d in whole] == [  # type: ignore[union-attr]
+        (0, 2), (1, 9), (2, 14), (3, 16), (4, 19)]
