@@ -288,7 +288,9 @@ def _compose_systems(view: RepoView, settings: ParitySettings, scopes: frozenset
                 continue
             for repository in _environment_images(environment):
                 production_images.setdefault(repository, (system, environment))
-    plain = _plain_manifests(view, scopes, systems)
+    unnamed = [p for p, scope in view.paths.items() if scope in scopes and (m := _COMPOSE.match(posixpath.basename(p)))
+               and m.group("env") is None]
+    plain = _plain_manifests(view, scopes, systems) if unnamed else None
     if plain is not None:
         for repository in _environment_images(plain):
             production_images.setdefault(repository, (System("kubernetes", "kubernetes"), plain))
@@ -338,9 +340,10 @@ def _plain_manifests(view: RepoView, scopes: frozenset[str], systems: list[Syste
     """Kubernetes manifests applied as they are (outside any overlay system): the production a compose file
     without an environment name is the pilot of."""
     inside = {posixpath.dirname(f) for s in systems for e in s.environments for f in e.files}
+    tree = view.tree()
     paths = [p for p, kinds in sorted(view.kinds.items())
              if kinds & _MANIFEST_KINDS and view.paths.get(p) in scopes and posixpath.dirname(p) not in inside
-             and kustomize.Tree(frozenset(view.paths), view.read).kustomization(posixpath.dirname(p)) is None]
+             and tree.kustomization(posixpath.dirname(p)) is None]
     if not paths:
         return None
     resources = [d for p in paths for d in load(p, view.read(p)) if d.get("kind") is not None]

@@ -33,6 +33,9 @@ def document(report: Report) -> dict[str, Any]:
                 "justification": finding.suppression.justification,
             },
         })
+        if finding.related:
+            findings[-1]["related"] = [{"path": r.path, "line": r.span.line, "column": r.span.column,
+                                        "message": r.message} for r in finding.related]
     diff = report.result.diff
     return {
         "schema_version": SCHEMA_VERSION,
