@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pfa_policy.parity import cfn, kustomize
+from pfa_policy.parity.github import selected_environments
 from pfa_policy.parity.located import Val, deep_merge, flatten, load
 from pfa_policy.parity.settings import EXEMPT, ParitySettings
 
@@ -51,8 +52,11 @@ class RepoView:
 
 
 def discover(view: RepoView, settings: ParitySettings, scopes: frozenset[str]) -> list[System]:
-    systems = [*_kustomize_systems(view, settings, scopes), *_helm_systems(view, settings, scopes),
-               *_stage_systems(view, settings, scopes), *_terraform_systems(view, settings, scopes)]
+    directories = frozenset(posixpath.dirname(p) for p in view.paths
+                            if posixpath.basename(p) in kustomize.KUSTOMIZATION_NAMES)
+    selected = selected_environments(view.paths, view.read, settings, directories)
+    systems = [*_kustomize_systems(view, settings, scopes, selected), *_helm_systems(view, settings, scopes, selected),
+               *_stage_systems(view, settings, scopes), *_terraform_systems(view, settings, scopes, selected)]
     systems.extend(_compose_systems(view, settings, scopes, systems))
     return [s for s in systems if len({e.role for e in s.environments}) == 2]
 
@@ -62,15 +66,26 @@ def _role(settings: ParitySettings, name: str) -> str | None:
     return None if role in (None, EXEMPT) else role
 
 
-def _kustomize_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str]) -> Iterable[System]:
+Selected = dict[str, tuple[str, str]]  # configuration path -> (environment, role) named by a GitHub environment
+
+
+def _named(settings: ParitySettings, name: str, path: str, selected: Selected) -> tuple[str, str | None]:
+    """The environment a file or directory is for: its own name, else the GitHub environment deploying it."""
+    role = _role(settings, name)
+    if role is None and path in selected and settings.role(name) != EXEMPT:
+        return selected[path]
+    return name, role
+
+
+def _kustomize_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str],
+                       selected: Selected) -> Iterable[System]:
     tree = view.tree()
     groups: dict[str, list[tuple[str, str, str]]] = {}
     for path, scope in view.paths.items():
         if posixpath.basename(path) not in kustomize.KUSTOMIZATION_NAMES or scope not in scopes:
             continue
         directory = posixpath.dirname(path)
-        name = posixpath.basename(directory)
-        role = _role(settings, name)
+        name, role = _named(settings, posixpath.basename(directory), directory, selected)
         if role is None:
             continue
         parent = posixpath.dirname(directory)
@@ -94,7 +109,8 @@ def _values_env(name: str) -> str | None:
     return None
 
 
-def _helm_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str]) -> Iterable[System]:
+def _helm_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str],
+                  selected: Selected) -> Iterable[System]:
     groups: dict[str, list[tuple[str, str, str]]] = {}
     for path, scope in view.paths.items():
         if scope not in scopes or not path.endswith((".yaml", ".yml")):
@@ -105,9 +121,13 @@ def _helm_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[st
         if env is None and posixpath.basename(directory) == "values":
             env = name.rsplit(".", 1)[0].removeprefix("values-")
             chart = posixpath.dirname(directory)
+        if env is None and path in selected and name not in ("values.yaml", "values.yml") and (
+                posixpath.join(directory, "Chart.yaml") in view.paths
+                or posixpath.join(directory, "values.yaml") in view.paths):
+            env = name.rsplit(".", 1)[0]  # `helm upgrade -f deploy/eu.yaml` in a job with an environment
         if env is None:
             continue
-        role = _role(settings, env)
+        env, role = _named(settings, env, path, selected)
         if role is not None:
             groups.setdefault(chart, []).append((env, role, path))
     for chart, members in sorted(groups.items()):
@@ -237,7 +257,8 @@ def _tf_scalar(raw: str) -> str | bool | int | float | None:
         return None
 
 
-def _terraform_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str]) -> Iterable[System]:
+def _terraform_systems(view: RepoView, settings: ParitySettings, scopes: frozenset[str],
+                       selected: Selected) -> Iterable[System]:
     groups: dict[str, list[tuple[str, str, str]]] = {}
     for path, scope in view.paths.items():
         if scope not in scopes or ".tfvars" not in path:
@@ -250,7 +271,7 @@ def _terraform_systems(view: RepoView, settings: ParitySettings, scopes: frozens
             env = posixpath.basename(directory)  # environments/<env>/terraform.tfvars
             system = posixpath.dirname(posixpath.dirname(directory)) if posixpath.basename(
                 posixpath.dirname(directory)) in _ENV_DIRS else posixpath.dirname(directory)
-        role = _role(settings, env)
+        env, role = _named(settings, env, path, selected)
         if role is not None and not path.endswith(".json"):
             groups.setdefault(system, []).append((env, role, path))
     for system, members in sorted(groups.items()):

@@ -103,3 +103,36 @@ def test_stage_config_undecided_condition_is_not_compared() -> None:
     statuses = {(d.key, d.status) for c in analysis.comparisons for d in c.differences}
     assert ("sagemaker-endpoint:Config.A", "not-compared") in statuses
     assert not kinds_of(analysis)
+
+
+def test_github_environments_name_the_configuration_they_deploy() -> None:
+    workflow = (
+        "on: push\njobs:\n  pilot:\n    environment: staging\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: kubectl apply -k deploy/overlays/blue\n"
+        "      - run: helm upgrade api charts/api -f charts/api/values.yaml -f charts/api/eu-small.yaml\n"
+        "  release:\n    environment: {name: production, url: 'https://api.acme.io'}\n    runs-on: ubuntu-latest\n"
+        "    defaults: {run: {working-directory: deploy}}\n    steps:\n"
+        "      - run: kustomize build ./overlays/green | kubectl apply -f -\n"
+        "      - run: helm upgrade api ../charts/api -f ../charts/api/eu-large.yaml\n"
+        "  preview:\n    environment: pr-${{ github.event.number }}\n    steps:\n"
+        "      - run: kubectl apply -k deploy/overlays/red\n")
+    files = {
+        ".github/workflows/deploy.yml": workflow,
+        "deploy/base/kustomization.yaml": "resources: []\n",
+        "deploy/overlays/blue/kustomization.yaml": "resources: [../../base]\n",
+        "deploy/overlays/green/kustomization.yaml": "resources: [../../base, pdb.yaml]\n",
+        "deploy/overlays/green/pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: a}\n",
+        "deploy/overlays/red/kustomization.yaml": "resources: [../../base]\n",
+        "charts/api/Chart.yaml": "name: api\n", "charts/api/values.yaml": "cache: {url: 'redis://r:6379'}\n",
+        "charts/api/eu-small.yaml": "cache: {url: memory}\n", "charts/api/eu-large.yaml": "replicaCount: 9\n",
+    }
+    analysis = run(files)
+    environments = {(s.name, e.name, e.role, e.anchor) for s in analysis.systems for e in s.environments}
+    assert environments == {
+        ("deploy", "staging", "pilot", "deploy/overlays/blue/kustomization.yaml"),
+        ("deploy", "production", "production", "deploy/overlays/green/kustomization.yaml"),
+        ("charts/api", "staging", "pilot", "charts/api/eu-small.yaml"),
+        ("charts/api", "production", "production", "charts/api/eu-large.yaml"),
+    }
+    assert kinds_of(analysis) == {("PFA-OP-203", "component:PodDisruptionBudget"),
+                                  ("PFA-OP-201", "store:values:cache.url")}
