@@ -93,9 +93,10 @@ class FileMatcher:
         """Could this matcher hit the module? Only a matcher made of Python patterns alone can say no."""
         return not self._python_only or could_match(self.python, outline, params, possible)
 
-    def outline_hits(self, outline: PythonOutline) -> list[Hit] | None:
+    def outline_hits(self, outline: PythonOutline, params: Mapping[str, Any],
+                     possible: Mapping[str, PythonPossible]) -> list[Hit] | None:
         """This matcher's hits read off the outline, when it can be exact (see `python_match.outline_hits`)."""
-        return outline_hits(self.python, outline) if self._python_only else None
+        return outline_hits(self.python, outline, params, possible) if self._python_only else None
 
     @property
     def _python_only(self) -> bool:

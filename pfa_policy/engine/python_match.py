@@ -294,16 +294,22 @@ def could_match(patterns: tuple[PythonPattern, ...], outline: PythonOutline, par
     return False
 
 
-def outline_hits(patterns: tuple[PythonPattern, ...], outline: PythonOutline) -> list[Hit] | None:
+def outline_hits(patterns: tuple[PythonPattern, ...], outline: PythonOutline, params: Mapping[str, Any],
+                 possible: Mapping[str, PythonPossible]) -> list[Hit] | None:
     """The hits `match_python` would give, read off the outline, when every pattern is a plain import pattern
-    (position, values and anchor are the ones libcst's path computes); None when libcst must answer.
+    or one the outline shows cannot match (position, values and anchor are the ones libcst's path computes);
+    None when libcst must answer.
 
     Modules that only import a tracked library (`import mlflow` in most modules of an ML repository) then
     never need libcst: their one finding is a fact whose place `ast` knows exactly."""
-    if not all(p.kind == "import" and p.file_imports is None and not p.outside_main_guard for p in patterns):
-        return None
-    hits: list[Hit] = []
+    plain: list[PythonPattern] = []
     for pattern in patterns:
+        if pattern.kind == "import" and pattern.file_imports is None and not pattern.outside_main_guard:
+            plain.append(pattern)
+        elif could_match((pattern,), outline, params, possible):
+            return None
+    hits: list[Hit] = []
+    for pattern in plain:
         assert pattern.names is not None
         for site in outline.import_sites:
             module = next((m for m in site.modules if pattern.names.fullmatch(m)), None)

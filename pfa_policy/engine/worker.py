@@ -204,7 +204,7 @@ def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, 
             try:
                 if not check.matcher.could_match_python(outline, check.params, predicates.PYTHON_POSSIBLE):
                     continue
-                found = check.matcher.outline_hits(outline)
+                found = check.matcher.outline_hits(outline, check.params, predicates.PYTHON_POSSIBLE)
             except Exception:  # a defect in a first look may cost time, never a finding: libcst decides
                 found = None
             if found is not None:

@@ -57,7 +57,7 @@ def test_the_first_look_never_hides_a_hit(source: str, example_params: Mapping[s
         hits = list(match_python(matcher.python, file, merged, predicates.PYTHON))
         if hits:
             assert matcher.could_match_python(outline, merged, predicates.PYTHON_POSSIBLE), (key, hits[0])
-        answered = matcher.outline_hits(outline)
+        answered = matcher.outline_hits(outline, merged, predicates.PYTHON_POSSIBLE)
         if answered is not None:  # read off the outline instead of libcst: must be the very same hits
             assert answered == hits, key
 
