@@ -212,7 +212,7 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
 
 
 def _check_excludes(globs: Sequence[str]) -> None:
-    from pfa_policy.policy_check import glob_problem
+    from pfa_policy.engine.globs import glob_problem
 
     for glob in globs:
         problem = glob_problem(glob)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pfa_policy.engine.globs import path_regex
+from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.loader import Catalog
 from pfa_policy.engine.params import param_problems
 from pfa_policy.layers import Layer
@@ -74,19 +74,6 @@ def _unknown_id(rule_id: str, catalog: Catalog) -> str:
 
 def _is_glob(text: str) -> bool:
     return any(char in text for char in "*?[")
-
-
-def glob_problem(glob: str) -> str | None:
-    """Why a path glob can never mean what its author meant, or None."""
-    if "\\" in glob:
-        return f"bad glob '{glob}': write paths with '/', not '\\'"
-    if glob.startswith("/"):
-        return f"bad glob '{glob}': paths are relative to the repository root, drop the leading '/'"
-    try:
-        path_regex(glob)
-    except re.error as error:
-        return f"bad glob '{glob}': {error.msg}"
-    return None
 
 
 def _glob_problems(layer: Layer, location: list[str | int], globs: Sequence[str]) -> list[PfaError]:

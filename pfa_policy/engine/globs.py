@@ -59,6 +59,19 @@ def path_regex(glob: str) -> re.Pattern[str]:
     return _path_regex(glob)
 
 
+def glob_problem(glob: str) -> str | None:
+    """Why a path glob can never mean what its author meant, or None."""
+    if "\\" in glob:
+        return f"bad glob '{glob}': write paths with '/', not '\\'"
+    if glob.startswith("/"):
+        return f"bad glob '{glob}': paths are relative to the repository root, drop the leading '/'"
+    try:
+        _path_regex(glob)
+    except re.error as error:
+        return f"bad glob '{glob}': {error.msg}"
+    return None
+
+
 def path_matches(path: str, globs: Iterable[str]) -> bool:
     patterns = globs if isinstance(globs, tuple) else tuple(globs)
     return _any_path_regex(patterns).fullmatch(path) is not None

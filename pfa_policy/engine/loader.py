@@ -13,6 +13,7 @@ import jsonschema
 from pfa_policy.engine import predicates
 from pfa_policy.engine.classify import STRUCTURED_KINDS
 from pfa_policy.engine.compiled import FileMatcher
+from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
 from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule, placeholders
 from pfa_policy.engine.validation import explain, format_location, line_of, load_data_file, one_line
@@ -76,6 +77,7 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog
                 if name in facts:
                     raise PfaError(f"fact '{name}' already defined in {facts[name].source}", path=str(path),
                                    line=line_of(root, ["facts", name]))
+                _check_globs(body.get("files", ()), root, ["facts", name, "files"], str(path))
                 fact = _fact(name, body, str(path))
                 matchers[f"fact:{name}"] = _compile(fact.match, body.get("prefilter"), root, ["facts", name],
                                                     str(path))
@@ -88,11 +90,23 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog
                            line=line_of(root, ["id"]))
         rules[rule.id] = rule
         if rule.is_repository_rule:
+            for position, condition in enumerate(rule.match["repository"].get("require", ())):
+                for key in ("files", "no_files"):
+                    _check_globs(condition.get(key, ()), root, ["match", "repository", "require", position, key],
+                                 str(path))
             repository[rule.id] = _repository_match(rule.match["repository"])
         elif rule.match_type != "engine":
             matchers[rule.id] = _compile(rule.match, data.get("prefilter"), root, ["match"], str(path))
     _check_references(rules, facts, repository)
     return Catalog(dict(sorted(rules.items())), facts, matchers, repository)
+
+
+def _check_globs(globs: Sequence[str], root: Node, location: list[Any], display: str) -> None:
+    for position, glob in enumerate(globs):
+        problem = glob_problem(glob)
+        if problem:
+            raise PfaError(f"at '{format_location([*location, position])}': {problem}", path=display,
+                           line=line_of(root, [*location, position]))
 
 
 def _compile(match: Mapping[str, Any], prefilter: list[str] | None, root: Node, location: list[Any],

@@ -45,6 +45,31 @@ _RULE: dict[str, Any] = {
                  "valid": [{"path": "ok.py", "code": "x = 1\n"}]},
 }
 
+_DOCUMENT_RULE: dict[str, Any] = {
+    **_RULE, "id": "TEAM-AC-001", "name": "privileged", "pillar": "access-control", "targets": ["kubernetes"],
+    "message": "`{resource}` sets `{path}: {value}`",
+    "params": {"names": {"description": "Names.", "type": "array", "items": {"type": "string"}, "default": ["a"]}},
+    "match": {"document": [{"kinds": ["Deployment"], "api_versions": ["apps/*"], "for_each": "$containers",
+                            "where": [{"path": "securityContext.privileged", "equals": True},
+                                      {"not": {"path": "name", "param_one_of": "names"}},
+                                      {"any": [{"path": "image", "matches": ":latest$"},
+                                               {"path": "x", "missing": True}]}],
+                            "report": "securityContext.privileged"}]},
+    "examples": {"invalid": [{"path": "k8s/d.yaml", "lines": [7], "code": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+        "      containers: [{name: c, image: 'x:latest', securityContext: {privileged: true}}]\n")}],
+        "valid": [{"path": "k8s/ok.yaml", "code": "apiVersion: v1\nkind: Service\n"}]},
+}
+
+_REPOSITORY_RULE: dict[str, Any] = {
+    **_RULE, "id": "TEAM-CI-001", "name": "no-ci", "pillar": "cicd", "targets": ["repository"],
+    "message": "no CI ({looked_for})", "params": {},
+    "match": {"repository": {"require": [{"files": ["**/*.py"]}, {"no_files": [".github/workflows/*.y*ml"]},
+                                         {"no_fact": "serving-app", "scopes": ["production"]}]}},
+    "examples": {"invalid": [{"path": "a.py", "code": "x = 1\n", "lines": [1]}],
+                 "valid": [{"path": "b.txt", "code": ""}]},
+}
+
 _WEIRD: list[Any] = [
     None, True, 0, -1, 10**30, -(10**400), 1.5e308, float("inf"), float("nan"), "", " ", "ü\u202e漢字🙂",
     "\x7f\u0085\u2028", "a" * 5000, "{nope}", "*", "[", "/abs/**", "..\\x", "2025-02-30", "31/03/2027",
@@ -195,14 +220,15 @@ def _pyproject_case(rng: random.Random, tmp_path: Path) -> list[str]:
 def _rule_case(rng: random.Random, tmp_path: Path) -> list[str]:
     rules = tmp_path / "rules"
     rules.mkdir(exist_ok=True)
-    (rules / "TEAM-OPS-001.yaml").write_bytes(_yaml_text(_mutate(_RULE, rng), rng))
+    base = rng.choice([_RULE, _DOCUMENT_RULE, _REPOSITORY_RULE])
+    (rules / f"{base['id']}.yaml").write_bytes(_yaml_text(_mutate(base, rng), rng))
     # `rules test` also runs the examples through the engine.
     return ["rules", "test" if rng.random() < 0.25 else "list", *([] if rng.random() < 0.25 else ["--rules"]),
             str(rules)]
 
 
 _CASES: list[tuple[str, Callable[[random.Random, Path], list[str]], int]] = [
-    ("policy", _policy_case, 30), ("pyproject", _pyproject_case, 16), ("rule", _rule_case, 20)]
+    ("policy", _policy_case, 26), ("pyproject", _pyproject_case, 14), ("rule", _rule_case, 20)]
 
 
 @pytest.mark.parametrize(("kind", "make", "count"), _CASES, ids=[c[0] for c in _CASES])
@@ -232,6 +258,7 @@ def test_the_unmutated_files_are_valid(tmp_path: Path) -> None:
     policy.write_text(yaml.safe_dump(_POLICY))
     assert CliRunner().invoke(main, ["policy", "validate", str(policy)]).exit_code == 0
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "TEAM-OPS-001.yaml").write_text(yaml.safe_dump(_RULE))
+    for rule in (_RULE, _DOCUMENT_RULE, _REPOSITORY_RULE):
+        (tmp_path / "rules" / f"{rule['id']}.yaml").write_text(yaml.safe_dump(rule))
     result = CliRunner().invoke(main, ["rules", "test", str(tmp_path / "rules")])
     assert result.exit_code == 0, result.output

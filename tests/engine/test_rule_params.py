@@ -129,3 +129,21 @@ def test_rules_test_takes_a_built_in_rule_file(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(REPO_ROOT)  # a relative path to a file the built-in catalogue loads too
     result = CliRunner().invoke(main, ["rules", "test", "rules/operability/PFA-OP-003.yaml"])
     assert result.exit_code == 0 and "ok    PFA-OP-003/invalid-0" in result.output
+
+
+def test_a_repository_rule_or_fact_glob_that_cannot_match_is_refused(tmp_path: Path) -> None:
+    rule = tmp_path / "TEAM-CI-001.yaml"
+    rule.write_text(
+        "id: TEAM-CI-001\nname: no-ci\npillar: cicd\nseverity: warning\ntargets: [repository]\n"
+        "message: 'no CI ({looked_for})'\nfix: add CI\ndocs: {what: a, why: b, example: c, instead: d}\n"
+        "match:\n  repository:\n    require:\n      - files: ['**/*.py']\n      - no_files: ['ci/[z-a]/*.yml']\n"
+        "examples:\n  invalid: [{path: a.py, code: 'x = 1', lines: [1]}]\n  valid: [{path: b.txt, code: ''}]\n")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--rules", str(rule)])
+    assert (result.exit_code, result.output) == (2, f"pfa-policy: error: {rule}:13: at "
+                                                    "'match.repository.require[1].no_files[0]': bad glob "
+                                                    "'ci/[z-a]/*.yml': bad character range z-a\n")
+    facts = tmp_path / "team.facts.yaml"
+    facts.write_text("facts:\n  ci-config:\n    description: CI.\n    targets: [yaml]\n    files: ['/ci/*.yml']\n")
+    result = CliRunner().invoke(main, ["rules", "list", "--rules", str(facts)])
+    assert result.output.startswith(f"pfa-policy: error: {facts}:5: at 'facts.ci-config.files[0]': bad glob "
+                                    "'/ci/*.yml'")
