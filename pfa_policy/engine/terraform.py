@@ -19,6 +19,7 @@ _MAX_BYTES = 2 * 1024 * 1024
 # Parsed sibling files, by content: each file of a module is read by every other one.
 _PARSED: dict[str, Node | None] = {}
 _PARSED_LIMIT = 2048
+_READ: dict[str, tuple[int, int, bytes]] = {}
 
 
 def is_module_file(name: str) -> bool:
@@ -41,14 +42,28 @@ def module_files(root: Path, path: str) -> ModuleFiles:
         if entry.name == pure.name or not is_module_file(entry.name) or entry.is_symlink():
             continue
         try:
-            if not entry.is_file() or entry.stat().st_size > _MAX_BYTES:
+            status = entry.stat()
+            if not entry.is_file() or status.st_size > _MAX_BYTES:
                 continue
-            found.append((entry.name, entry.read_bytes()))
+            found.append((entry.name, _read(entry, status.st_size, status.st_mtime_ns)))
         except OSError:
             continue
         if len(found) >= _MAX_FILES:
             break
     return tuple(found)
+
+
+def _read(path: Path, size: int, mtime: int) -> bytes:
+    """Every file of a module reads its siblings: each is read from disk once while it stays unchanged."""
+    key = str(path)
+    cached = _READ.get(key)
+    if cached is not None and cached[0] == size and cached[1] == mtime:
+        return cached[2]
+    data = path.read_bytes()
+    if len(_READ) >= _PARSED_LIMIT:
+        _READ.clear()
+    _READ[key] = (size, mtime, data)
+    return data
 
 
 def module_digest(files: ModuleFiles) -> bytes:
