@@ -228,21 +228,21 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 
 
-# Workloads that run beside a model, not the model: controllers, UIs, proxies, data stores.
-_NOT_A_MODEL = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|frontend|dashboard|\bui\b|-ui$|console"
-                          r"|proxy|gateway|router|exporter|agent|redis|postgres|mysql|mongo|kafka|zookeeper|minio"
-                          r"|nginx|grafana|prometheus|-epp$")
+# A workload whose name says it serves a model; controllers, UIs, tracking servers and other platform
+# components that run beside the model are not what an inference alert watches.
+_MODEL_SERVER = re.compile(r"(?i)model|predict|inference|infer\b|serving|scor(e|er|ing)\b|classif|recommend|ranker"
+                           r"|embedding|llm|vllm|tgi|triton|torchserve|mlserver|bento")
 
 
 def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
     """Where the repository deploys a model: endpoint manifests (KServe, Seldon, SageMaker), and, when it holds
-    an inference service, the workloads that serve traffic. Serving code alone (a framework, a library)
-    deploys nothing that could be alerted on."""
+    an inference service, the workloads that serve traffic under a model-serving name. Serving code alone (a
+    framework, a library) deploys nothing that could be alerted on."""
     deployed = list(context.occurrences("te-model-served-manifest", scopes))
     if context.occurrences("serving-app", scopes):
         places = {(o.path, o.span.line) for o in deployed}
         deployed += [o for o in context.occurrences("te-serving-workload", scopes)
-                     if (o.path, o.span.line) not in places and not _NOT_A_MODEL.search(o.value)]
+                     if (o.path, o.span.line) not in places and _MODEL_SERVER.search(o.value)]
     return deployed
 
 
