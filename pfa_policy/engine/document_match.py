@@ -288,6 +288,8 @@ class DocumentPattern:
         for_each = spec.get("for_each")
         if for_each is not None and not for_each.startswith("$"):
             parse_path(for_each)  # reject a malformed path at load time
+        elif for_each is not None and for_each not in FOR_EACH_MACROS:
+            raise PfaError(f"unknown for_each macro {for_each!r} (the macros are {', '.join(FOR_EACH_MACROS)})")
         return cls(
             frozenset(spec["kinds"]) if "kinds" in spec else None,
             compile_name_globs(spec["api_versions"]) if "api_versions" in spec else None,
@@ -356,6 +358,9 @@ def pod_specs(root: Node, base: Node, base_path: str) -> Iterator[tuple[str, Nod
         segments: tuple[Segment, ...] = (("key", "spec"), ("key", "predictors"), ("any", "*"),
                                          ("key", "componentSpecs"), ("any", "*"), ("key", "spec"))
         yield from resolve(base, segments, base_path)
+
+
+FOR_EACH_MACROS = ("$pod_specs", "$containers", "$all_containers", "$env")
 
 
 def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Element]:

@@ -102,7 +102,7 @@ def format_checker() -> jsonschema.FormatChecker:
     """jsonschema's format checks, its `regex` also refusing patterns that backtrack exponentially; the error's
     cause says why."""
     checker = jsonschema.FormatChecker()
-    checker.checks("regex", raises=(re.error, ValueError))(_safe_regex)
+    checker.checks("regex", raises=(re.error, ValueError, OverflowError))(_safe_regex)  # a{1,99999999999}
     return checker
 
 

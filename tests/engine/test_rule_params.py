@@ -147,3 +147,30 @@ def test_a_repository_rule_or_fact_glob_that_cannot_match_is_refused(tmp_path: P
     result = CliRunner().invoke(main, ["rules", "list", "--rules", str(facts)])
     assert result.output.startswith(f"pfa-policy: error: {facts}:5: at 'facts.ci-config.files[0]': bad glob "
                                     "'/ci/*.yml'")
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), [
+    ("    - call: [print]", "    - string: {matches: 'a{1,99999999999}'}", 16,
+     "at 'match.python[0].string.matches': 'a{1,99999999999}' is not a valid regex: the repetition number is too "
+     "large"),
+])
+def test_match_values_found_by_the_fuzz_test(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+    error = _load(tmp_path, _RULE.replace(old, new))
+    assert error is not None and (error.line, error.message) == (line, message)
+
+
+def test_an_unknown_for_each_macro_is_refused_at_load(tmp_path: Path) -> None:
+    rule = tmp_path / "TEAM-AC-001.yaml"
+    rule.write_text(
+        "id: TEAM-AC-001\nname: privileged\npillar: access-control\nseverity: error\ntargets: [kubernetes]\n"
+        "message: '{resource}'\nfix: f\ndocs: {what: a, why: b, example: c, instead: d}\n"
+        "match:\n  document:\n    - for_each: $container\n      where: [{path: x, exists: true}]\n"
+        "examples:\n  invalid: [{path: a.yaml, code: 'kind: Pod', lines: [1]}]\n  valid: [{path: b.txt, code: ''}]\n")
+    error = None
+    try:
+        load_catalog([rule])
+    except PfaError as failure:
+        error = failure
+    assert error is not None and error.line == 9  # the match (the compiler does not say which pattern)
+    assert error.message == ("invalid match: unknown for_each macro '$container' (the macros are $pod_specs, "
+                             "$containers, $all_containers, $env)")
