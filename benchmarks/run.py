@@ -423,6 +423,8 @@ def report(label: str, repo: Path, stats: dict[str, int], info: dict[str, str], 
     out.append(f"- `free -h`: `{mem[0] if mem else info['free']}`")
     out.append(f"- repository: `{repo.name}`: {stats['files']:,} files ({stats['py']:,} .py, {stats['yaml']:,} "
                f".yaml/.yml), {stats['lines']:,} lines, {stats['bytes'] / 2**20:.1f} MiB (without .git)")
+    if getattr(args, "pinned", None):
+        out.append(f"- source: {args.pinned}")
     versions = ", ".join(f"{t.name} {t.version}" for t in tools if t.version)
     if versions:
         out.append(f"- versions: {versions}")
@@ -535,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--repo", type=Path, help="benchmark this repository")
     src.add_argument("--synthetic", action="store_true", help="generate the synthetic monorepo (default)")
+    src.add_argument("--real", metavar="NAME", help="a pinned public repository of repositories.toml, or 'all'")
+    ap.add_argument("--mirror-root", type=Path,
+                    help="local git mirrors (<owner>+<name>/repo) to export --real repositories from")
     ap.add_argument("--python-files", type=int, default=5000, help="synthetic size (default 5000)")
     ap.add_argument("--manifests", type=int, default=1000, help="synthetic size (default 1000)")
     ap.add_argument("--seed", type=int, default=7)
@@ -562,12 +567,30 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown tools: {unknown}")
 
+    if args.real:
+        from real_repos import export, pinned
+
+        chosen = [r for r in pinned() if args.real in ("all", r.name)]
+        if not chosen:
+            ap.error(f"--real: no repository {args.real!r} in repositories.toml")
+        for repository in chosen:
+            repo, missing = export(repository, work, args.mirror_root)
+            print(f"{repository.name} at {repository.commit[:12]}: {repo} ({missing} blobs missing)", flush=True)
+            args.pinned = f"{repository.url} at `{repository.commit}`" + (
+                f" ({missing} large blobs the mirror lacks left out)" if missing else "")
+            bench(args, names, work, repo, repository.name)
+        return 0
     if args.repo:
         repo = args.repo.resolve()
         label = args.label or slug(repo.name)
     else:
         repo = synthetic_repo(work, args.python_files, args.manifests, args.seed)
         label = args.label or f"synthetic-{args.python_files}x{args.manifests}-seed{args.seed}"
+    return bench(args, names, work, repo, label)
+
+
+def bench(args: argparse.Namespace, names: list[str], work: Path, repo: Path, label: str) -> int:
+    """Measure every tool on `repo` and write its section of the report."""
     stats = repo_stats(repo)
     info = machine_info()
     print(f"repository {repo}: {stats['files']} files, {stats['lines']} lines", flush=True)

@@ -45,6 +45,12 @@ def discover(root: Path, excludes: Sequence[str] = (), own_outputs: Collection[s
     notifications: list[Notification] = []
     skipped: list[tuple[str, str]] = []
     listed = _git_paths(root, git_root) if git_root is not None else None
+    if listed == [] and git_root is not None and _ignored_by_git(root, git_root):
+        # Asked for by name, a directory git ignores (a build output, an export under an ignored folder) is
+        # not part of that repository: walk it rather than scan nothing.
+        notifications.append(Notification("note", f"the scanned directory is ignored by git in {git_root}; "
+                                                  "it was walked as a plain directory", ""))
+        listed, git_root = None, None
     candidates = listed if listed is not None else list(_walk(root, patterns, own_outputs, notifications, skipped))
     files = []
     for relative in sorted(set(candidates)):
@@ -79,6 +85,18 @@ def _git_root(root: Path) -> Path | None:
     if repo.bare or repo.working_tree_dir is None:
         return None
     return Path(repo.working_tree_dir).resolve()
+
+
+def _ignored_by_git(root: Path, git_root: Path) -> bool:
+    import git
+
+    if root == git_root:
+        return False
+    try:
+        git.Repo(git_root).git.check_ignore("-q", str(root))
+    except git.GitCommandError:  # exit status 1: not ignored
+        return False
+    return True
 
 
 def _git_paths(root: Path, git_root: Path) -> list[str] | None:

@@ -27,6 +27,20 @@ def test_subdirectory_of_a_git_repository_is_scanned_relative_to_itself(tmp_path
     assert _paths(tmp_path / "services" / "churn") == ["app.py"]
 
 
+def test_an_ignored_directory_scanned_by_name_is_walked_with_a_note(tmp_path: Path) -> None:
+    make_git_repo(tmp_path, {"serve.py": "x = 1\n", ".gitignore": "exports/\n"})
+    write_tree(tmp_path, {"exports/project/app.py": "y = 2\n", "exports/project/deploy/k8s.yaml": "a: 1\n"})
+    found = discover(tmp_path / "exports" / "project")
+    assert [f.path for f in found.files] == ["app.py", "deploy/k8s.yaml"]
+    assert found.git_root is None
+    assert [(n.level, n.message) for n in found.notifications] == [
+        ("note", f"the scanned directory is ignored by git in {tmp_path.resolve()}; it was walked as a plain "
+                 "directory")]
+    # An empty directory that git does not ignore stays empty, without a note.
+    (tmp_path / "empty").mkdir()
+    assert discover(tmp_path / "empty").notifications == ()
+
+
 def test_plain_directory_walk_skips_default_excludes_and_configured_globs(tmp_path: Path) -> None:
     write_tree(tmp_path, {
         "train.py": "", ".venv/lib/site.py": "", "node_modules/x/index.js": "", "build/lib/a.py": "",
