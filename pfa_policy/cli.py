@@ -164,13 +164,14 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     _check_excludes(exclude)
     scan_root, only = _targets(paths, root)
     trace = Trace() if verbose else None
+    cache = None if no_cache else (cache_dir or default_cache_dir())
     with stage(trace, "load"):
-        catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths)
+        catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths,
+                                     cache_dir=cache)
         enabled = len(effective.rule_ids)
         effective, warnings = narrow(catalog, effective, selectors(select), selectors(ignore))
         accepted = load_baseline(baseline_file) if baseline_file is not None else None
     _tell(quiet, *warnings)
-    cache = None if no_cache else (cache_dir or default_cache_dir())
     indicator = for_terminal(progress and not quiet)
     options = ScanOptions(scan_root, jobs=jobs, file_timeout=file_timeout, excludes=exclude, no_ignores=no_ignores,
                           only=only, repository_rules=only is None, cache_dir=cache, progress=indicator,

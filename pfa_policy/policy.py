@@ -123,8 +123,9 @@ def find_project_config(root: Path) -> Layer | None:
 
 
 def prepare(root: Path, *, policy: str | None = None, config: Path | None = None,
-            rule_paths: Sequence[Path] = ()) -> tuple[Catalog, EffectivePolicy]:
-    """Everything a scan needs before it reads a file: the layers, the rules they load, the combination."""
+            rule_paths: Sequence[Path] = (), cache_dir: Path | None = None) -> tuple[Catalog, EffectivePolicy]:
+    """Everything a scan needs before it reads a file: the layers, the rules they load (their validated data
+    kept in `cache_dir` when given), the combination."""
     if config is not None:
         layer: Layer | None = load_policy_file(config)
         note = f"{config} (given with --config)"
@@ -141,7 +142,7 @@ def prepare(root: Path, *, policy: str | None = None, config: Path | None = None
     paths = list(rule_paths)
     for each in layers:
         paths.extend(_rule_paths(each))
-    catalog = load_catalog(paths)
+    catalog = load_catalog(paths, cache_dir=cache_dir)
     effective = combine(catalog, layers)
     return catalog, dataclasses.replace(effective, config_file=layer.source if layer else None, config_note=note)
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from pfa_policy.engine import predicates
+from pfa_policy.engine import catalog_cache, predicates
+from pfa_policy.engine.catalog_cache import catalog_key
 from pfa_policy.engine.classify import STRUCTURED_KINDS
 from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
 from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule, placeholders
 from pfa_policy.engine.validation import explain, format_location, line_of, load_data_file, one_line
-from pfa_policy.model import PfaError, Severity
+from pfa_policy.model import PfaError, Severity, Span
 from pfa_policy.parsers.tree import Node
 from pfa_policy.resources import builtin_dir
 from pfa_policy.suggest import did_you_mean
@@ -60,19 +61,60 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog:
+def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True, cache_dir: Path | None = None) -> Catalog:
+    """The rules and facts of the built-in catalogue and `extra` files or directories. With `cache_dir`, the
+    validated data of unchanged rule files is read from there (catalog_cache), and kept for the next run."""
     paths = ([builtin_dir("rules")] if builtin else []) + list(extra)
+    files = _distinct(rule_files(paths))
+    if cache_dir is None:
+        return _build(files, _validated_now)
+    key = catalog_key(files)
+    kept = catalog_cache.load(cache_dir, key)
+    if kept is not None:
+        try:
+            return _build(files, lambda path, definition: (kept[str(path)], _NO_POSITIONS))
+        except Exception:  # an entry that does not build (it cannot, unless tampered with): read the files
+            pass
+    validated: dict[str, dict[str, Any]] = {}
+
+    def read(path: Path, definition: str | None) -> tuple[dict[str, Any], Node]:
+        data, root = _validated_now(path, definition)
+        validated[str(path)] = data
+        return data, root
+
+    catalog = _build(files, read)
+    catalog_cache.store(cache_dir, key, validated)
+    return catalog
+
+
+# Positions are only ever needed to report a problem, and a kept entry was built without one.
+_NO_POSITIONS = Node({}, Span(1, 1, 1, 1))
+_Read = Callable[[Path, "str | None"], tuple[dict[str, Any], Node]]
+
+
+def _validated_now(path: Path, definition: str | None) -> tuple[dict[str, Any], Node]:
+    return load_data_file(path, "rule.schema.yaml", definition)
+
+
+def _distinct(files: list[Path]) -> list[Path]:
+    """Each file once: `--rules rules/` beside the built-in catalogue names the same files twice."""
+    seen: set[Path] = set()
+    distinct = []
+    for path in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            distinct.append(path)
+    return distinct
+
+
+def _build(files: list[Path], read: _Read) -> Catalog:
     rules: dict[str, Rule] = {}
     facts: dict[str, FactDefinition] = {}
     matchers: dict[str, FileMatcher] = {}
     repository: dict[str, RepositoryMatch] = {}
-    seen: set[Path] = set()
-    for path in rule_files(paths):
-        if path.resolve() in seen:  # `--rules rules/` beside the built-in catalogue: the same file once
-            continue
-        seen.add(path.resolve())
+    for path in files:
         if path.name == "facts.yaml" or path.name.endswith(".facts.yaml"):
-            data, root = load_data_file(path, "rule.schema.yaml", "facts_file")
+            data, root = read(path, "facts_file")
             for name, body in data["facts"].items():
                 if name in facts:
                     raise PfaError(f"fact '{name}' already defined in {facts[name].source}", path=str(path),
@@ -83,7 +125,7 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True) -> Catalog
                                                     str(path))
                 facts[name] = fact
             continue
-        data, root = load_data_file(path, "rule.schema.yaml")
+        data, root = read(path, None)
         rule = _rule(data, str(path), root)
         if rule.id in rules:
             raise PfaError(f"rule id {rule.id} already defined in {rules[rule.id].source}", path=str(path),
