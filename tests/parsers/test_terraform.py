@@ -140,3 +140,19 @@ def test_terraform_contributes_deploy_and_serving_facts(tmp_path: Path) -> None:
     found = sorted((f.rule_id, f.path, f.span.line) for f in result.findings)
     # CI-008 points at the manual deploy; TE-003 at the endpoint served without drift monitoring.
     assert found == [("PFA-CI-008", "scripts/deploy.sh", 2), ("PFA-TE-003", "infra/serving.tf", 1)]
+
+
+@pytest.mark.parametrize(("bucket", "companion", "versioned"), [
+    ('bucket = "a"', "bucket = aws_s3_bucket.b.id", False),  # names another bucket
+    ('bucket = "a"', 'bucket = "a"', True),  # the literal name
+    ("bucket = var.name", "bucket = var.name", True),  # the same expression as the bucket's own name
+    ('bucket = "a"', "bucket = var.other", False),  # a known name and a different, unknown one
+    ("bucket = var.name", "bucket = var.other", True),  # both unknown: cannot be told apart, never reported
+    ('bucket = "a"', "for_each = aws_s3_bucket.a\n  bucket = each.value.id", True),  # through its for_each
+])
+def test_a_companion_names_its_resource(tmp_path: Path, bucket: str, companion: str, versioned: bool) -> None:
+    code = (f'resource "aws_s3_bucket" "a" {{\n  {bucket}\n}}\n'
+            f'resource "aws_s3_bucket_versioning" "v" {{\n  {companion}\n'
+            '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n')
+    result = _scan(tmp_path, {"infra/main.tf": code}, "PFA-DG-101")
+    assert [f.span.line for f in result.findings if "aws_s3_bucket.a`" in f.message] == ([] if versioned else [1])
