@@ -105,6 +105,11 @@ def tokens(key: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(key)]
 
 
+def is_emulator(repository: str) -> bool:
+    """Whether an image repository is a mock server or a cloud emulator."""
+    return bool(_EMULATOR.search(repository))
+
+
 def is_size_key(key: str) -> bool:
     """Whether a configuration key states a size, a placement or a name: never a difference in kind."""
     leaf = re.split(r"[.\[\]]", key.rstrip("]"))[-1] or key

@@ -340,7 +340,12 @@ def _compose_systems(view: RepoView, settings: ParitySettings, scopes: frozenset
             system, production = owner
             pilot = Environment(f"compose:{service_name}", "pilot", path, "compose",
                                 files=[path])
+            # The matched service, and the emulators beside it (LocalStack, WireMock ...): a pilot that needs
+            # them talks to something production does not run. Their own settings are not compared.
             pilot.resources = [_compose_as_deployment(service_name, service, path)]
+            pilot.resources.extend(_compose_as_deployment(n, Val({k: v for k, v in s.items() if k == "image"},
+                                                                 s.file, s.span, s.key_span), path)
+                                   for n, s in services.items() if n != service_name and _is_emulator(s))
             yield System(f"{system.name} ~ {path}", "compose", [pilot, production])
     for directory, members in sorted(named.items()):
         found = System(directory or ".", "compose")
@@ -379,6 +384,13 @@ _VENDORS = frozenset({"library", "bitnami", "prom", "grafana", "confluentinc", "
                       "seldonio", "nvidia", "pytorch", "tensorflow", "huggingface", "ghcr.io", "mlflow",
                       "feastdev", "prefecthq", "dpage", "mailhog", "axllent", "open-telemetry", "fluent",
                       "datadog", "busybox", "alpine", "curlimages", "bats", "kindest", "rancher", "istio"})
+
+
+def _is_emulator(service: Val) -> bool:
+    from pfa_policy.parity.features import is_emulator
+
+    image = service.get("image")
+    return image is not None and is_emulator(image_repository(image.text()))
 
 
 def _own_image(repository: str) -> bool:

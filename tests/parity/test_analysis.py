@@ -26,6 +26,7 @@ def test_fixture_systems_and_differences_in_kind() -> None:
         ("PFA-EN-201", "kms:EndpointConfig"), ("PFA-AC-201", "flag:enable_waf"), ("PFA-AI-201", "flag:use_mock_kyc"),
         ("PFA-OP-201", "store:env:acme/churn-api.DATABASE_URL"),
         ("PFA-AI-201", "mock:env:acme/churn-api.AWS_ENDPOINT_URL"),
+        ("PFA-AI-201", "emulator:localstack/localstack"),
     } <= found
     # The dev overlay is exempt, the registry move of the image is not a difference.
     assert not any("dev" in c.pilot.name or "dev" in c.production.name for c in analysis.comparisons)
