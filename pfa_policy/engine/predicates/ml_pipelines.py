@@ -232,6 +232,8 @@ _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 # components that run beside the model are not what an inference alert watches.
 _MODEL_SERVER = re.compile(r"(?i)model|predict|inference|infer\b|serving|scor(e|er|ing)\b|classif|recommend|ranker"
                            r"|embedding|llm|vllm|tgi|triton|torchserve|mlserver|bento")
+_PLATFORM = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|dashboard|console|-ui$|-epp$|gateway|router"
+                       r"|proxy|exporter|tracking")
 
 
 def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
@@ -242,7 +244,8 @@ def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactO
     if context.occurrences("serving-app", scopes):
         places = {(o.path, o.span.line) for o in deployed}
         deployed += [o for o in context.occurrences("te-serving-workload", scopes)
-                     if (o.path, o.span.line) not in places and _MODEL_SERVER.search(o.value)]
+                     if (o.path, o.span.line) not in places and _MODEL_SERVER.search(o.value)
+                     and not _PLATFORM.search(o.value)]
     return deployed
 
 
