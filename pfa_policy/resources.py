@@ -16,6 +16,13 @@ def builtin_dir(name: str) -> Path:
     raise FileNotFoundError(f"built-in {name} not found next to {_PACKAGE}")
 
 
+def shipped_rules() -> Path | None:
+    """The rule files an installed wheel ships (validated by the test suite before it was built); None in a
+    source tree, where rule files are being written and must be checked on every load."""
+    shipped = _PACKAGE / "_builtin" / "rules"
+    return shipped if shipped.is_dir() else None
+
+
 @cache
 def schema_text(name: str) -> str:
     return (_PACKAGE / "schemas" / name).read_text(encoding="utf-8")

@@ -55,3 +55,15 @@ def test_every_python_check_can_be_pre_filtered(catalog: Catalog) -> None:
     """A Python rule or fact without pre-filter tokens makes every Python file of every repository parse."""
     unfiltered = sorted(key for key, matcher in catalog.matchers.items() if matcher.python and matcher.tokens is None)
     assert unfiltered == [], "add a `prefilter:` to these"
+
+
+def test_every_built_in_rule_file_passes_the_schema() -> None:
+    """What lets an installed wheel load its own rule files without validating them again (loader)."""
+    from pfa_policy.engine.loader import rule_files
+    from pfa_policy.engine.validation import load_data_file
+    from pfa_policy.resources import builtin_dir, shipped_rules
+
+    assert shipped_rules() is None  # a source tree validates every load
+    for path in rule_files([builtin_dir("rules")]):
+        facts = path.name == "facts.yaml" or path.name.endswith(".facts.yaml")
+        load_data_file(path, "rule.schema.yaml", "facts_file" if facts else None)

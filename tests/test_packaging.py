@@ -41,11 +41,16 @@ def test_installed_wheel_finds_builtin_rules_and_policies(tmp_path: Path) -> Non
                              cwd=elsewhere, capture_output=True, text=True, check=True)
     assert str(environment) in located.stdout
     fixture = REPO_ROOT / "fixtures" / "churn-pilot"
-    scanned = subprocess.run([str(environment / "bin" / "pfa-policy"), "scan", str(fixture), "--format", "json"],
-                             cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    scanned = subprocess.run([str(environment / "bin" / "pfa-policy"), "scan", str(fixture), "--format", "json",
+                              "--no-cache"], cwd=elsewhere, capture_output=True, text=True, timeout=300)
     assert scanned.returncode in (0, 1), scanned.stderr
     report = json.loads(scanned.stdout)
     assert report["policy"] == "production" and report["summary"]["rules"] > 0
+    # The wheel loads its own rule files without validating them again: the same rules, the same findings.
+    checkout = subprocess.run([sys.executable, "-m", "pfa_policy", "scan", str(fixture), "--format", "json",
+                               "--no-cache"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert [(f["rule_id"], f["path"], f["line"]) for f in json.loads(checkout.stdout)["findings"]] == [
+        (f["rule_id"], f["path"], f["line"]) for f in report["findings"]]
     listed = subprocess.run([str(environment / "bin" / "pfa-policy"), "rules", "list", "--format", "json"],
                             cwd=elsewhere, capture_output=True, text=True, check=True)
     assert json.loads(listed.stdout)["count"] == len(load_catalog().rules)
