@@ -91,7 +91,8 @@ def _approval(file: PythonFile, call: cst.Call) -> tuple[str, str, cst.CSTNode] 
     return (name, value, arg or call) if value == "Approved" else None
 
 
-_CONDITION_STEP = compile_name_globs(["sagemaker.workflow.condition_step.ConditionStep", "sagemaker.workflow.*ConditionStep"])
+_CONDITION_STEP = compile_name_globs(["sagemaker.workflow.condition_step.ConditionStep",
+                                      "sagemaker.workflow.*ConditionStep"])
 
 
 def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
