@@ -165,7 +165,38 @@ def _torch_hub(file: PythonFile, site: CallSite, constants: Mapping[str, Any]) -
         yield _hub_hit(file, site.node, "torch.hub.load", repo, "GitHub (torch.hub)", f"at `{ref}`, a branch")
 
 
+def _dicts(node: cst.CSTNode) -> Iterator[cst.Dict]:
+    for child in node.children:
+        if isinstance(child, cst.Dict):
+            yield child
+        yield from _dicts(child)
+
+
+def _hub_environments(file: PythonFile) -> Iterator[Hit]:
+    """`{"HF_MODEL_ID": "org/name", ...}` without `HF_MODEL_REVISION`: the environment of a SageMaker Hugging
+    Face model or TGI container, which downloads the model from the Hub when the endpoint starts."""
+    constants = module_constants(file.module)
+    for mapping in _dicts(file.module):
+        keys: dict[str, cst.DictElement] = {}
+        for element in mapping.elements:
+            if isinstance(element, cst.DictElement):
+                key = literal_value(element.key)
+                if isinstance(key, str):
+                    keys[key] = element
+        model = keys.get("HF_MODEL_ID")
+        if model is None or "HF_MODEL_REVISION" in keys or any(isinstance(e, cst.StarredDictElement)
+                                                                for e in mapping.elements):
+            continue
+        repo = _resolved(model.value, constants)
+        if isinstance(repo, str) and _HUB_ID.match(repo.strip()):
+            yield Hit(file.span_of(model.key), (("name", "HF_MODEL_ID"), ("reason", "without `HF_MODEL_REVISION`"),
+                                                ("source", "the Hugging Face Hub"), ("value", repo)),
+                      f"env:HF_MODEL_ID@{file.scope_of(model)}:{repo}")
+
+
 def dg_hub_download_unpinned(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    if "HF_MODEL_ID" in file.source:
+        yield from _hub_environments(file)
     constants: dict[str, Any] | None = None
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
@@ -182,6 +213,8 @@ def dg_hub_download_unpinned(file: PythonFile, params: Mapping[str, Any]) -> Ite
 
 
 def could_download_from_hub(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    if "HF_MODEL_ID" in outline.source:
+        return True
     return any(_ALL_HUB.fullmatch(outline.qualify(call.raw)) for call in outline.calls)
 
 
