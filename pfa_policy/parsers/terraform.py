@@ -34,7 +34,8 @@ from pfa_policy.parsers.tree import MAX_DEPTH, Document, Node
 BLOCKS = "tf:blocks"  # the tag of a list of nested block bodies
 _EXPRESSION = "tf:expr:"  # the tag prefix of an expression node
 _LABELLED_ROOT = {"resource": 2, "data": 2, "module": 1, "provider": 1, "variable": 1, "output": 1}
-_REFERENCE = re.compile(r"^(var|local)\.([A-Za-z_][\w-]*)$")
+_REFERENCE = re.compile(r"^((?:var|local)\.[A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\d+\]|\[\"[^\"]*\"\])*)$")
+_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[\"([^\"]*)\"\]")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
 _CONVERSIONS = frozenset({"jsonencode", "tomap", "tolist", "toset", "tostring", "yamlencode"})
 LOCK_FILE = ".terraform.lock.hcl"
@@ -180,8 +181,10 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise ParseError(f"HCL nesting exceeds {MAX_DEPTH} levels", span.line)
         kind = type(rule).__name__
-        if kind == "ExprTermRule" and not rule.parentheses:
-            return self.value(rule.expression, span, depth)
+        if kind == "ExprTermRule":
+            inner = self.value(rule.expression, span, depth)
+            if not rule.parentheses or expression_of(inner) is None:
+                return inner  # `({ ... })`: a literal in parentheses is that literal
         here = _span(rule, span)
         if kind == "ObjectRule":
             mapping: dict[str, Node] = {}
@@ -445,16 +448,17 @@ def substitute(node: Node, values: Mapping[str, Node]) -> Node:
 
 
 def _resolved(node: Node, text: str, values: Mapping[str, Node]) -> Node:
-    reference = _REFERENCE.match(text.strip())
-    if reference is not None:
-        found = values.get(text.strip())
-        return _relocated(found, node) if found is not None else node
+    found = _lookup(text.strip(), values)
+    if found is not None:
+        return _relocated(found, node)
+    if _REFERENCE.match(text.strip()):
+        return node
     if text.startswith('"') and text.endswith('"') and "${" in text:
         parts: list[str] = []
         position = 0
         body = text[1:-1]
         for match in _INTERPOLATION.finditer(body):
-            found = values.get(match.group(1).strip())
+            found = _lookup(match.group(1).strip(), values)
             if found is None or not found.is_scalar or found.value is UNKNOWN:
                 return node
             parts.append(body[position:match.start()])
@@ -465,6 +469,25 @@ def _resolved(node: Node, text: str, values: Mapping[str, Node]) -> Node:
             return node
         return Node("".join(parts) + rest, node.span, node.key_span)
     return node
+
+
+def _lookup(text: str, values: Mapping[str, Node]) -> Node | None:
+    """The literal a reference names: `var.x`, `local.x`, and attributes or elements of their literal objects
+    and lists (`var.production_variant.initial_instance_count`, `local.zones[0]`)."""
+    reference = _REFERENCE.match(text)
+    if reference is None:
+        return None
+    found = values.get(reference.group(1))
+    for step in _STEP.finditer(reference.group(2)):
+        if found is None:
+            return None
+        key, index, quoted = step.groups()
+        if index is not None:
+            found = found.value[int(index)] if isinstance(found.value, list) and int(index) < len(found.value) \
+                else None
+        else:
+            found = found.get(key if key is not None else quoted)
+    return None if found is None or found.value is None else found  # null: the caller's to set, unknown
 
 
 def _scalar_text(value: object) -> str:

@@ -156,3 +156,13 @@ def test_a_companion_names_its_resource(tmp_path: Path, bucket: str, companion: 
             '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n')
     result = _scan(tmp_path, {"infra/main.tf": code}, "PFA-DG-101")
     assert [f.span.line for f in result.findings if "aws_s3_bucket.a`" in f.message] == ([] if versioned else [1])
+
+
+def test_attributes_and_elements_of_literal_variable_objects_resolve() -> None:
+    text = ('variable "variant" {\n  default = { count = 1, kms = null, zones = ["a", "b"] }\n}\n'
+            'resource "aws_x" "y" {\n  n = var.variant.count\n  k = var.variant.kms\n  z = var.variant.zones[1]\n'
+            '  w = "${var.variant.zones[0]}-x"\n}\n')
+    body = _document(text).root.get("resource").get("aws_x").get("y")  # type: ignore[attr-defined]
+    assert body.get("n").value == 1 and body.get("n").key_span.line == 5
+    assert body.get("k").value is UNKNOWN  # null: left to the caller
+    assert body.get("z").value == "b" and body.get("w").value == "a-x"
