@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pfa_policy.model import FILE_START, Span
 from pfa_policy.parity import features as f
 from pfa_policy.parity.located import Val, flatten
+from pfa_policy.parity.model import Environment, RepoView, System
 from pfa_policy.parity.settings import PILOT, PRODUCTION, ParitySettings, Waiver
-from pfa_policy.parity.sources import Environment, RepoView, System, discover
+from pfa_policy.parity.sources import discover
 
 # Which rule reports each aspect.
 RULES = {f.STORE: "PFA-OP-201", f.SERVING: "PFA-OP-202", f.COMPONENT_RESILIENCE: "PFA-OP-203",

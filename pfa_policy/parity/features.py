@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pfa_policy.parity.located import Val, flatten
-from pfa_policy.parity.sources import Environment, image_repository
+from pfa_policy.parity.model import Environment, image_repository
 
 STORE = "store"
 COMPONENT_TELEMETRY = "telemetry"
@@ -43,11 +43,6 @@ _COMPONENT_KINDS = {"ServiceMonitor": COMPONENT_TELEMETRY, "PodMonitor": COMPONE
                     "AuthorizationPolicy": ACCESS, "RequestAuthentication": ACCESS,
                     "PodDisruptionBudget": COMPONENT_RESILIENCE, "PeerAuthentication": ENCRYPTION,
                     "Certificate": ENCRYPTION}
-_CFN_COMPONENTS = {"AWS::CloudWatch::Alarm": COMPONENT_TELEMETRY, "AWS::CloudWatch::Dashboard": COMPONENT_TELEMETRY,
-                   "AWS::SageMaker::MonitoringSchedule": COMPONENT_TELEMETRY,
-                   "AWS::SageMaker::DataQualityJobDefinition": COMPONENT_TELEMETRY,
-                   "AWS::SageMaker::ModelQualityJobDefinition": COMPONENT_TELEMETRY,
-                   "AWS::KMS::Key": ENCRYPTION, "AWS::WAFv2::WebACLAssociation": ACCESS}
 _WORKLOADS = {"Deployment": "spec.template.spec", "StatefulSet": "spec.template.spec",
               "DaemonSet": "spec.template.spec", "ReplicaSet": "spec.template.spec", "Job": "spec.template.spec",
               "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec", "Rollout": "spec.template.spec"}
@@ -65,7 +60,7 @@ _SIZE_TOKENS = frozenset({"replica", "replicas", "replicacount", "autoscaling", 
                           "region", "zone", "account", "subnet", "vpc", "cidr", "id", "arn", "bucket", "prefix",
                           "path", "version", "timeout", "retention", "ttl", "schedule", "mb", "gb", "level"})
 _FLAG_LEAVES = frozenset({"enabled", "enable", "create", "deploy", "install", "on", "use"})
-_TRUE = frozenset({"true", "yes", "on", "1", "enabled"})
+TRUE_WORDS = frozenset({"true", "yes", "on", "1", "enabled"})
 _FALSE = frozenset({"false", "no", "off", "0", "disabled", "", "none", "null"})
 _COMPONENT_WORDS = [
     (re.compile(r"servicemonitor|podmonitor|prometheusrule|metrics|monitoring|tracing|telemetry|otel|"
@@ -152,7 +147,9 @@ def environment_features(environment: Environment, *, by_image: bool = False) ->
 def _all(environment: Environment, by_image: bool) -> Iterator[Feature]:
     yield from _resource_features(environment.resources, by_image)
     if environment.template is not None:
-        yield from _template_features(environment.template)
+        from pfa_policy.parity.sagemaker import template_features
+
+        yield from template_features(environment.template)
     elif environment.values is not None:
         yield from _value_features(environment.values, environment.source)
 
@@ -277,7 +274,7 @@ def _leaf_features(key: str, leaf: str, value: Val) -> Iterator[Feature]:
     """A configuration value read for stores, mocks and flags (environment variables, ConfigMap data)."""
     text = value.text()
     if _MOCK_WORD.search(leaf):
-        truthy = text.lower() in _TRUE
+        truthy = text.lower() in TRUE_WORDS
         falsy = text.lower() in _FALSE
         if truthy or falsy:
             yield Feature(MOCK, f"mock:{key}", PRESENT if truthy else ABSENT, value)
@@ -316,7 +313,7 @@ def _value_features(values: Val, source: str) -> Iterator[Feature]:
 
 def _flag(key: str, leaf: str, words: list[str], value: Val) -> Feature | None:
     text = value.text().lower()
-    if (text not in _TRUE and text not in _FALSE) or (isinstance(value.value, (int, float)) and \
+    if (text not in TRUE_WORDS and text not in _FALSE) or (isinstance(value.value, (int, float)) and \
             not isinstance(value.value, bool)):
         return None
     joined = "".join(words)
@@ -331,7 +328,7 @@ def _flag(key: str, leaf: str, words: list[str], value: Val) -> Feature | None:
         subject = ""
     if not subject:
         return None
-    present = PRESENT if text in _TRUE else ABSENT
+    present = PRESENT if text in TRUE_WORDS else ABSENT
     if _MOCK_WORD.search(subject) or (_MOCK_WORD.search(joined) and "mock" in subject):
         return Feature(MOCK, f"flag:{key}", present, value)  # a mock switched on is evidence on its own
     for pattern, aspect in _COMPONENT_WORDS:
@@ -339,58 +336,3 @@ def _flag(key: str, leaf: str, words: list[str], value: Val) -> Feature | None:
             # A flag one environment does not set takes a default these files do not show: not compared.
             return Feature(aspect, f"flag:{key}", present, value, scoped=True)
     return None
-
-
-def _template_features(resources: Val) -> Iterator[Feature]:
-    for logical_id, resource in resources.items():
-        kind = (resource.get("Type") or Val("", "")).text()
-        properties = resource.get("Properties") or Val({}, resource.file)
-        if kind in _CFN_COMPONENTS:
-            yield Feature(_CFN_COMPONENTS[kind], f"resource:{kind}", PRESENT, resource.get("Type"))
-        if kind == "AWS::SageMaker::EndpointConfig":
-            yield from _endpoint_config(logical_id, properties)
-        if kind == "AWS::SageMaker::Model":
-            for index, container in enumerate(_containers_of(properties)):
-                image = container.get("Image")
-                if image is not None and image.text():
-                    yield Feature(IMAGE, f"image:{logical_id}[{index}]", image_repository(image.text()), image,
-                                  unknown_reason(image))
-
-
-def _containers_of(properties: Val) -> list[Val]:
-    primary = properties.get("PrimaryContainer")
-    return [primary] if primary is not None else list((properties.get("Containers") or Val([], "")).elements())
-
-
-def _undecided(value: Val | None) -> bool:
-    return value is not None and isinstance(value.value, dict) and "Fn::If" in value.value
-
-
-def _endpoint_config(logical_id: str, properties: Val) -> Iterator[Feature]:
-    for index, variant in enumerate((properties.get("ProductionVariants") or Val([], "")).elements()):
-        label = (variant.get("VariantName") or Val(str(index), "")).text() or str(index)
-        serverless = variant.get("ServerlessConfig")
-        instance = variant.get("InstanceType")
-        key = f"sagemaker-endpoint:{logical_id}.{label}"
-        if _undecided(serverless) or _undecided(instance):
-            yield Feature(SERVING, key, "", serverless or instance, "a condition not decided before deployment")
-        elif serverless is not None:
-            yield Feature(SERVING, key, "serverless endpoint", serverless)
-        elif instance is not None:
-            yield Feature(SERVING, key, "instance endpoint", instance)
-    if properties.get("AsyncInferenceConfig") is not None:
-        yield Feature(SERVING, f"sagemaker-async:{logical_id}", "asynchronous", properties.get("AsyncInferenceConfig"))
-    capture = properties.get("DataCaptureConfig")
-    key = f"data-capture:{logical_id}"
-    if _undecided(capture):
-        yield Feature(COMPONENT_AUDIT, key, "", capture, "a condition not decided before deployment")
-    elif capture is not None:
-        enabled = capture.get("EnableCapture")
-        on = enabled is None or enabled.text().lower() in _TRUE
-        yield Feature(COMPONENT_AUDIT, key, PRESENT if on else ABSENT, enabled or capture,
-                      unknown_reason(enabled) if enabled is not None else "")
-    else:
-        yield Feature(COMPONENT_AUDIT, key, ABSENT, None)
-    kms = properties.get("KmsKeyId")
-    yield Feature(ENCRYPTION, f"kms:{logical_id}", PRESENT if kms is not None and (kms.text() or kms.value) else ABSENT,
-                  kms)

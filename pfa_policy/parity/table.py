@@ -88,8 +88,8 @@ def analyse_tree(root: Any, settings_data: Any, excludes: tuple[str, ...], scope
     from pfa_policy.engine.discovery import discover
     from pfa_policy.engine.repository import read_text
     from pfa_policy.parity.compare import analyse
+    from pfa_policy.parity.model import RepoView
     from pfa_policy.parity.settings import ParitySettings
-    from pfa_policy.parity.sources import RepoView
 
     found = discover(root, excludes, frozenset())
     charts = chart_directories(f.path for f in found.files)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pfa_policy.parity.compare import Analysis, analyse
+from pfa_policy.parity.model import RepoView
 from pfa_policy.parity.settings import ParitySettings
-from pfa_policy.parity.sources import RepoView
 
 
 def view(files: dict[str, str], kinds: dict[str, frozenset[str]] | None = None) -> RepoView:

@@ -86,7 +86,7 @@ def test_environment_names() -> None:
 
 
 def test_terraform_tfvars_positions_and_blocks() -> None:
-    from pfa_policy.parity.sources import parse_tfvars
+    from pfa_policy.parity.tfvars import parse_tfvars
 
     values = parse_tfvars("p.tfvars", 'a = "x" # note\ntags = {\n  b = true\n}\nc = true\nd = var.e\n')
     assert sorted(values) == ["a", "c"]
