@@ -130,8 +130,14 @@ def _is_store_key(name: str) -> bool:
         r"(?i)host|port|user|name|password|passwd|secret|token|key|timeout|pool|size|(?:^|_)db$", name)
 
 
+_SECRET_STORE = re.compile(r"(?i)^(?:vault:|secret:|ref\+\w+://|sm://|akv://|gcpsm://|awssm://|"
+                           r"arn:aws[\w-]*:(?:secretsmanager|ssm):)|\{\{\s*resolve:(?:secretsmanager|ssm)")
+
+
 def unknown_reason(value: Val) -> str:
     text = value.text()
+    if _SECRET_STORE.search(text):
+        return "read from a secret store"
     if _TEMPLATE.search(text):
         return "a template expression, not rendered"
     return ""

@@ -137,3 +137,11 @@ def test_github_environments_name_the_configuration_they_deploy() -> None:
     }
     assert kinds_of(analysis) == {("PFA-OP-203", "component:PodDisruptionBudget"),
                                   ("PFA-OP-201", "store:values:cache.url")}
+
+
+def test_values_from_secret_stores_are_not_compared() -> None:
+    files = {"c/Chart.yaml": "name: c\n",
+             "c/values-staging.yaml": "db:\n  url: sqlite:///x.db\n",
+             "c/values-prod.yaml": "db:\n  url: arn:aws:secretsmanager:eu-west-1:1:secret:db-url\n"}
+    [difference] = [d for c in run(files).comparisons for d in c.differences]
+    assert (difference.status, difference.note) == ("not-compared", "read from a secret store")
