@@ -106,8 +106,14 @@ def container_runs_as_root(document: Document, params: Mapping[str, Any]) -> Ite
 
 _ROOT_USER = re.compile(r"^(root|0)(:\S*)?$")
 _STAGE_ALIAS = re.compile(r"\s+as\s+(\S+)\s*$", re.IGNORECASE)
-# Base images whose default user is not root: distroless `:nonroot`, Chainguard, Bitnami and the like.
-_NON_ROOT_BASES = re.compile(r"(?i)(nonroot|non-root|rootless|^cgr\.dev/|^bitnami/|^docker\.io/bitnami/)")
+# Base images whose default user is not root: distroless `:nonroot`, Chainguard, Bitnami, the Jupyter
+# docker-stacks (`jovyan`, uid 1000), and AWS Lambda base images (Lambda runs every container image as its own
+# unprivileged user, whatever the image says).
+_NON_ROOT_BASES = re.compile(
+    r"(?i)(nonroot|non-root|rootless|^cgr\.dev/|^(docker\.io/)?bitnami/"
+    r"|^(docker\.io/|quay\.io/)?jupyter/[a-z-]+-notebook(:|@|$)"
+    r"|^public\.ecr\.aws/lambda/|^(docker\.io/)?amazon/aws-lambda-)"
+)
 
 
 def _stage_image(instruction: Instruction) -> tuple[str, str]:

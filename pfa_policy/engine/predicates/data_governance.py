@@ -419,6 +419,7 @@ _OPTIONS_WITH_VALUE = frozenset({
     "--proxy", "--python", "-p", "--report", "--cert", "--client-cert", "--exists-action", "--group",
 })
 _CONSTRAINT_OPTIONS = ("-c", "--constraint", "--require-hashes")
+_REDIRECTION = re.compile(r"(?:\d*|&)[<>]+&?")  # `>`, `2>`, `2>&1`, `&>`, `>>log`: a shell redirection
 _PINNED = re.compile(r"===?\s*[^\s;*,<>=!~]+\s*$")
 
 
@@ -434,7 +435,8 @@ def _exempt(name: str, patterns: Iterable[str]) -> bool:
 def unpinned_packages(command: str, exempt: Iterable[str]) -> list[str]:
     """Package arguments of every `pip install` in a shell command that are not pinned with `==`."""
     found: list[str] = []
-    for segment in re.split(r"&&|\|\||;|\||\n", command):
+    # A lone `&` (run in the background) separates commands too; `2>&1`, `&>` are redirections.
+    for segment in re.split(r"&&|\|\||;|\||\n|(?<![<>&])&(?![>&])", command):
         match = _PIP_INSTALL.search(segment)
         if match is None:
             continue
@@ -456,6 +458,9 @@ def unpinned_packages(command: str, exempt: Iterable[str]) -> list[str]:
                 continue
             if position + 1 < len(words) and words[position + 1] == "@":
                 continue  # `name @ url`: a direct reference pins
+            if _REDIRECTION.match(word):
+                skip_next = _REDIRECTION.fullmatch(word) is not None  # `> log.txt`: the file comes next
+                continue
             if ("$" in word or "/" in word or word.startswith(".") or "://" in word
                     or word.endswith((".whl", ".tar.gz", ".zip"))):
                 continue

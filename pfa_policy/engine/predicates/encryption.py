@@ -233,10 +233,33 @@ def could_use_unverified_ssl(outline: PythonOutline, params: Mapping[str, Any]) 
 _ENV_PAIR_KINDS = frozenset({"kubernetes", "kserve", "seldon", "helm-values"})  # PFA-EN-021's territory
 
 
+# Maps and lists whose keys or `name=version` items are package names, not settings: package.json and
+# package-lock.json (`"client-secret": "^1.0.0"`, `"requires": {...}`), pnpm-lock.yaml (`specifiers`) and
+# conda environment files (`- client-secret=1.0.0`).
+_PACKAGE_KEYS = frozenset({
+    "dependencies", "devDependencies", "peerDependencies", "optionalDependencies", "bundleDependencies",
+    "bundledDependencies", "resolutions", "overrides", "requires", "specifiers",
+})
+
+
+def _walk_settings(node: Node) -> Iterator[Node]:
+    """`node.walk()` without the package-name maps of manifests and lock files."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current.value, dict):
+            stack.extend(reversed([child for key, child in current.value.items()
+                                   if not (key in _PACKAGE_KEYS and (child.is_mapping or child.is_sequence))]))
+        elif isinstance(current.value, list):
+            stack.extend(reversed(current.value))
+
+
 def _pairs(node: Node, kind: str) -> Iterator[tuple[str, Node]]:
     """Every (name, value node) binding of a document: mapping entries, `{name, value}` environment items,
-    `K=V` list items, and GitLab's `{value:, description:}` variables."""
-    for current in node.walk():
+    `K=V` list items, and GitLab's `{value:, description:}` variables; package names of manifests and lock
+    files are not bindings."""
+    for current in _walk_settings(node):
         if isinstance(current.value, dict):
             name, value = current.get("name"), current.get("value")
             if name is not None and value is not None and isinstance(name.value, str) and value.is_scalar:
