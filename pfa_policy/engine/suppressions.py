@@ -13,7 +13,8 @@ from pfa_policy.model import Notification
 from pfa_policy.suggest import did_you_mean
 
 _MARKER = "pfa-policy:"
-_COMMENT = re.compile(r"#\s*pfa-policy:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
+# `#` comments, and `//` for Terraform (HCL has both).
+_COMMENT = re.compile(r"(?:#|//)\s*pfa-policy:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def unknown_rules(known: Collection[str],
 
 def _comment_only(line: str) -> bool:
     stripped = line.strip().lstrip('"').lstrip()
-    return stripped.startswith("#")
+    return stripped.startswith(("#", "//"))
 
 
 def _next_code_line(lines: list[str], number: int) -> int:

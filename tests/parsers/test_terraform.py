@@ -166,3 +166,11 @@ def test_attributes_and_elements_of_literal_variable_objects_resolve() -> None:
     assert body.get("n").value == 1 and body.get("n").key_span.line == 5
     assert body.get("k").value is UNKNOWN  # null: left to the caller
     assert body.get("z").value == "b" and body.get("w").value == "a-x"
+
+
+def test_suppressions_in_terraform_comments(tmp_path: Path) -> None:
+    code = ('# pfa-policy: ignore[PFA-EN-102] rotated by the central key service\nresource "aws_kms_key" "a" {\n}\n'
+            '// pfa-policy: ignore[PFA-EN-102] retired in Q1\nresource "aws_kms_key" "b" {\n}\n'
+            'resource "aws_kms_key" "c" {\n}\n')
+    result = _scan(tmp_path, {"infra/kms.tf": code}, "PFA-EN-102")
+    assert [(f.span.line, f.suppression is not None) for f in result.findings] == [(2, True), (5, True), (7, False)]
