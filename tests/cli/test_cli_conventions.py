@@ -195,7 +195,8 @@ def test_verbose_tells_the_rules_the_skipped_files_and_the_stage_timings(tmp_pat
     result = _scan(repo, "-v", "--select", "pillar:operability", "--exclude", "data/**", "--format", "json")
     enabled = len([r for r in policy.rule_ids if catalog.rules[r].pillar == "operability"])
     lines = result.stderr.splitlines()
-    assert lines[:4] == [
+    assert lines[:5] == [
+        f"pfa-policy: configuration: {policy.config_note}",
         f"pfa-policy: policy production: {enabled} of {len(catalog.rules)} rules enabled "
         f"({len(policy.rule_ids)} before --select/--ignore)",
         "pfa-policy: skipped LICENSE: no rule applies",
@@ -203,8 +204,8 @@ def test_verbose_tells_the_rules_the_skipped_files_and_the_stage_timings(tmp_pat
         "pfa-policy: skipped data/blob.py: excluded by data/**",
     ]
     assert re.fullmatch(r"pfa-policy: timings: load \d+\.\d\d s, discover \d+\.\d\d s, analyse \d+\.\d\d s, "
-                        r"repository rules \d+\.\d\d s, report \d+\.\d\d s", lines[4])
-    assert len(lines) == 5
+                        r"repository rules \d+\.\d\d s, report \d+\.\d\d s", lines[5])
+    assert len(lines) == 6
     binary = _scan(repo, "-v", "--select", "PFA-OP-003", "--format", "json").stderr
     assert "pfa-policy: skipped data/blob.py: binary content\n" in binary
 
