@@ -12,7 +12,8 @@ from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
 from pfa_policy.engine.values import UNKNOWN, VALUE_KEYS, ValueCondition, as_text
 from pfa_policy.model import Hit, PfaError
-from pfa_policy.parsers.terraform import BLOCKS, TerraformDocument, expression_of
+from pfa_policy.parsers.terraform import BLOCKS, expression_of
+from pfa_policy.parsers.terraform_module import TerraformDocument
 from pfa_policy.parsers.tree import Document, Node
 
 DocumentPredicate = Callable[[Document, Mapping[str, Any]], Iterator[Hit]]

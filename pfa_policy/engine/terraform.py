@@ -9,7 +9,8 @@ import hashlib
 from pathlib import Path, PurePosixPath
 
 from pfa_policy.model import ParseError
-from pfa_policy.parsers.terraform import module_of, parse_terraform, terraform_document
+from pfa_policy.parsers.terraform import parse_terraform
+from pfa_policy.parsers.terraform_module import module_of, terraform_document
 from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document, Node
 

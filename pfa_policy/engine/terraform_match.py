@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pfa_policy.engine.values import UNKNOWN
-from pfa_policy.parsers.terraform import TerraformDocument, TerraformModule, expression_of, resources
+from pfa_policy.parsers.terraform import expression_of
+from pfa_policy.parsers.terraform_module import TerraformDocument, TerraformModule, resources
 from pfa_policy.parsers.tree import Node
 
 # Attributes whose literal value names a resource: what a companion may use instead of a reference.

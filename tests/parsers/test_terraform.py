@@ -11,7 +11,8 @@ from pfa_policy.engine.loader import Catalog, load_catalog
 from pfa_policy.engine.runner import ScanOptions, ScanResult, scan
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import ParseError
-from pfa_policy.parsers.terraform import BLOCKS, expression_of, module_of, parse_terraform, terraform_document
+from pfa_policy.parsers.terraform import BLOCKS, expression_of, parse_terraform
+from pfa_policy.parsers.terraform_module import module_of, terraform_document
 from pfa_policy.policy import Layer, combine
 
 _CATALOG: Catalog = load_catalog()
