@@ -159,7 +159,10 @@ def _holds(condition: Mapping[str, Any], scopes: frozenset[str], context: RepoCo
     if "fact" in condition:
         return bool(context.occurrences(condition["fact"], condition_scopes))
     if "no_fact" in condition:
-        return not context.occurrences(condition["no_fact"], condition_scopes)
+        found = context.occurrences(condition["no_fact"], condition_scopes)
+        if "except_files" in condition:  # evidence these files give does not count (dev / test requirements)
+            found = [o for o in found if not path_matches(o.path, condition["except_files"])]
+        return not found
     if "files" in condition:
         return bool(context.files_matching(condition["files"]))
     looked_for.extend(condition["no_files"])
