@@ -4,6 +4,8 @@
   production / `champion`, hard-coded and outside any condition.
 - `ci_model_deploy_without_evaluation` (CI/CD, GitHub Actions and GitLab CI): a job that deploys or promotes a
   model with no evaluation in it or in the jobs it needs (GitLab: also earlier stages).
+- `op_served_model_without_rollout` (operability, repository): a model endpoint manifest in a repository with no
+  progressive-delivery mechanism (`op-progressive-rollout*` facts).
 - `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
   serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts).
 
@@ -18,8 +20,8 @@ from typing import Any
 
 import libcst as cst
 
+from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.predicates.audit_logging import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
     PythonPossible,
@@ -244,16 +246,38 @@ _PLATFORM = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|dashbo
                        r"|proxy|exporter|tracking")
 
 
+# Manifests under these directories are test data or release smoke tests, not deployments.
+_TEST_DATA = re.compile(r"(?i)(^|/)(hack|e2e|smoke[-_]?tests?[\w-]*|test[-_]?data|testdata|fixtures?|testing)/")
+
+
+def _endpoints(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
+    return [o for o in context.occurrences("te-model-served-manifest", scopes) if not _TEST_DATA.search(o.path)]
+
+
+def op_served_model_without_rollout(context: RepoContext, params: Mapping[str, Any],
+                                    scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    if context.occurrences("op-progressive-rollout", scopes) or context.occurrences("op-progressive-rollout-code",
+                                                                                      scopes):
+        return
+    for occurrence in _endpoints(context, scopes):
+        yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
+                                   f"fact:{occurrence.name}:{occurrence.value}")
+
+
+def _has_endpoints(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return bool(_endpoints(context, scopes))
+
+
 def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
     """Where the repository deploys a model: endpoint manifests (KServe, Seldon, SageMaker), and, when it holds
     an inference service, the workloads that serve traffic under a model-serving name. Serving code alone (a
     framework, a library) deploys nothing that could be alerted on."""
-    deployed = list(context.occurrences("te-model-served-manifest", scopes))
+    deployed = _endpoints(context, scopes)
     if context.occurrences("serving-app", scopes):
         places = {(o.path, o.span.line) for o in deployed}
         deployed += [o for o in context.occurrences("te-serving-workload", scopes)
                      if (o.path, o.span.line) not in places and _MODEL_SERVER.search(o.value)
-                     and not _PLATFORM.search(o.value)]
+                     and not _PLATFORM.search(o.value) and not _TEST_DATA.search(o.path)]
     return deployed
 
 
@@ -273,5 +297,11 @@ def _deploys_models(context: RepoContext, params: Mapping[str, Any], scopes: fro
 PYTHON: dict[str, PythonPredicate] = {"ci_unconditional_model_approval": ci_unconditional_model_approval}
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ci_unconditional_model_approval": could_approve_model}
 DOCUMENT: dict[str, DocumentPredicate] = {"ci_model_deploy_without_evaluation": ci_model_deploy_without_evaluation}
-REPOSITORY: dict[str, RepositoryPredicate] = {"te_served_model_without_alerting": te_served_model_without_alerting}
-REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {"te_served_model_without_alerting": _deploys_models}
+REPOSITORY: dict[str, RepositoryPredicate] = {
+    "te_served_model_without_alerting": te_served_model_without_alerting,
+    "op_served_model_without_rollout": op_served_model_without_rollout,
+}
+REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "te_served_model_without_alerting": _deploys_models,
+    "op_served_model_without_rollout": _has_endpoints,
+}
