@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from pfa_policy.model import ParseError
 from pfa_policy.parsers.terraform import parse_terraform
-from pfa_policy.parsers.terraform_module import module_of, terraform_document
+from pfa_policy.parsers.terraform_module import TerraformModule, module_of, terraform_document
 from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document, Node
 
@@ -21,6 +21,7 @@ _MAX_BYTES = 2 * 1024 * 1024
 _PARSED: dict[str, Node | None] = {}
 _PARSED_LIMIT = 2048
 _READ: dict[str, tuple[int, int, bytes]] = {}
+_MODULES: dict[str, TerraformModule] = {}
 
 
 def is_module_file(name: str) -> bool:
@@ -75,14 +76,22 @@ def module_digest(files: ModuleFiles) -> bytes:
 
 
 def documents(path: str, text: str, files: ModuleFiles) -> list[Document]:
-    """The file's document; a sibling that does not parse only contributes nothing (it is reported itself)."""
+    """The file's document; a sibling that does not parse only contributes nothing (it is reported itself). Every
+    file of a directory has the same module: it is resolved once per worker process."""
     own = parse_terraform(text, path)
-    trees = [(path, own)]
-    for name, data in files:
-        tree = _sibling(name, data)
-        if tree is not None:
-            trees.append((name, tree))
-    return [terraform_document(path, own, module_of(trees))]
+    key = module_digest(tuple(sorted([(path.rpartition("/")[2], text.encode()), *files]))).hex()
+    module = _MODULES.get(key)
+    if module is None:
+        trees = [(path, own)]
+        for name, data in files:
+            tree = _sibling(name, data)
+            if tree is not None:
+                trees.append((name, tree))
+        module = module_of(trees)
+        if len(_MODULES) >= 256:
+            _MODULES.clear()
+        _MODULES[key] = module
+    return [terraform_document(path, own, module)]
 
 
 def _sibling(name: str, data: bytes) -> Node | None:
