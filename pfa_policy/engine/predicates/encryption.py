@@ -343,43 +343,73 @@ _PLAINTEXT_PROTOCOL = re.compile(r"(?i)^(?:sasl_)?plaintext$")
 _SSLMODE_KEY = re.compile(r"(?i)(?:^|[._\-])sslmode$")
 
 
-def _plaintext_pairs(node: Node) -> Iterator[tuple[str, Node]]:
+def _plaintext_groups(node: Node) -> Iterator[list[tuple[str, Node]]]:
+    """The (name, value node) bindings of a document, one list per mapping or `K=V` / `{name, value}` list:
+    the settings one component is given together."""
     for current in node.walk():
         if isinstance(current.value, dict):
             name, value = current.get("name"), current.get("value")
             if name is not None and value is not None and isinstance(name.value, str) and value.is_scalar:
-                yield name.value, value
-                continue
+                continue  # an item of a `{name, value}` list: its list is the group
+            group: list[tuple[str, Node]] = []
             for key, child in current.items():
                 if child.is_scalar:
-                    yield key, child
+                    group.append((key, child))
                 elif child.is_sequence:
                     for item in child.elements():
                         if item.is_scalar:
-                            yield key, item
+                            group.append((key, item))
+            if group:
+                yield group
         elif isinstance(current.value, list):
+            group = []
             for item in current.value:
                 if isinstance(item.value, str) and "=" in item.value:
                     key, _, text = item.value.partition("=")
-                    yield key.strip(), Node(text, item.span)
+                    group.append((key.strip(), Node(text, item.span)))
+                elif isinstance(item.value, dict):
+                    name, value = item.get("name"), item.get("value")
+                    if name is not None and value is not None and isinstance(name.value, str) and value.is_scalar:
+                        group.append((name.value, value))
+            if group:
+                yield group
+
+
+_HOST_KEY = re.compile(r"(?i)(?:url|uri|urls|uris|endpoint|endpoints|host|hosts|address|addr|server|servers"
+                       r"|brokers|bootstrap[._\-]?servers|dsn|connection[_\-]?string)$")
+_ANY_PUBLIC_HOST = re.compile(r"(?i)(?:^|[/@,;\s])" + PUBLIC_HOST)
+
+
+def _only_private_hosts(group: list[tuple[str, Node]]) -> bool:
+    """The group names where it connects, and every such place is private: a single-label compose or
+    Kubernetes service (`kafka:9092`, `db`), cluster DNS, a private address."""
+    hosts = [str(node.value).strip() for name, node in group
+             if isinstance(node.value, str) and _HOST_KEY.search(name) and node.value.strip()]
+    return bool(hosts) and not any(_ANY_PUBLIC_HOST.search(host) for host in hosts)
 
 
 def en_plaintext_endpoint_in_config(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     """An endpoint-named key or variable whose value reaches a public host in clear text (http://, ws://,
     redis://, mongodb:// without tls, a database URL with sslmode=disable), Kafka `security.protocol: PLAINTEXT`
-    or `sslmode: disable`."""
-    for name, node in _plaintext_pairs(document.root):
-        value = node.value
-        if not isinstance(value, str):
-            continue
-        text = value.strip()
-        plaintext = (
-            (_URL_KEY.search(name) is not None and PLAINTEXT_URL.search(text) is not None)
-            or (_PROTOCOL_KEY.search(name) is not None and _PLAINTEXT_PROTOCOL.match(text) is not None)
-            or (_SSLMODE_KEY.search(name) is not None and text.lower() == "disable")
-        )
-        if plaintext:
-            yield Hit(node.anchor_span, (("name", name), ("value", text[:200])), f"plaintext:{name}")
+    or `sslmode: disable` (unless the same settings name only private hosts: `kafka:9092`, `host: db`)."""
+    for group in _plaintext_groups(document.root):
+        private: bool | None = None
+        for name, node in group:
+            value = node.value
+            if not isinstance(value, str):
+                continue
+            text = value.strip()
+            if _URL_KEY.search(name) is not None and PLAINTEXT_URL.search(text) is not None:
+                yield Hit(node.anchor_span, (("name", name), ("value", text[:200])), f"plaintext:{name}")
+                continue
+            switch = ((_PROTOCOL_KEY.search(name) is not None and _PLAINTEXT_PROTOCOL.match(text) is not None)
+                      or (_SSLMODE_KEY.search(name) is not None and text.lower() == "disable"))
+            if not switch:
+                continue
+            if private is None:
+                private = _only_private_hosts(group)
+            if not private:
+                yield Hit(node.anchor_span, (("name", name), ("value", text[:200])), f"plaintext:{name}")
 
 
 PYTHON: dict[str, PythonPredicate] = {
