@@ -12,7 +12,7 @@ import jsonschema
 
 from pfa_policy.engine import catalog_cache, predicates
 from pfa_policy.engine.catalog_cache import catalog_key
-from pfa_policy.engine.classify import STRUCTURED_KINDS
+from pfa_policy.engine.classify import CI_KINDS, STRUCTURED_KINDS
 from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
@@ -29,7 +29,8 @@ _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
     "dockerfile": frozenset({"dockerfile"}),
     "text": frozenset({"text", "requirements", "pyproject", "dvc-config", "dockerfile", "python", "yaml", "json",
                        "kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
-                       "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook", "terraform"}),
+                       "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook", "terraform"})
+            | CI_KINDS,
     "repository": frozenset({"repository"}),
 }
 
@@ -159,12 +160,29 @@ def _compile(match: Mapping[str, Any], prefilter: list[str] | None, root: Node, 
              display: str) -> FileMatcher:
     try:
         matcher = FileMatcher.compile(match, prefilter)
-    except (PfaError, re.error) as error:
-        raise PfaError(f"invalid match: {error}", path=display, line=line_of(root, location)) from None
+    except (PfaError, re.error, OverflowError) as error:
+        where = _failing_pattern(match, location)
+        raise PfaError(f"at '{format_location(where)}': invalid match: {error}", path=display,
+                       line=line_of(root, where)) from None
     for family, name in matcher.predicate_names():
         if name not in predicates.REGISTRIES[family]:
-            raise PfaError(f"unknown {family} predicate '{name}'", path=display, line=line_of(root, location))
+            patterns = match.get(family, ())
+            index = next((i for i, p in enumerate(patterns) if isinstance(p, Mapping) and p.get("predicate") == name),
+                         None)
+            where = [*location, family, index, "predicate"] if index is not None else location
+            raise PfaError(f"unknown {family} predicate '{name}'", path=display, line=line_of(root, where))
     return matcher
+
+
+def _failing_pattern(match: Mapping[str, Any], location: list[Any]) -> list[Any]:
+    """Where in `match` the pattern is that fails to compile on its own (the compiler names none)."""
+    for family, patterns in match.items():
+        for index, pattern in enumerate(patterns if isinstance(patterns, list) else ()):
+            try:
+                FileMatcher.compile({family: [pattern]}, None)
+            except (PfaError, re.error, OverflowError):
+                return [*location, family, index]
+    return location
 
 
 def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:

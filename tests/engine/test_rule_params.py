@@ -171,6 +171,6 @@ def test_an_unknown_for_each_macro_is_refused_at_load(tmp_path: Path) -> None:
         load_catalog([rule])
     except PfaError as failure:
         error = failure
-    assert error is not None and error.line == 9  # the match (the compiler does not say which pattern)
-    assert error.message == ("invalid match: unknown for_each macro '$container' (the macros are $pod_specs, "
-                             "$containers, $all_containers, $env)")
+    assert error is not None and error.line == 11
+    assert error.message == ("at 'match.document[0]': invalid match: unknown for_each macro '$container' (the "
+                             "macros are $pod_specs, $containers, $all_containers, $env)")
