@@ -134,13 +134,28 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
         return
     values = (("looked_for", ", ".join(looked_for)),) if looked_for else ()
     if match.report_fact:
-        for occurrence in context.occurrences(match.report_fact, scopes):
+        for occurrence in _one_per_module(context.occurrences(match.report_fact, scopes)):
             anchor = f"fact:{occurrence.name}:{occurrence.value}"
             yield occurrence.path, Hit(occurrence.span, (*values, ("name", occurrence.value)), anchor)
         return
     anchor = context.root_file()
     if anchor:
         yield anchor, Hit(FILE_START, values, REPOSITORY_ANCHOR)
+
+
+def _one_per_module(occurrences: list[FactOccurrence]) -> list[FactOccurrence]:
+    """One occurrence per Python module, its first: a module serves one app however many ways it says so (a
+    FastAPI app and the `@serve.deployment` class that ingresses it, a KServe model class and its Ray Serve
+    decorator). Manifests keep every occurrence: each document there is a workload of its own."""
+    seen: set[str] = set()
+    kept = []
+    for occurrence in sorted(occurrences, key=lambda o: (o.path, o.span.line, o.span.column)):
+        if occurrence.path.endswith((".py", ".ipynb")):
+            if occurrence.path in seen:
+                continue
+            seen.add(occurrence.path)
+        kept.append(occurrence)
+    return kept
 
 
 def applies(match: RepositoryMatch, scopes: frozenset[str], context: RepoContext, params: Mapping[str, Any],
