@@ -90,9 +90,13 @@ _STORE_KINDS = [
     (re.compile(r"(?i)^:?memory:?$|^in-?memory$"), "in memory"),
     (re.compile(r"(?i)^kafka:|^amqps?:|^nats:"), "{0}"),
 ]
-_SERVING_LEAVES = re.compile(r"(?i)^(runtime|servingruntime|modelformat|model_format|format|framework|"
-                             r"deploymentmode|deployment_mode|serverless|endpointtype|endpoint_type|inferencetype|"
-                             r"inference_type|server|serverimpl|implementation|protocol|protocolversion)$")
+# Leaves that name how a model is served ("server", "format" or "protocol" alone name too many other things:
+# an ACME server, a log format).
+_SERVING_LEAVES = re.compile(r"(?i)^(runtime|servingruntime|serving_runtime|modelformat|model_format|framework|"
+                             r"model_framework|deploymentmode|deployment_mode|serverless|endpointtype|endpoint_type|"
+                             r"inferencetype|inference_type|modelserver|model_server|implementation|"
+                             r"protocolversion|protocol_version)$")
+_KIND_LEAVES = frozenset({"type", "kind", "provider", "engine", "driver", "dialect", "scheme"})
 _TEMPLATE = re.compile(r"\{\{|\$\{|\$\(|<%|%\(")
 
 
@@ -314,6 +318,9 @@ def _value_features(values: Val, source: str) -> Iterator[Feature]:
             continue
         if is_size_key(key) and not _STORE_KEY.search(leaf):
             continue
+        parts = [p for p in re.split(r"[.\[\]]", key) if p]
+        if leaf.lower() in _KIND_LEAVES and len(parts) >= 2:
+            leaf = f"{parts[-2]}_{leaf}"  # Feast `online_store: {type: sqlite}`: the store is the parent key
         yield from _leaf_features(f"values:{key}", leaf, value)
 
 

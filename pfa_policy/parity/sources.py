@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from pfa_policy.parity import cfn, kustomize
 from pfa_policy.parity.compose import compose_systems
+from pfa_policy.parity.configs import config_systems
 from pfa_policy.parity.github import selected_environments
 from pfa_policy.parity.located import Val, deep_merge, load
 from pfa_policy.parity.model import Environment, RepoView, System, environment_role, first_mapping
@@ -27,6 +28,8 @@ def discover(view: RepoView, settings: ParitySettings, scopes: frozenset[str]) -
     systems = [*_kustomize_systems(view, settings, scopes, selected), *_helm_systems(view, settings, scopes, selected),
                *_stage_systems(view, settings, scopes), *_terraform_systems(view, settings, scopes, selected)]
     systems.extend(compose_systems(view, settings, scopes, systems))
+    claimed = frozenset(f for s in systems for e in s.environments for f in e.files)
+    systems.extend(config_systems(view, settings, scopes, claimed))
     return [s for s in systems if len({e.role for e in s.environments}) == 2]
 
 

@@ -21,6 +21,7 @@ def test_fixture_systems_and_differences_in_kind() -> None:
         ("PFA-OP-201", "store:env:churn-api/api.DATABASE_URL"),
         ("PFA-AI-201", "mock:env:churn-api/api.PAYMENTS_MOCK"),
         ("PFA-OP-201", "store:values:feast.onlineStore.connectionString"),
+        ("PFA-OP-201", "store:values:feast.onlineStore.type"),
         ("PFA-TE-201", "flag:metrics.serviceMonitor.enabled"), ("PFA-EN-201", "flag:tls.enabled"),
         ("PFA-OP-202", "sagemaker-endpoint:EndpointConfig.AllTraffic"), ("PFA-AU-201", "data-capture:EndpointConfig"),
         ("PFA-EN-201", "kms:EndpointConfig"), ("PFA-AC-201", "flag:enable_waf"), ("PFA-AI-201", "flag:use_mock_kyc"),
@@ -145,3 +146,28 @@ def test_values_from_secret_stores_are_not_compared() -> None:
              "c/values-prod.yaml": "db:\n  url: arn:aws:secretsmanager:eu-west-1:1:secret:db-url\n"}
     [difference] = [d for c in run(files).comparisons for d in c.differences]
     assert (difference.status, difference.note) == ("not-compared", "read from a secret store")
+
+
+def test_named_configuration_files_dotenv_and_directories_per_environment() -> None:
+    files = {
+        "app/.env.staging": "# pilot\nDATABASE_URL=sqlite:////data/app.db\nWORKERS=1\nexport PAYMENTS_MOCK='true'\n",
+        "app/.env.production": "DATABASE_URL=\"postgresql://app@db:5432/app\"\nWORKERS=16\nPAYMENTS_MOCK=false\n",
+        "conf/feature_store.yaml": "online_store:\n  type: redis\n",
+        "conf/feature_store.staging.yaml": "online_store:\n  type: sqlite\n  path: data/online.db\n",
+        "conf/feature_store.prod.yaml": "project: churn\n",
+        "infra/staging/serving.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
+        "infra/prod/serving.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
+        "infra/prod/monitor.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: a}\n",
+        "infra/prod/settings.json": '{"cache": {"url": "redis://c:6379"}}',
+        "infra/staging/settings.json": '{"cache": {"url": "memory"}}',
+    }
+    analysis = run(files)
+    assert {(s.name, s.source) for s in analysis.systems} == {
+        ("app/.env", "config-files"), ("conf/feature_store.yaml", "config-files"), ("infra", "env-directories")}
+    assert kinds_of(analysis) == {
+        ("PFA-OP-201", "store:values:DATABASE_URL"), ("PFA-AI-201", "mock:values:PAYMENTS_MOCK"),
+        ("PFA-OP-201", "store:values:online_store.type"), ("PFA-TE-201", "component:ServiceMonitor"),
+        ("PFA-OP-201", "store:values:settings.json.cache.url")}
+    store = next(d for c in analysis.comparisons for d in c.differences if d.key == "store:values:DATABASE_URL")
+    assert (store.production.path, store.production.span.line, store.pilot.span.line) == ("app/.env.production", 1, 2)
+    assert "WORKERS" in {d.key for c in analysis.comparisons for d in c.differences if d.status == "size"}

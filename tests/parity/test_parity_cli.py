@@ -16,7 +16,7 @@ def test_parity_table_text_json_markdown() -> None:
     assert "deploy/k8s [kustomize]: staging -> prod" in text.output
     assert "size (not a finding)" in text.output and "not compared: read from a secret" in text.output
     data = json.loads(runner.invoke(main, ["parity", "--format", "json", str(FIXTURE)]).output)
-    assert data["summary"]["kind"] == 17 and len(data["systems"]) == 5
+    assert data["summary"]["kind"] == 18 and len(data["systems"]) == 5
     first = data["comparisons"][0]["differences"][0]
     assert set(first) >= {"status", "rule", "key", "pilot", "production"}
     markdown = runner.invoke(main, ["parity", "--format", "markdown", str(FIXTURE)]).output
@@ -48,4 +48,4 @@ def test_scan_findings_point_at_production_with_the_pilot_as_related_location() 
     assert related["physicalLocation"]["artifactLocation"]["uri"] == "deploy/k8s/overlays/staging/api.yaml"
     assert related["message"]["text"] == "staging: sqlite" and related["id"] == 1
     assert "staging has sqlite (deploy/k8s/overlays/staging/api.yaml:13)" in store["message"]["text"]
-    assert len(results) == 17
+    assert len(results) == 18
