@@ -688,15 +688,75 @@ def mock_switch_assigned_in_python(file: PythonFile, params: Mapping[str, Any]) 
 
 
 def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """`if settings.USE_MOCK:` / `x = Fake() if MOCK_MODE else Real()`: production code with a canned-data path."""
+    """`if settings.USE_MOCK:` / `x = Fake() if MOCK_MODE else Real()`: production code with a canned-data path;
+    `if os.getenv("TEST_RUN"):` / `if not settings.DRY_RUN: upload(...)`: a deployment-set switch that turns the
+    production output off."""
     type_tests: set[str] | None = None
+    configured: set[str] | None = None
     for test in file.index.branch_tests:
         flags = _mock_names_in(test)
         if flags:
             type_tests = _type_test_names(file) if type_tests is None else type_tests
             flags = [f for f in flags if f not in type_tests]
+        if not flags and _OUTPUT_SWITCH_TEXT.search(file.code_of(test)):
+            configured = _configured_names(file) if configured is None else configured
+            flags = _output_switches_in(test, configured)
         if flags:
             yield Hit(file.span_of(test), (("name", flags[0]),), f"mock-branch:{file.code_of(test)}")
+
+
+# A dry-run / test-run switch (`DRY_RUN`, `TEST_RUN`, `isTestMode`) read from the environment or the settings
+# turns off what production writes (predictions, uploads, messages): one variable away from a silent service.
+# A function parameter or a CLI option (`def main(dry_run)`, `args.dry_run`) is a feature of a command a person
+# runs, not a deployment setting, and is not reported.
+_OUTPUT_SWITCH_TEXT = re.compile(r"(?i)dry_?-?run|test_?-?(?:run|mode)")
+_OUTPUT_SWITCH_PAIRS = frozenset({("dry", "run"), ("test", "run"), ("test", "mode"), ("dryrun",), ("testrun",)})
+_SETTINGS_OBJECTS = frozenset({"settings", "config", "cfg", "conf", "configuration", "env", "environ", "environment",
+                               "app_config", "app_settings", "constants"})
+
+
+def is_output_switch(name: str) -> bool:
+    words = list(words_of(name))
+    if any(w in _NEGATIONS for w in words):
+        return False
+    if words and words[0] in _ENABLERS:
+        words = words[1:]
+    return tuple(words[:2]) in _OUTPUT_SWITCH_PAIRS or tuple(words[:1]) in _OUTPUT_SWITCH_PAIRS
+
+
+def _configured_names(file: PythonFile) -> set[str]:
+    """Module-level names bound from the environment or the settings (`DRY_RUN = os.getenv("DRY_RUN")`)."""
+    names = set()
+    for assignment in file.index.assignments:
+        if "." in assignment.target or file.scope_of(assignment.report):
+            continue
+        code = file.code_of(assignment.value)
+        if re.search(r"environ|getenv|settings|config", code, re.IGNORECASE):
+            names.add(assignment.target)
+    return names
+
+
+def _output_switches_in(test: cst.BaseExpression, configured: set[str]) -> list[str]:
+    found: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            value = literal_value(node)
+            if isinstance(value, str) and is_output_switch(value):  # `os.getenv("TEST_RUN")`
+                found.append(value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            owner = dotted_name(node.value) or ""
+            if is_output_switch(node.attr.value) and owner.rsplit(".", 1)[-1].lower() in _SETTINGS_OBJECTS:
+                found.append(f"{owner}.{node.attr.value}")  # `settings.DRY_RUN`
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value in configured and is_output_switch(node.value):
+                found.append(node.value)
+
+    test.visit(Collector())
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------
