@@ -121,6 +121,10 @@ def is_size_key(key: str) -> bool:
 
 def store_kind(value: str) -> str | None:
     text = value.strip()
+    if text.lower().startswith("jdbc:"):
+        text = text[5:]  # jdbc:postgresql://..., jdbc:h2:mem:...
+    if re.match(r"(?i)^(?:h2|hsqldb|derby):", text):
+        return "embedded database"
     for pattern, kind in _STORE_KINDS:
         match = pattern.search(text)
         if match:

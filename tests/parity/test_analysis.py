@@ -171,3 +171,14 @@ def test_named_configuration_files_dotenv_and_directories_per_environment() -> N
     store = next(d for c in analysis.comparisons for d in c.differences if d.key == "store:values:DATABASE_URL")
     assert (store.production.path, store.production.span.line, store.pilot.span.line) == ("app/.env.production", 1, 2)
     assert "WORKERS" in {d.key for c in analysis.comparisons for d in c.differences if d.status == "size"}
+
+
+def test_store_kinds() -> None:
+    from pfa_policy.parity.features import is_size_key, store_kind
+
+    assert [store_kind(v) for v in ("jdbc:postgresql://db/x", "jdbc:h2:mem:t", "sqlite:///a.db", "file:///mlruns",
+                                    "s3://b/x", "https://api.acme.io", "rediss://r:6380")] == [
+        "postgresql", "embedded database", "sqlite", "local files", "object storage", None, "redis"]
+    assert all(is_size_key(k) for k in ("replicaCount", "autoscaling.maxReplicas", "resources.limits.cpu",
+                                        "EndpointInstanceType", "image.tag", "ingress.hosts[0]", "volume_size_gb"))
+    assert not any(is_size_key(k) for k in ("DATABASE_URL", "metrics.serviceMonitor.enabled", "tls.enabled"))
