@@ -195,6 +195,65 @@ def serving_app_constructors(file: PythonFile, params: Mapping[str, Any]) -> Ite
         yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
 
 
+# --- print() in request handlers that import no serving framework ---------------------------------------------
+
+# Modules importing one of these are PFA-TE-007's declarative pattern: every print there is already reported.
+_SERVING_IMPORTS = ("fastapi", "flask", "starlette", "litestar", "bentoml", "kserve", "mlserver", "ray.serve",
+                    "seldon_core", "sagemaker_inference", "uvicorn", "gunicorn", "kfp", "airflow", "prefect",
+                    "dagster", "zenml", "metaflow", "sagemaker.workflow", "google.cloud.aiplatform", "flytekit",
+                    "luigi", "mlflow")
+_LAMBDA_EVENT = frozenset({"event", "evt", "_event"})
+_LAMBDA_CONTEXT = frozenset({"context", "ctx", "_context", "_ctx"})
+# Seldon's Python wrapper calls `predict(self, X, features_names, ...)` on a plain class: no import says so.
+_SELDON_FEATURE_PARAMS = frozenset({"features_names", "feature_names"})
+
+
+def _parameters(node: cst.FunctionDef) -> list[str]:
+    return [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+
+
+def _handler_scopes(file: PythonFile) -> dict[str, str]:
+    """Scope (`handler`, `Model.predict`) -> what it is, for Lambda handlers and Seldon model classes."""
+    found: dict[str, str] = {}
+    seldon_classes = set()
+    for node, _, _ in file.index.functions:
+        owner = file.scope_of(node)
+        parameters = _parameters(node)
+        if owner and node.name.value == "predict" and _SELDON_FEATURE_PARAMS & set(parameters) \
+                and "." not in owner:
+            seldon_classes.add(owner)
+        if not owner and len(parameters) >= 2 and parameters[0] in _LAMBDA_EVENT \
+                and parameters[1] in _LAMBDA_CONTEXT:
+            found[node.name.value] = "Lambda handler"
+    for node, _, _ in file.index.functions:
+        owner = file.scope_of(node)
+        if owner in seldon_classes:
+            found[f"{owner}.{node.name.value}"] = "Seldon model"
+    return found
+
+
+def print_in_handlers(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`print()` inside an AWS Lambda handler (`def handler(event, context)`) or a method of a Seldon Python
+    model class (`predict(self, X, features_names)`), in modules that import no serving framework."""
+    if any(m == f or m.startswith(f + ".") for m in file.index.imported_modules() for f in _SERVING_IMPORTS):
+        return
+    scopes: dict[str, str] | None = None
+    for site in file.index.calls:
+        if site.in_main_guard or file.index.qualify(site.raw) != "print":
+            continue
+        scopes = _handler_scopes(file) if scopes is None else scopes
+        if not scopes:
+            return
+        scope = file.scope_of(site.node)
+        kind = next((kind for name, kind in scopes.items() if scope == name or scope.startswith(name + ".")), "")
+        if kind:
+            yield Hit(file.span_of(site.node), (("name", "print"), ("value", kind)), f"print:{scope}")
+
+
+def could_print_in_handler(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(outline.qualify(call.raw) == "print" for call in outline.calls)
+
+
 def could_silence(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
     for call in outline.calls:
         name = outline.qualify(call.raw)
@@ -215,12 +274,14 @@ def could_construct_app(outline: PythonOutline, params: Mapping[str, Any]) -> bo
 
 PYTHON: dict[str, PythonPredicate] = {
     "serving_app_constructors": serving_app_constructors,
+    "te_print_in_handlers": print_in_handlers,
     "te_swallowed_exceptions": swallowed_exceptions,
     "te_global_silencing": global_silencing,
     "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
 }
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {
     "serving_app_constructors": could_construct_app,
+    "te_print_in_handlers": could_print_in_handler,
     "te_swallowed_exceptions": could_swallow,
     "te_global_silencing": could_silence,
 }
