@@ -39,6 +39,7 @@ class RepositoryMatch:
     require: tuple[Mapping[str, Any], ...]
     report_fact: str
     predicate: str
+    report_per_module: bool = False  # one finding per Python module, at its first occurrence of the fact
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,8 @@ def _fact(name: str, body: Mapping[str, Any], source: str) -> FactDefinition:
 
 def _repository_match(body: Mapping[str, Any]) -> RepositoryMatch:
     report = body.get("report_at", {})
-    return RepositoryMatch(tuple(body.get("require", ())), report.get("fact", ""), body.get("predicate", ""))
+    return RepositoryMatch(tuple(body.get("require", ())), report.get("fact", ""), body.get("predicate", ""),
+                           bool(report.get("per_module", False)))
 
 
 def _check_references(rules: Mapping[str, Rule], facts: Mapping[str, FactDefinition],

@@ -134,7 +134,8 @@ def evaluate(match: RepositoryMatch, scopes: frozenset[str], context: RepoContex
         return
     values = (("looked_for", ", ".join(looked_for)),) if looked_for else ()
     if match.report_fact:
-        for occurrence in _one_per_module(context.occurrences(match.report_fact, scopes)):
+        occurrences = context.occurrences(match.report_fact, scopes)
+        for occurrence in _one_per_module(occurrences) if match.report_per_module else occurrences:
             anchor = f"fact:{occurrence.name}:{occurrence.value}"
             yield occurrence.path, Hit(occurrence.span, (*values, ("name", occurrence.value)), anchor)
         return
