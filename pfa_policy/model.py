@@ -62,7 +62,7 @@ PILLARS: tuple[str, ...] = (
     "operability",
 )
 
-SCOPES: tuple[str, ...] = ("production", "test", "example", "notebook", "dev")
+SCOPES: tuple[str, ...] = ("production", "test", "example", "notebook", "dev", "vendored")
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -70,7 +70,7 @@ class EffectivePolicy:
             "rules": list(self.rule_ids),
             "severity": {k: v.label for k, v in sorted(self.severities.items())},
             "params": {k: dict(v) for k, v in sorted(self.params.items()) if v},
-            "scopes": {scope: list(globs) for scope, globs in self.scope_rules.entries},
+            "scopes": self.scope_rules.as_dict(),
             "exclude": list(self.excludes),
             "rule_paths": [str(p) for p in self.rule_paths],
             "exceptions": [

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.parsers.tree import Document
 
-# Scope globs that hold whatever the policy says; checked after the policy's own, in this order.
+# Scope globs that hold whatever the policy says; checked after the policy's own, in this order. A glob without
+# `/` names a file or directory at any depth (`fixtures` is every `fixtures/` directory).
 DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
+    # Code copied from elsewhere: third-party packages, upstream manifests synced into the repository. No rule
+    # reads it by default; it is not this team's code to fix.
+    "vendored": ("_vendor/**", "**/_vendor/**", "vendor/**", "**/vendor/**", "**/vendored/**", "**/third_party/**",
+                 "**/third-party/**", "**/thirdparty/**", "**/upstream/**"),
     "test": ("tests/**", "test/**", "**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py",
-             "**/__tests__/**", "tox.ini", "noxfile.py",
+             "test.py", "tests.py", "**/__tests__/**", "tox.ini", "noxfile.py",
+             # Test data and fixtures wherever they live, and integration, end-to-end, smoke and load tests
+             # (`integ*-test*` also covers the `integraton-test/` of a real course repository).
+             "**/test_data/**", "**/testdata/**", "**/test-data/**", "**/fixtures/**", "**/__fixtures__/**",
+             "**/integ*[-_]test*/**", "**/integration[-_]tests/**", "**/e2e/**", "**/e2e[-_]test*/**",
+             "**/*[-_]e2e/**", "**/smoke[-_]test*/**", "**/load[-_]test*/**", "**/locust/**", "locustfile*.py",
+             "docker-compose.test.y*ml",
+             "docker-compose.ci.y*ml", "compose.test.y*ml", "*.test.y*ml",
              # Test utilities a library ships for its users' tests (`bentoml.testing`, `pandas._testing`,
              # `transformers.testing_utils`): doubles and fixtures are their purpose, not a production path.
              "**/testing/**", "**/_testing/**", "**/test_utils/**", "**/testing_utils/**", "_testing.py",
@@ -22,17 +34,53 @@ DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
             "docker-compose.override.y*ml", "compose.dev.y*ml", "compose.override.y*ml", "*.dev.y*ml",
             "*.local.y*ml", "**/overlays/dev/**", "**/overlays/local/**", ".env.example", ".env.sample",
             "Dockerfile.dev", "Dockerfile.local", "*.dev.Dockerfile", "*.dev.dockerfile", ".gitpod.Dockerfile",
-            ".gitpod.yml"),
+            ".gitpod.yml",
+            # Developer tooling: local dev loops (Tilt, Skaffold dev profiles), dev-only helper directories.
+            "**/devtools/**", "**/dev-tools/**", "**/dev_tools/**", "Tiltfile", "*.Tiltfile", "tilt_config.json",
+            "**/tilt/**", "skaffold.dev.y*ml", "skaffold-dev.y*ml", "skaffold.local.y*ml"),
     "example": ("docs/**", "doc/**", "examples/**", "example/**", "samples/**", "tutorials/**",
-                "**/docs/**", "**/examples/**", "*.md", "*.rst"),
+                "**/docs/**", "**/examples/**", "*.md", "*.rst",
+                # Project templates: cookiecutter / copier directories (`{{cookiecutter.project_slug}}/`) and
+                # template trees describe projects generated from them.
+                "**/*{{*}}*/**", "**/*{%*%}*/**", "**/project[-_]template/**", "**/cookiecutter[-_]*/**",
+                # Teaching material: homework, solutions, exercises, labs, course cohorts and lesson layouts
+                # (numbered top-level modules such as `01-intro/`, weeks, lectures, chapters).
+                "**/homework*/**", "**/solution*/**", "**/*[-_]solution*/**", "**/exercise*/**", "**/cohorts/**",
+                "**/labs/**",
+                "**/lab-[0-9]*/**", "**/lab_[0-9]*/**", "**/lessons/**", "**/lesson[-_0-9]*/**", "**/workshops/**",
+                "**/tutorial[-_]*/**", "[0-9][0-9]-*/**", "[0-9][0-9]_*/**", "**/week[-_0-9]*/**",
+                "**/module[-_][0-9]*/**", "**/lecture*/**", "**/chapter[-_0-9]*/**"),
     "notebook": ("*.ipynb",),
 }
-SCOPE_ORDER = ("production", "test", "dev", "example", "notebook")
+SCOPE_ORDER = ("production", "vendored", "test", "dev", "example", "notebook")
+# Container images that only emulate a cloud service: a compose file that starts nothing else is a test or dev
+# harness, whatever its name.
+_EMULATOR_IMAGE = re.compile(
+    r"(?i)^(?:[\w.-]+(?::\d+)?/)*(?:localstack|wiremock|moto(?:server)?|azurite|fake-gcs-server|gcloud-emulators?"
+    r"|cloud-sdk|dynamodb-local|mockserver|mock-server|mailhog|mailpit|elasticmq|smtp4dev|prism|mountebank"
+    r"|pubsub-emulator|firestore-emulator|bigtable-emulator|kinesalite|s3mock|adobe/s3mock)(?:[:@].*)?$")
+_COMPOSE_IMAGE = re.compile(r"^\s+image:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
+_COMPOSE_BUILD = re.compile(r"^\s+build:", re.MULTILINE)
+_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose[\w.-]*\.ya?ml$", re.IGNORECASE)
 
+
+def emulator_only_compose(text: str) -> list[str]:
+    """The emulator images of a compose file that starts nothing else (no service builds or runs another
+    image), else []."""
+    images = _COMPOSE_IMAGE.findall(text)
+    if not images or _COMPOSE_BUILD.search(text) or not all(_EMULATOR_IMAGE.match(i) for i in images):
+        return []
+    return images
+
+
+# CI pipeline definitions whose path says which CI system runs them (YAML documents). Pipelines only their
+# content tells apart (Azure Pipelines outside the usual names, Tekton, Argo Workflows, Prow job configs, a
+# Jenkinsfile) are the `ci-pipeline` fact's: `pfa_policy.engine.predicates.cicd.ci_files` combines both.
+CI_KINDS = frozenset({"github-workflow", "gitlab-ci", "azure-pipelines", "circleci", "bitbucket-pipelines",
+                      "buildkite", "cloudbuild", "codebuild", "drone"})
 # Kinds read as YAML or JSON documents.
-STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
-                              "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "yaml", "json",
-                              "terraform"})
+STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "compose", "cloudformation", "helm-values",
+                              "mlproject", "dvc", "bentofile", "yaml", "json", "terraform"}) | CI_KINDS
 # Terraform files are read as Terraform and, by text rules (key material, connection strings), as text.
 TERRAFORM_KINDS = frozenset({"terraform", "text"})
 _BINARY_SUFFIXES = frozenset({
@@ -62,21 +110,41 @@ def is_resource_definition(document_text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ScopeRules:
-    """Ordered (scope, globs) pairs: the first that matches a path decides its scope."""
+    """Ordered (scope, globs, origin) entries: the first that matches a path decides its scope."""
 
-    entries: tuple[tuple[str, tuple[str, ...]], ...]
+    entries: tuple[tuple[str, tuple[str, ...], str], ...]
 
     @classmethod
     def build(cls, policy_scopes: Mapping[str, Sequence[str]]) -> ScopeRules:
-        entries = [(scope, tuple(policy_scopes[scope])) for scope in SCOPE_ORDER if policy_scopes.get(scope)]
-        entries += [(scope, DEFAULT_SCOPE_GLOBS[scope]) for scope in SCOPE_ORDER if scope in DEFAULT_SCOPE_GLOBS]
+        entries = [(scope, tuple(policy_scopes[scope]), "policy") for scope in SCOPE_ORDER
+                   if policy_scopes.get(scope)]
+        entries += [(scope, DEFAULT_SCOPE_GLOBS[scope], "default") for scope in SCOPE_ORDER
+                    if scope in DEFAULT_SCOPE_GLOBS]
         return cls(tuple(entries))
 
-    def scope_of(self, path: str) -> str:
-        for scope, globs in self.entries:
+    def as_dict(self) -> dict[str, list[str]]:
+        """Each scope's globs, the policy's first, then the defaults (what `pfa-policy config` prints)."""
+        scopes: dict[str, list[str]] = {}
+        for scope, globs, _ in self.entries:
+            scopes.setdefault(scope, []).extend(globs)
+        return scopes
+
+    def scope_of(self, path: str, read: Callable[[str], str] | None = None) -> str:
+        return self.explain(path, read)[0]
+
+    def explain(self, path: str, read: Callable[[str], str] | None = None) -> tuple[str, str]:
+        """The path's scope and why: the glob that decided it (the policy's or a default), or, given a reader,
+        a compose file that only starts emulators (LocalStack, WireMock ...)."""
+        for scope, globs, origin in self.entries:
             if path_matches(path, globs):
-                return scope
-        return "production"
+                glob = next(g for g in globs if path_matches(path, (g,)))
+                return scope, f"{origin} {scope} glob {glob}"
+        name = path.rpartition("/")[2]
+        if read is not None and _COMPOSE_NAME.match(name):
+            images = emulator_only_compose(read(path))
+            if images:
+                return "test", "compose file that only starts emulators (" + ", ".join(sorted(set(images))) + ")"
+        return "production", ""
 
 
 def chart_directories(paths: Iterable[str]) -> frozenset[str]:
@@ -122,6 +190,9 @@ def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) 
         return "github-workflow"
     if lower == ".gitlab-ci.yml" or lower.endswith(".gitlab-ci.yml"):
         return "gitlab-ci"
+    ci = _ci_path_kind(lower, parent)
+    if ci:
+        return ci
     if lower.startswith(("docker-compose", "compose.", "compose-")):
         return "compose"
     if lower == "dvc.yaml":
@@ -135,6 +206,25 @@ def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) 
         if parent == chart and lower.startswith("values"):
             return "helm-values"
     return "yaml"
+
+
+def _ci_path_kind(lower: str, parent: str) -> str:
+    directory = parent.rpartition("/")[2]
+    if lower.startswith("azure-pipelines") or directory in (".azure-pipelines", ".azuredevops"):
+        return "azure-pipelines"
+    if directory == ".circleci" and lower in ("config.yml", "config.yaml"):
+        return "circleci"
+    if lower == "bitbucket-pipelines.yml":
+        return "bitbucket-pipelines"
+    if directory == ".buildkite" or lower in ("buildkite.yml", "buildkite.yaml", ".buildkite.yml"):
+        return "buildkite"
+    if lower.startswith("cloudbuild"):
+        return "cloudbuild"
+    if lower.startswith("buildspec"):
+        return "codebuild"
+    if lower == ".drone.yml":
+        return "drone"
+    return ""
 
 
 def content_kinds(kind: str, text: str) -> frozenset[str]:

@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pfa_policy.engine import applicability, predicates, repository, snapshot
@@ -160,7 +161,11 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     with stage(options.trace, "discover"):
         found = discover(options.root, policy.excludes + options.excludes, options.own_outputs)
     charts = chart_directories(f.path for f in found.files)
-    tasks = [FileTask(f.path, f.size, policy.scope_rules.scope_of(f.path)) for f in found.files]
+    scoped = {f.path: policy.scope_rules.explain(f.path, partial(repository.read_text, found.root))
+              for f in found.files}
+    tasks = [FileTask(f.path, f.size, scoped[f.path][0]) for f in found.files]
+    if options.trace is not None:
+        options.trace.scoped(scoped)
     plan = build_plan(catalog, policy, charts)
     if selected is None:
         only = options.only

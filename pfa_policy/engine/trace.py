@@ -21,6 +21,11 @@ class Trace:
 
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed over repeats
     skipped: set[tuple[str, str]] = field(default_factory=set)  # (path, why)
+    scopes: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (scope, why), not production
+
+    def scoped(self, explained: Mapping[str, tuple[str, str]]) -> None:
+        """Each file's scope and what decided it; production files need no explaining."""
+        self.scopes.update((path, how) for path, how in explained.items() if how[0] != "production")
 
     def add(self, stage: str, seconds: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + seconds
@@ -49,10 +54,12 @@ class Trace:
 
 
     def lines(self) -> list[str]:
-        """What --verbose prints: each skipped file with why, then the timings in stage order."""
+        """What --verbose prints: each skipped file with why, each file outside production with its scope and
+        what decided it, then the timings in stage order."""
         skipped = [f"skipped {path}: {why}" for path, why in sorted(self.skipped)]
+        scoped = [f"scope {scope} {path}: {why}" for path, (scope, why) in sorted(self.scopes.items())]
         timings = ", ".join(f"{name} {self.timings[name]:.2f} s" for name in STAGES if name in self.timings)
-        return [*skipped, f"timings: {timings}"]
+        return [*skipped, *scoped, f"timings: {timings}"]
 
 
 def _read_by_a_rule(plan: WorkPlan, outcome: FileOutcome) -> bool:

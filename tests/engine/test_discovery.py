@@ -83,6 +83,18 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     ("charts/churn/templates/deployment.yaml", "helm-template"),
     ("deploy/k8s/app.yaml", "yaml"),
     ("infra/template.json", "json"),
+    # Every CI system whose path names it; a monorepo project's own workflows too.
+    ("services/scoring/.github/workflows/ci.yml", "github-workflow"),
+    ("azure-pipelines.yml", "azure-pipelines"),
+    (".azure-pipelines/train.yml", "azure-pipelines"),
+    (".circleci/config.yml", "circleci"),
+    ("bitbucket-pipelines.yml", "bitbucket-pipelines"),
+    (".buildkite/pipeline.yml", "buildkite"),
+    ("cloudbuild.yaml", "cloudbuild"),
+    ("ml/cloudbuild-train.yaml", "cloudbuild"),
+    ("buildspec.yml", "codebuild"),
+    (".drone.yml", "drone"),
+    ("Jenkinsfile", "text"),
     ("models/model.pkl", None),
     ("assets/logo.png", None),
 ])
@@ -100,6 +112,7 @@ def test_content_decides_manifest_kinds_document_by_document() -> None:
     assert content_kinds("yaml", sam) == {"cloudformation"}
     assert content_kinds("json", '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}') == {"cloudformation"}
     assert content_kinds("yaml", "name: churn\nsteps: []\n") == {"yaml"}
+    assert content_kinds("azure-pipelines", "steps: []\n") == {"azure-pipelines"}
 
 
 @pytest.mark.parametrize(("path", "scope"), [
@@ -116,9 +129,52 @@ def test_content_decides_manifest_kinds_document_by_document() -> None:
     ("examples/quickstart/train.py", "example"),
     ("notebooks/eda.ipynb", "notebook"),
     ("docker-compose.yml", "production"),
+    # Test and fixture code wherever it lives (issue 11), including a real repository's misspelling.
+    ("06-best-practices/code/integraton-test/docker-compose.yaml", "test"),
+    ("serving/test.py", "test"),
+    ("pkg/testdata/input.json", "test"),
+    ("pkg/test_data/rows.csv", "test"),
+    ("api/fixtures/request.json", "test"),
+    ("services/e2e/run.py", "test"),
+    ("load/locust/locustfile.py", "test"),
+    ("src/integrations/slack.py", "production"),
+    # Vendored and generated code, project templates.
+    ("pkg/_vendor/six.py", "vendored"),
+    ("vendor/github.com/x/y.yaml", "vendored"),
+    ("third_party/kfp/component.py", "vendored"),
+    ("manifests/upstream/istio/install.yaml", "vendored"),
+    ("{{cookiecutter.project_slug}}/app.py", "example"),
+    # Teaching material and lesson layouts.
+    ("cohorts/2023/02-experiment-tracking/homework/train.py", "example"),
+    ("week_3/homework_solution/app.py", "example"),
+    ("immersion/guided_project_1_solution/pipeline.py", "example"),
+    ("on_demand/lab-03-kfp-cicd/exercises/cloudbuild.yaml", "example"),
+    ("01-intro/duration-prediction.py", "example"),
+    # Dev tooling.
+    ("devtools/seed.sh", "dev"),
+    ("Tiltfile", "dev"),
+    ("skaffold.dev.yaml", "dev"),
 ])
 def test_default_scopes(path: str, scope: str) -> None:
     assert ScopeRules.build({}).scope_of(path) == scope
+
+
+def test_each_scope_says_what_decided_it() -> None:
+    rules = ScopeRules.build({"example": ["sandbox/**"]})
+    assert rules.explain("sandbox/app.py") == ("example", "policy example glob sandbox/**")
+    assert rules.explain("pkg/_vendor/six.py") == ("vendored", "default vendored glob **/_vendor/**")
+    assert rules.explain("serving/app.py") == ("production", "")
+
+
+def test_a_compose_file_that_only_starts_emulators_is_test_scope() -> None:
+    rules = ScopeRules.build({})
+    emulators = "services:\n  aws:\n    image: localstack/localstack:3.0\n  api:\n    image: wiremock/wiremock\n"
+    assert rules.explain("docker-compose.yml", lambda path: emulators) == (
+        "test", "compose file that only starts emulators (localstack/localstack:3.0, wiremock/wiremock)")
+    real = emulators + "  model:\n    build: .\n"
+    assert rules.scope_of("docker-compose.yml", lambda path: real) == "production"
+    assert rules.scope_of("docker-compose.yml", lambda path: "services:\n  db:\n    image: postgres:16\n") == \
+        "production"
 
 
 def test_policy_scope_globs_come_first() -> None:

@@ -33,6 +33,8 @@ def test_skipped_files_and_stage_timings(tmp_path: Path, catalog: Catalog) -> No
         ("serving/blob.py", "binary content"),
         ("tests/test_app.py", "no rule applies"),  # a production-only rule
     ]
+    assert trace.scopes == {"tests/test_app.py": ("test", "default test glob tests/**")}
+    assert "scope test tests/test_app.py: default test glob tests/**" in trace.lines()
     assert list(trace.timings) == ["discover", "analyse", "repository rules"]
     assert all(seconds >= 0 for seconds in trace.timings.values())
     assert trace.lines()[-1].startswith("timings: discover ")

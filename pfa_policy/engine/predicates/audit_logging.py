@@ -19,6 +19,7 @@ from typing import Any
 
 import libcst as cst
 
+from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -168,22 +169,7 @@ def au_s3_bucket_without_access_logging(document: Document, params: Mapping[str,
 
 # --- GitLab CI: deploy jobs without an environment ----------------------------------------------------------
 
-# Commands that change what runs in a shared environment. A `--dry-run` line or a comment is not a deployment.
-DEPLOY_COMMAND = re.compile(
-    r"(?m)^(?!\s*#)(?!.*--dry-run).*?(?:"
-    r"\bkubectl\s+(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*(?:apply|replace|set\s+image|rollout\s+restart)\b"
-    r"|\bhelm\s+(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*(?:upgrade|install)\b"
-    r"|\bterraform\s+apply\b|\bterragrunt\s+(?:run-all\s+)?apply\b"
-    r"|\bcdk\s+deploy\b|\b(?:serverless|sls)\s+deploy\b|\bsam\s+deploy\b"
-    r"|\baws\s+cloudformation\s+(?:deploy|create-stack|update-stack)\b"
-    r"|\baws\s+sagemaker\s+(?:create-endpoint|update-endpoint)\b"
-    r"|\bmlflow\s+(?:deployments\s+(?:create|update)|sagemaker\s+deploy)\b"
-    r"|\bgcloud\s+(?:run\s+deploy|app\s+deploy|ai\s+endpoints\s+deploy-model)\b"
-    r"|\baz\s+ml\s+online-(?:deployment|endpoint)\s+(?:create|update)\b"
-    r"|\bpython3?\s+(?:\S+/)?deploy[\w-]*\.py\b)"
-)
-# Ephemeral clusters created inside the job: an end-to-end test, not a deployment.
-LOCAL_CLUSTER = re.compile(r"(?i)\b(?:kind\s+create\s+cluster|minikube\s+start|k3d\s+cluster\s+create|microk8s)\b")
+# Deploy commands and throw-away clusters: the shared vocabulary of `pfa_policy.engine.deploy`.
 _GITLAB_RESERVED = frozenset({"stages", "variables", "default", "include", "workflow", "image", "services",
                               "before_script", "after_script", "cache", "pages"})
 _MAX_EXTENDS = 8

@@ -11,24 +11,45 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.classify import CI_KINDS
+from pfa_policy.engine.deploy import (
+    DEPLOY_ACTION,
+    DEPLOY_COMMAND,
+    DEPLOY_ENTRY_POINT,
+    LOCAL_CLUSTER,
+    LOCAL_CLUSTER_ACTION,
+    deploy_command,
+    is_deploy_sdk_call,
+)
+from pfa_policy.engine.document_match import document_identity
+from pfa_policy.engine.predicates.ml_pipelines import (
+    _github_text,
+    _gitlab_earlier,
+    _gitlab_jobs,
+    _gitlab_text,
+    _needs,
+    _scalars_text,
+)
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
+    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, FactOccurrence, Hit, ParseError, Span
+from pfa_policy.parsers.python import PythonFile
+from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
-# Where CI pipelines are defined (the same list as the shared `ci-pipeline` fact).
-CI_GLOBS: tuple[str, ...] = (
-    ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml",
-    ".circleci/config.yml", "bitbucket-pipelines.yml", ".buildkite/pipeline.yml", ".drone.yml", "cloudbuild.yaml",
-)
+# What PFA-CI-001 names when it finds no pipeline.
+CI_SYSTEMS = ("GitHub Actions (also a project's nested .github/workflows), GitLab CI, Jenkinsfile, Azure Pipelines, "
+              "CircleCI, Bitbucket Pipelines, Buildkite, Google Cloud Build, AWS CodeBuild, Drone, Prow, Tekton "
+              "and Argo Workflows pipelines")
 # Local composite actions and CI include files whose steps count as the pipeline's own.
-_CI_EXTRA_GLOBS: tuple[str, ...] = (".github/actions/**/action.yml", ".github/actions/**/action.yaml",
+_CI_EXTRA_GLOBS: tuple[str, ...] = ("**/.github/actions/**/action.yml", "**/.github/actions/**/action.yaml",
                                     ".gitlab/**/*.yml", ".gitlab/**/*.yaml", "ci/**/*.yml", "ci/**/*.yaml")
 
 # A command that runs a Python test suite.
@@ -42,14 +63,6 @@ TEST_COMMAND = re.compile(
 # A make target that the pipeline invokes, and the recipe lines of a Makefile target.
 _MAKE_CALL = re.compile(r"(?<![\w-])make\s+((?:-\S+\s+)*[\w\s-]+)")
 _SCRIPT_CALL = re.compile(r"(?<![\w-])((?:\./)?[\w./-]+\.(?:sh|bash|py))\b")
-# A command that deploys something.
-DEPLOY_COMMAND = re.compile(
-    r"(?:kubectl\s+(?:-\S+\s+)*(?:apply|create|replace|rollout|set\s+image|kustomize)|helm\s+(?:-\S+\s+)*"
-    r"(?:upgrade|install)|helmfile|skaffold\s+(?:run|deploy)|argocd\s+app|flux\s+reconcile|kustomize\s+build"
-    r"|aws\s+sagemaker|sagemaker|cdk\s+deploy|sam\s+deploy|serverless\s+deploy|terraform\s+apply|pulumi\s+up"
-    r"|gcloud\s+[\w\s-]*deploy|az\s+ml|k8s-deploy|aks-set-context|deploy)",
-    re.IGNORECASE,
-)
 _REUSABLE_WORKFLOW = re.compile(r"^\s*uses:\s*['\"]?[\w.-]+/[\w.-]+/\.github/workflows/", re.MULTILINE)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -65,8 +78,26 @@ def _is_test_file(repo_file: RepoFile) -> bool:
             or any(p in ("tests", "test") for p in parts[:-1]))
 
 
-def _ci_files(context: RepoContext) -> list[RepoFile]:
-    return context.files_matching(CI_GLOBS)
+def ci_files(context: RepoContext, scopes: frozenset[str]) -> list[RepoFile]:
+    """The CI pipelines in these scopes: the files of a CI kind wherever they are (a monorepo project's own
+    `.github/workflows` too, which the document rules read) and what the `ci-pipeline` fact found (a
+    Jenkinsfile, Azure Pipelines under any name, Tekton and Argo Workflows pipelines, Prow job configs)."""
+    found = {o.path for o in context.occurrences("ci-pipeline", scopes)}
+    return [f for f in context.files if f.scope in scopes and (not CI_KINDS.isdisjoint(f.kinds) or f.path in found)]
+
+
+def _has_python(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    return any(f.path.endswith(".py") and f.scope in scopes for f in context.files)
+
+
+def ci_no_pipeline(context: RepoContext, params: Mapping[str, Any],
+                   scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """Python code in the rule's scopes and no CI pipeline of any system in them (CI-1)."""
+    if not _has_python(context, params, scopes) or ci_files(context, scopes):
+        return
+    anchor = context.root_file()
+    if anchor:
+        yield anchor, Hit(FILE_START, (("looked_for", CI_SYSTEMS),), REPOSITORY_ANCHOR)
 
 
 def _code_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -135,7 +166,7 @@ def _runs_tests(context: RepoContext, ci_text: str) -> bool:
 
 
 def _has_ci_and_tests(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    return bool(_ci_files(context)) and any(_is_test_file(f) for f in context.files)
+    return bool(ci_files(context, scopes)) and any(_is_test_file(f) for f in context.files)
 
 
 def ci_tests_not_run(context: RepoContext, params: Mapping[str, Any],
@@ -143,7 +174,7 @@ def ci_tests_not_run(context: RepoContext, params: Mapping[str, Any],
     """A CI pipeline exists and the repository has tests, but no CI job runs them (CI-2)."""
     if not _has_ci_and_tests(context, params, scopes):
         return
-    ci = _ci_files(context)
+    ci = ci_files(context, scopes)
     text = _ci_text(context, ci)
     if _REUSABLE_WORKFLOW.search(text) or _runs_tests(context, text):
         return  # a reusable workflow from another repository may run them: unknowable here
@@ -223,7 +254,7 @@ def _deploy_artifacts(context: RepoContext, scopes: frozenset[str]) -> list[Fact
 
 
 def _has_ci_and_deploy_artifacts(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    return bool(_ci_files(context)) and bool(_deploy_artifacts(context, scopes))
+    return bool(ci_files(context, scopes)) and bool(_deploy_artifacts(context, scopes))
 
 
 def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
@@ -231,15 +262,44 @@ def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
     """Deployment artifacts exist, CI exists, but no CI job deploys and no GitOps controller pulls (CI-6)."""
     if not _has_ci_and_deploy_artifacts(context, params, scopes) or context.occurrences("ci-gitops"):
         return
-    ci = _ci_files(context)
+    ci = ci_files(context, scopes)
     artifacts = _deploy_artifacts(context, scopes)
-    if DEPLOY_COMMAND.search(_ci_text(context, ci)):
+    text = _ci_text(context, ci)
+    if DEPLOY_COMMAND.search(text) or DEPLOY_ENTRY_POINT.search(text) or _uses_deploy_action(text):
         return
-    manual = context.occurrences("ci-manual-deploy", scopes)
-    where = manual[0] if manual else artifacts[0]
+    manual = _manual_deploy(context, scopes)
+    where_path, where_span, name = manual or (artifacts[0].path, artifacts[0].span,
+                                               artifacts[0].value or artifacts[0].path)
     looked = ", ".join(f.path for f in ci)
-    values = (("name", where.value or where.path), ("looked_for", looked))
-    yield where.path, Hit(where.span, values, f"ci-deploy-not-automated:{where.path}")
+    values = (("name", name), ("looked_for", looked))
+    yield where_path, Hit(where_span, values, f"ci-deploy-not-automated:{where_path}")
+
+
+_USES = re.compile(r"^\s*-?\s*uses:\s*['\"]?(\S+?)['\"]?\s*$", re.MULTILINE)
+
+
+def _uses_deploy_action(text: str) -> bool:
+    return any(DEPLOY_ACTION.match(uses) for uses in _USES.findall(text))
+
+
+_SCRIPT_NAMES = ("Makefile", "makefile", "GNUmakefile", "justfile", "Justfile", "Taskfile.yml")
+
+
+def _manual_deploy(context: RepoContext, scopes: frozenset[str]) -> tuple[str, Span, str] | None:
+    """The first shell script or Makefile line in these scopes that deploys by hand (path, span, command)."""
+    for repo_file in context.files:
+        if repo_file.scope not in scopes or not (repo_file.name.endswith((".sh", ".bash"))
+                                                 or repo_file.name in _SCRIPT_NAMES):
+            continue
+        text = context.read_text(repo_file.path)
+        if not DEPLOY_COMMAND.search(text):
+            continue
+        for number, line in _code_lines(text):
+            command = deploy_command(line)
+            if command:
+                column = len(line) - len(line.lstrip()) + 1
+                return repo_file.path, Span(number, column, number, len(line) + 1), command
+    return None
 
 
 # Push filters that name only long-lived branches: such a workflow runs after merge.
@@ -294,12 +354,12 @@ def _gitlab_premerge(root: Node) -> bool:
 
 
 def _is_github_workflow(repo_file: RepoFile) -> bool:
-    return repo_file.path.startswith(".github/workflows/")
+    return "github-workflow" in repo_file.kinds
 
 
 def _has_only_github_or_gitlab_ci(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    ci = _ci_files(context)
-    return bool(ci) and all(_is_github_workflow(f) or f.path == ".gitlab-ci.yml" for f in ci)
+    ci = ci_files(context, scopes)
+    return bool(ci) and all(_is_github_workflow(f) or "gitlab-ci" in f.kinds for f in ci)
 
 
 def _parse(context: RepoContext, path: str) -> Node | None:
@@ -318,7 +378,7 @@ def ci_no_premerge_trigger(context: RepoContext, params: Mapping[str, Any],
     """
     if not _has_only_github_or_gitlab_ci(context, params, scopes):
         return
-    ci = _ci_files(context)
+    ci = ci_files(context, scopes)
     github = [f for f in ci if _is_github_workflow(f)]
     gitlab = [f for f in ci if not _is_github_workflow(f)]
     for repo_file in github:
@@ -335,10 +395,278 @@ def ci_no_premerge_trigger(context: RepoContext, params: Mapping[str, Any],
     yield first.path, Hit(span, (("looked_for", looked),), "ci-no-premerge-trigger")
 
 
-PYTHON: dict[str, PythonPredicate] = {}
-DOCUMENT: dict[str, DocumentPredicate] = {"ci_unpinned_action": ci_unpinned_action}
+# ---------------------------------------------------------------------------------------------------------
+# The shared deploy vocabulary, read by facts and document rules
+
+
+def ci_deploy_sdk_call(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A Python call that deploys a model (`pfa_policy.engine.deploy.DEPLOY_SDK_CALLS`)."""
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        if is_deploy_sdk_call(name):
+            yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
+
+
+def could_deploy_sdk(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(is_deploy_sdk_call(outline.qualify(call.raw)) for call in outline.calls)
+
+
+def _scalar_texts(node: Node | None) -> list[Node]:
+    if node is None:
+        return []
+    return [item for item in node.walk() if item.is_scalar and isinstance(item.value, str)]
+
+
+def _github_job_deploys(job: Node) -> Node | None:
+    """The first step value (`run:` or `uses:`) with which a GitHub job deploys; None when it does not, or when
+    it first creates a throw-away cluster to deploy to (an end-to-end test)."""
+    steps = job.get("steps")
+    if steps is None or not steps.is_sequence:
+        return None
+    runs = [step.get("run") for step in steps.elements() if step.is_mapping]
+    uses = [step.get("uses") for step in steps.elements() if step.is_mapping]
+    if any(r is not None and LOCAL_CLUSTER.search(str(r.value)) for r in runs) or any(
+            u is not None and LOCAL_CLUSTER_ACTION.match(str(u.value)) for u in uses):
+        return None
+    for step in steps.elements():
+        if not step.is_mapping:
+            continue
+        run, use = step.get("run"), step.get("uses")
+        if run is not None and DEPLOY_COMMAND.search(str(run.value)):
+            return run
+        if use is not None and DEPLOY_ACTION.match(str(use.value)):
+            return use
+    return None
+
+
+def _github_jobs(root: Node) -> list[tuple[str, Node]]:
+    jobs = root.get("jobs")
+    return [(name, job) for name, job in jobs.items() if job.is_mapping] if jobs is not None and jobs.is_mapping else []
+
+
+def _deploys_without_environment(document: Document) -> Iterator[tuple[str, Node, Node]]:
+    for name, job in _github_jobs(document.root):
+        if job.get("environment") is not None:
+            continue
+        step = _github_job_deploys(job)
+        if step is not None:
+            yield name, job, step
+
+
+def ci_github_deploy_step_without_environment(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The deploying step of a GitHub job without `environment:` (PFA-AU-008 and PFA-CI-010 both report it)."""
+    identity = document_identity(document)
+    for name, _, step in _deploys_without_environment(document):
+        values = (("path", f"jobs.{name}"), ("value", str(step.value)), ("name", name))
+        yield Hit(step.anchor_span, values, f"{identity}:jobs.{name}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gates that cannot gate: a deploy job that does not wait for the tests (PFA-CI-015)
+
+
+def _github_needs(jobs: Mapping[str, Node], name: str) -> set[str]:
+    """Every job `name` waits for, transitively."""
+    seen: set[str] = set()
+    pending = list(_needs(jobs[name])) if name in jobs else []
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in jobs:
+            continue
+        seen.add(current)
+        pending.extend(_needs(jobs[current]))
+    return seen
+
+
+def _runs_tests_text(text: str) -> bool:
+    return bool(TEST_COMMAND.search(text))
+
+
+def _tests_before_deploy(job: Node, deploy: Node) -> bool:
+    """Whether a test command runs in the same job before its deploying step (a failed step stops the job)."""
+    for node in _scalar_texts(job.get("steps")):
+        if node is deploy:
+            return False
+        if _runs_tests_text(str(node.value)):
+            return True
+    return False
+
+
+def _github_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
+    jobs = dict(_github_jobs(document.root))
+    testers = [name for name, job in jobs.items() if _runs_tests_text(_github_text(job))]
+    for name, job in jobs.items():
+        step = _github_job_deploys(job)
+        if step is None or (name in testers and _tests_before_deploy(job, step)):
+            continue
+        others = [t for t in testers if t != name]
+        waited = _github_needs(jobs, name)
+        missing = [t for t in others if t not in waited]
+        if others and missing:
+            yield name, job, missing[0]
+
+
+def _gitlab_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
+    root = document.root
+    jobs = _gitlab_jobs(root)
+    texts = {name: _gitlab_text(job) for name, job in jobs.items()}
+    testers = [name for name, text in texts.items() if _runs_tests_text(text)]
+    earlier = _gitlab_earlier(root, jobs)
+    for name, job in jobs.items():
+        script = "\n".join(str(n.value) for n in _scalar_texts(job.get("script")))
+        if not DEPLOY_COMMAND.search(script) or LOCAL_CLUSTER.search(script):
+            continue
+        when = job.get("when")
+        always = (when is not None and when.value == "always") or "always" in _scalars_text(job.get("rules")).split()
+        others = [t for t in testers if t != name]
+        if name in testers and not always:
+            continue  # tests in the same script run first or stop it
+        waited: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            for parent in [*_needs(jobs[current]), *earlier.get(current, ())]:
+                if parent in jobs and parent not in waited:
+                    waited.add(parent)
+                    pending.append(parent)
+        missing = [t for t in others if t not in waited or always]
+        if others and missing:
+            yield name, job, missing[0]
+
+
+def ci_deploy_not_after_tests(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A deploying job of a pipeline that has a test job, and does not wait for it (needs:, stages, when:)."""
+    found = _gitlab_ungated(document) if document.kind == "gitlab-ci" else _github_ungated(document)
+    for name, job, tests in found:
+        yield Hit(job.anchor_span, (("name", name), ("value", tests)), f"ci-deploy-not-after-tests:{name}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Test steps that cannot fail (PFA-CI-016)
+
+_TEST_NAME = re.compile(r"(?i)(?<![a-z])(?:tests?|pytest|unit[-_ ]?tests?|integration[-_ ]?tests?|e2e)(?![a-z])")
+_ECHO_ONLY = re.compile(r"^(?:echo\b.*|printf\b.*|true|:|exit\s+0|#.*|)$")
+_PIPED_TEST = re.compile(TEST_COMMAND.pattern + r"[^|\n]*\|(?!\|)\s*(?:tee|grep|sed|awk|cat|head|tail|python3?|sort)\b",
+                         re.IGNORECASE)
+_PIPEFAIL = re.compile(r"set\s+-\w*o\s+pipefail|set\s+-o\s+pipefail|pipefail")
+
+
+def _shell_of(root: Node, job: Node, step: Node) -> str:
+    """The shell a step runs in: its own `shell:`, else the job's, else the workflow's `defaults.run.shell`."""
+    shell = step.get("shell")
+    if shell is not None:
+        return str(shell.value)
+    for owner in (job, root):
+        defaults = owner.get("defaults")
+        run = defaults.get("run") if defaults is not None and defaults.is_mapping else None
+        shell = run.get("shell") if run is not None and run.is_mapping else None
+        if shell is not None:
+            return str(shell.value)
+    return ""
+
+
+def _echo_only(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return bool(lines) and all(_ECHO_ONLY.match(line) for line in lines)
+
+
+def _echo_only_job(steps: list[Node]) -> bool:
+    """Whether every `run:` step of the job only echoes (its name then says what the steps claim to do)."""
+    runs = [step.get("run") for step in steps if step.is_mapping and step.get("run") is not None]
+    return bool(runs) and all(_echo_only(str(run.value)) for run in runs if run is not None)
+
+
+def ci_test_step_cannot_fail(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """GitHub Actions steps that look like tests and cannot fail the job: an echo-only "test" step, or a test
+    command piped into another program under the default shell (`bash -e`, no pipefail)."""
+    root = document.root
+    for name, job in _github_jobs(root):
+        steps = job.get("steps")
+        listed = list(steps.elements()) if steps is not None and steps.is_sequence else []
+        for index, step in enumerate(listed):
+            run = step.get("run") if step.is_mapping else None
+            if run is None or not isinstance(run.value, str):
+                continue
+            label = step.get("name")
+            title = f"{label.value if label is not None else ''} {name if _echo_only_job(listed) else ''}"
+            where = f"jobs.{name}.steps[{index}]"
+            if _TEST_NAME.search(title) and _echo_only(run.value):
+                yield Hit(run.anchor_span, (("name", where), ("value", "only echoes: nothing is tested")),
+                          f"ci-test-cannot-fail:{where}:echo")
+                continue
+            piped = _PIPED_TEST.search(run.value)
+            if piped is None or _PIPEFAIL.search(run.value):
+                continue
+            shell = _shell_of(root, job, step).strip()
+            if shell == "bash" or "pipefail" in shell:
+                continue  # an explicit `shell: bash` is `bash -eo pipefail`
+            shown = piped.group(0).strip()[:120]
+            yield Hit(run.anchor_span, (("name", where), ("value", f"`{shown}` without pipefail: the pipe's last "
+                                         "command decides the exit status")), f"ci-test-cannot-fail:{where}:pipe")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Long-lived cloud keys in CI (PFA-CI-017)
+
+_LONG_LIVED_ENV = re.compile(r"^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET"
+                             r"|GOOGLE_CREDENTIALS|GOOGLE_APPLICATION_CREDENTIALS_JSON|GCP_SA_KEY|GCLOUD_SERVICE_KEY)$")
+_SECRET_REF = re.compile(r"\$\{\{\s*secrets\.")
+# Credential inputs of the cloud login actions that take a long-lived key instead of an OIDC role.
+_KEY_INPUTS = {
+    "aws-actions/configure-aws-credentials": ("aws-access-key-id", "aws-secret-access-key"),
+    "google-github-actions/auth": ("credentials_json",),
+    "azure/login": ("creds",),
+}
+
+
+def _env_keys(env: Node | None) -> Iterator[tuple[str, Node]]:
+    for key, value in env.items() if env is not None and env.is_mapping else ():
+        if _LONG_LIVED_ENV.match(key) and value.is_scalar and _SECRET_REF.search(str(value.value)):
+            yield key, value
+
+
+def ci_long_lived_cloud_keys(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Long-lived cloud keys from repository secrets in a GitHub workflow, where OIDC federation is the standard;
+    at workflow level they reach every step of every job (third-party actions included)."""
+    root = document.root
+    for key, value in _env_keys(root.get("env")):
+        yield Hit(value.anchor_span, (("name", key), ("value", "the workflow's `env:`: every step of every job, "
+                                       "third-party actions included, gets it")), f"ci-cloud-key:env:{key}")
+    for name, job in _github_jobs(root):
+        for key, value in _env_keys(job.get("env")):
+            yield Hit(value.anchor_span, (("name", key), ("value", f"job `{name}`'s `env:`")),
+                      f"ci-cloud-key:{name}:{key}")
+        steps = job.get("steps")
+        for index, step in enumerate(steps.elements() if steps is not None and steps.is_sequence else ()):
+            if not step.is_mapping:
+                continue
+            for key, value in _env_keys(step.get("env")):
+                yield Hit(value.anchor_span, (("name", key), ("value", f"a step of job `{name}`")),
+                          f"ci-cloud-key:{name}:{index}:{key}")
+            uses = step.get("uses")
+            action = str(uses.value).partition("@")[0].lower() if uses is not None else ""
+            inputs = step.get("with")
+            for input_name in _KEY_INPUTS.get(action, ()):
+                given = inputs.get(input_name) if inputs is not None and inputs.is_mapping else None
+                if given is not None and given.is_scalar and _SECRET_REF.search(str(given.value)):
+                    yield Hit(given.anchor_span, (("name", f"{action} {input_name}"),
+                                                  ("value", f"a step of job `{name}`")),
+                              f"ci-cloud-key:{name}:{index}:{input_name}")
+                    break
+
+
+PYTHON: dict[str, PythonPredicate] = {"ci_deploy_sdk_call": ci_deploy_sdk_call}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ci_deploy_sdk_call": could_deploy_sdk}
+DOCUMENT: dict[str, DocumentPredicate] = {
+    "ci_unpinned_action": ci_unpinned_action,
+    "ci_github_deploy_step_without_environment": ci_github_deploy_step_without_environment,
+    "ci_deploy_not_after_tests": ci_deploy_not_after_tests,
+    "ci_test_step_cannot_fail": ci_test_step_cannot_fail,
+    "ci_long_lived_cloud_keys": ci_long_lived_cloud_keys,
+}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {
+    "ci_no_pipeline": ci_no_pipeline,
     "ci_tests_not_run": ci_tests_not_run,
     "ci_no_tests": ci_no_tests,
     "ci_deploy_not_automated": ci_deploy_not_automated,
@@ -346,6 +674,7 @@ REPOSITORY: dict[str, RepositoryPredicate] = {
 }
 # When each has something to judge (readiness counts it only then): the predicate's own precondition.
 REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
+    "ci_no_pipeline": _has_python,
     "ci_tests_not_run": _has_ci_and_tests,
     "ci_no_tests": _has_production_code,
     "ci_deploy_not_automated": _has_ci_and_deploy_artifacts,

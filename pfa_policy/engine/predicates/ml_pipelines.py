@@ -20,8 +20,8 @@ from typing import Any
 
 import libcst as cst
 
+from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.predicates.audit_logging import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
     PythonPossible,

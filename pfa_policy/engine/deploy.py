@@ -1,0 +1,101 @@
+"""The one deploy vocabulary: what counts as a deployment in a CI script, a shell script, a Makefile or Python.
+
+Every CI and deployment rule reads it from here (the predicates of `cicd`, `audit_logging` and
+`ml_pipelines`, and through them PFA-CI-008, PFA-CI-010, PFA-CI-012, PFA-CI-015, PFA-AU-008, PFA-AU-009 and
+the `ci-manual-deploy` / `ci-deploy-endpoint-code` facts), so a verb added here is known to all of them.
+
+- `DEPLOY_COMMAND`: a CLI line that changes what runs in a shared environment (kubectl apply / rollout, helm
+  upgrade / install, kustomize piped into kubectl, terraform / tofu / terragrunt apply, pulumi up, serverless /
+  sam / cdk deploy, CloudFormation stacks, aws sagemaker create / update endpoint, aws lambda
+  update-function-code, aws ecs update-service, gcloud ai endpoints deploy-model, gcloud run / app / functions
+  deploy, az ml online- / batch-deployment and endpoint create / update (v1: az ml model deploy), mlflow
+  deployments, bentoml deploy, anyscale service deploy / rollout, Ray `serve deploy`, skaffold run / deploy,
+  argocd app sync, helmfile, modal deploy, a `deploy*.py` script). A comment or a `--dry-run` line is not a deployment.
+- `DEPLOY_ACTION`: GitHub Actions that deploy (`uses:`).
+- `DEPLOY_ENTRY_POINT`: a make target, script or task runner entry named deploy / release / rollout: a
+  deployment whose command is elsewhere (what "does CI deploy at all" accepts, not what names a deploy line).
+- `DEPLOY_SDK_CALLS`: qualified Python calls that deploy a model (SageMaker `Model.deploy`,
+  `Predictor.update_endpoint`, boto3 endpoint and Lambda updates, Vertex AI `Model.deploy`, Azure ML
+  `online_deployments.begin_create_or_update`, MLflow deployment clients, BentoML and KServe clients).
+- `LOCAL_CLUSTER` / `LOCAL_CLUSTER_ACTION`: a throw-away cluster created in the same job (kind, minikube, k3d,
+  microk8s): what follows is an end-to-end test, not a deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+
+_OPTIONS = r"(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*"  # `-n ml`, `--namespace=ml`, `--kubeconfig ./k`
+DEPLOY_COMMAND = re.compile(
+    r"(?mi)^(?!\s*(?:#|//))(?!.*--dry-run).*?(?:"
+    rf"\bkubectl\s+{_OPTIONS}(?:apply|replace|set\s+image|rollout\s+(?:restart|undo|resume))\b"
+    rf"|\bhelm\s+{_OPTIONS}(?:upgrade|install)\b|\bhelmfile\s+{_OPTIONS}(?:apply|sync|deploy)\b"
+    r"|\bkustomize\s+build\b.*\|\s*kubectl\s+apply\b"
+    r"|\b(?:terraform|tofu)\s+(?:-\S+\s+)*apply\b|\bterragrunt\s+(?:run-all\s+)?apply\b|\bpulumi\s+up\b"
+    r"|\bcdk\s+deploy\b|\b(?:serverless|sls)\s+deploy\b|\bsam\s+deploy\b"
+    r"|\baws\s+cloudformation\s+(?:deploy|create-stack|update-stack)\b"
+    r"|\baws\s+sagemaker\s+(?:create-endpoint|update-endpoint)\b"
+    r"|\baws\s+lambda\s+(?:update-function-code|update-alias)\b|\baws\s+ecs\s+update-service\b"
+    r"|\bmlflow\s+(?:deployments\s+(?:create|update)|sagemaker\s+deploy)\b"
+    r"|\bgcloud\s+(?:beta\s+)?(?:run\s+(?:deploy|services\s+update)|app\s+deploy|functions\s+deploy"
+    r"|ai\s+endpoints\s+deploy-model|ai-platform\s+versions\s+create)\b"
+    r"|\baz\s+ml\s+(?:online|batch)-(?:deployment|endpoint)\s+(?:create|update)\b"
+    r"|\baz\s+ml\s+(?:model\s+deploy|service\s+update)\b"
+    r"|\baz\s+(?:webapp|functionapp)\s+deploy\b|\baz\s+containerapp\s+(?:update|up)\b"
+    r"|\bbentoml\s+(?:deploy|deployment\s+(?:create|update|apply))\b"
+    r"|\banyscale\s+service\s+(?:deploy|rollout)\b|\bserve\s+deploy\b"
+    r"|\bskaffold\s+(?:run|deploy)\b|\bargocd\s+app\s+sync\b|\bmodal\s+deploy\b"
+    r"|\bpython3?\s+(?:-m\s+)?(?:\S+/)?deploy[\w-]*(?:\.py)?\b)"
+)
+DEPLOY_ACTION = re.compile(
+    r"(?i)^(?:aws-actions/amazon-ecs-deploy-task-definition|aws-actions/aws-cloudformation-github-deploy"
+    r"|azure/k8s-deploy|azure/webapps-deploy|azure/functions-action|azure/arm-deploy|azure/helm-deploy"
+    r"|google-github-actions/deploy-cloudrun|google-github-actions/deploy-appengine"
+    r"|google-github-actions/deploy-cloud-functions|deliverybot/helm|wahyd4/kubectl-helm-action)@"
+)
+DEPLOY_ENTRY_POINT = re.compile(
+    r"(?i)(?<![\w-])(?:make\s+(?:-\S+\s+)*(?:[\w-]+\s+)*(?:deploy|release|rollout|publish-model)[\w-]*"
+    r"|(?:just|task|npm\s+run|yarn|poetry\s+run|uv\s+run)\s+deploy[\w:-]*"
+    r"|(?:\./|\S+/)?(?:deploy|release|rollout)[\w-]*\.(?:sh|bash|py))"
+)
+LOCAL_CLUSTER = re.compile(
+    r"(?i)\b(?:kind\s+create\s+cluster|minikube\s+start|k3d\s+cluster\s+create|kwokctl\s+create\s+cluster"
+    r"|microk8s)\b")
+LOCAL_CLUSTER_ACTION = re.compile(
+    r"(?i)^(?:helm/kind-action|engineerd/setup-kind|container-tools/kind-action|medyagh/setup-minikube"
+    r"|manusa/actions-setup-minikube|AbsaOSS/k3d-action|nolar/setup-k3d-k3s|balchua/microk8s-actions"
+    r"|debianmaster/actions-k3s)@")
+
+# Qualified names (as the Python index resolves them; `*` crosses dots) of calls that deploy a model.
+DEPLOY_SDK_CALLS: tuple[str, ...] = (
+    "sagemaker.*.deploy", "sagemaker.*.update_endpoint", "sagemaker.*Predictor().update_endpoint",
+    "boto3.client().create_endpoint", "boto3.client().update_endpoint",
+    "boto3.session.Session().client().create_endpoint", "boto3.session.Session().client().update_endpoint",
+    "boto3.client().update_function_code", "boto3.client().update_service",
+    "google.cloud.aiplatform.*deploy", "vertexai.*deploy",
+    "azure.ai.ml.*online_deployments.begin_create_or_update", "azure.ai.ml.*batch_deployments.begin_create_or_update",
+    "azure.ai.ml.*online_endpoints.begin_create_or_update", "azureml.core.*Model.deploy", "azureml.core.*.deploy",
+    "mlflow.deployments.get_deploy_client().create_deployment",
+    "mlflow.deployments.get_deploy_client().update_deployment", "mlflow.sagemaker.deploy",
+    "bentoml.deployment.create", "bentoml.deployment.update", "bentoml.deployment.apply",
+    "kserve.KServeClient().create", "kserve.KServeClient().patch", "kserve.KServeClient().replace",
+)
+# The modules those calls come from: a file importing none of them deploys nothing through an SDK.
+DEPLOY_SDK_MODULES: tuple[str, ...] = ("sagemaker", "boto3", "google.cloud.aiplatform", "vertexai", "azure.ai.ml",
+                                       "azureml", "mlflow", "bentoml", "kserve")
+
+
+def deploy_command(text: str) -> str:
+    """The first deploy command of `text` (up to 120 characters), or ""."""
+    found = DEPLOY_COMMAND.search(text)
+    return found.group(0).strip()[:120] if found is not None else ""
+
+
+def deploys(text: str) -> bool:
+    """Whether a script deploys: a deploy command, and no throw-away cluster it deploys to."""
+    return bool(DEPLOY_COMMAND.search(text)) and not LOCAL_CLUSTER.search(text)
+
+
+def is_deploy_sdk_call(qualified_name: str) -> bool:
+    return any(fnmatchcase(qualified_name, pattern) for pattern in DEPLOY_SDK_CALLS)
