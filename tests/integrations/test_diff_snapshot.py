@@ -64,7 +64,7 @@ def test_a_snapshot_diff_scans_the_changed_files_only_and_reports_the_same(tmp_p
     cache = tmp_path / "cache"
     repo.git.checkout("main")
     full = _scan(root, "--cache-dir", str(cache))  # a clean checkout: stores the snapshot of main's tree
-    assert full["summary"]["files_scanned"] == 40
+    assert full["summary"]["files_scanned"] == 41
     assert len(list((cache / "trees").glob("*.json"))) == 1
     repo.git.checkout("feature")
     _change(repo, root)
@@ -74,7 +74,7 @@ def test_a_snapshot_diff_scans_the_changed_files_only_and_reports_the_same(tmp_p
     assert fast["findings"] == whole["findings"]
     assert fast["notifications"] == whole["notifications"]
     # 4 files differ from main (edit, rename, addition, untracked): only they were scanned.
-    assert (fast["summary"]["files_scanned"], whole["summary"]["files_scanned"]) == (4, 39)
+    assert (fast["summary"]["files_scanned"], whole["summary"]["files_scanned"]) == (4, 40)
     assert {(f["rule_id"], f["path"]) for f in fast["findings"]} == {
         ("PFA-OP-003", "fraud/features.py"),  # file-level, on the added lines
         # repository-level: deleting ci.yml leaves only the deploy workflow, which runs no tests and not on
@@ -97,7 +97,7 @@ def test_a_damaged_or_foreign_snapshot_is_not_trusted(tmp_path: Path) -> None:
         entry.write_text(damage)
         again = _scan(root, "--diff-base", "main", "--cache-dir", str(cache))
         assert again["findings"] == expected["findings"]
-        assert again["summary"]["files_scanned"] == 39  # fell back to the whole tree
+        assert again["summary"]["files_scanned"] == 40  # fell back to the whole tree
 
 
 @pytest.mark.parametrize("dirty", ["modified", "untracked"])
