@@ -22,11 +22,12 @@ from pfa_policy.engine.predicates import (
     ml_training,
     operability,
     parity,
+    serving,
     telemetry,
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models, ml_pipelines, ml_training, parity)
+            operability, telemetry, ml_models, ml_pipelines, ml_training, parity, serving)
 
 
 def _merge(attribute: str) -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""Escape-hatch predicates about how a served model is reached (access-control pillar).
+
+- `ac_unauthenticated_predict_routes`: a FastAPI / Flask route that calls the model while nothing in the
+  route, its router or its app asks who is calling (a security dependency, an auth decorator, an auth
+  middleware or a `before_request` hook). PFA-AC-026 combines it with the gateway-side authentication of the
+  repository's manifests (fact `ac-gateway-auth`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import libcst as cst
+
+from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
+from pfa_policy.model import Hit
+from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.python_outline import PythonOutline
+
+_WEB_FRAMEWORKS = ("fastapi", "flask", "starlette", "quart", "litestar")
+_ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "route", "api_route"})
+# Calls that run a model: `model.predict(x)`, `self.predictor.predict_proba(ds)`, `pipe(text)`, `llm.generate()`.
+_MODEL_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "generate",
+                            "infer", "run_inference", "classify"})
+_MODEL_CALLABLE = re.compile(r"(?i)(?:^|[._])(?:model|pipeline|pipe|classifier|predictor|llm|generator)$")
+# What says who the caller is: a name of the dependency, decorator or middleware.
+_AUTH_WORDS = re.compile(r"(?i)auth|login|token|jwt|oauth|api_?key|apikey|bearer|credential|current_user|"
+                         r"permission|verify|security|signature|session_user|principal|identity")
+# SageMaker's container contract: `/invocations` is reached only through the IAM-authenticated endpoint.
+_SAGEMAKER_ROUTES = frozenset({"/invocations", "/ping"})
+
+
+def _route_decorator(decorator: cst.Decorator) -> tuple[str, cst.Call | None] | None:
+    """(path, the decorator call) of `@app.post("/predict")` / `@bp.route(...)`; None for other decorators."""
+    expression = decorator.decorator
+    call = expression if isinstance(expression, cst.Call) else None
+    raw = dotted_name(call.func if call is not None else expression) or ""
+    if "." not in raw or raw.rsplit(".", 1)[1] not in _ROUTE_VERBS:
+        return None
+    path = literal_value(call.args[0].value) if call is not None and call.args else ""
+    return (path if isinstance(path, str) else ""), call
+
+
+def _says_auth(node: cst.CSTNode | None) -> bool:
+    if node is None:
+        return False
+    names: list[str] = []
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, inner: cst.Name) -> None:
+            names.append(inner.value)
+
+        def visit_SimpleString(self, inner: cst.SimpleString) -> None:
+            value = literal_value(inner)
+            if isinstance(value, str):
+                names.append(value)
+
+    node.visit(Names())
+    return any(_AUTH_WORDS.search(name) for name in names)
+
+
+def _calls_model(function: cst.FunctionDef) -> bool:
+    found = False
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            raw = dotted_name(node.func) or ""
+            last = raw.rsplit(".", 1)[-1]
+            if last in _MODEL_METHODS or _MODEL_CALLABLE.search(raw):
+                found = True
+
+    function.body.visit(Calls())
+    return found
+
+
+def _module_authenticates(file: PythonFile) -> bool:
+    """Auth that covers every route: `fastapi.security` used, an app/router built with an auth dependency, an
+    auth middleware, Flask `before_request` / Flask-Login / Flask-HTTPAuth / flask_jwt_extended set up."""
+    for module in file.index.imported_modules():
+        if module.startswith(("fastapi.security", "flask_login", "flask_httpauth", "flask_jwt_extended",
+                              "authlib", "fastapi_users", "starlette.middleware.authentication")):
+            return True
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        last = name.rsplit(".", 1)[-1]
+        if last in ("FastAPI", "APIRouter", "include_router") and _says_auth(site.keywords.get("dependencies")):
+            return True
+        if last == "add_middleware" and _says_auth(site.node):
+            return True
+        if last == "before_request":
+            return True
+    for decorator, name, _ in file.index.decorators:
+        if name.endswith((".before_request", ".middleware")) and _says_auth(decorator):
+            return True
+        if name.endswith(".before_request"):
+            return True
+    return False
+
+
+def unauthenticated_predict_routes(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Routes whose handler calls the model and whose decorator, parameters and decorators ask for no caller
+    identity, in a module without app-wide authentication."""
+    if not any(m.split(".")[0] in _WEB_FRAMEWORKS for m in file.index.imported_modules()):
+        return
+    authenticated: bool | None = None
+    for function, _, in_main_guard in file.index.functions:
+        if in_main_guard:
+            continue
+        routes = [r for r in (_route_decorator(d) for d in function.decorators) if r is not None]
+        if not routes or any(path in _SAGEMAKER_ROUTES for path, _ in routes):
+            continue
+        if not _calls_model(function):
+            continue
+        if any(_says_auth(call) for _, call in routes if call is not None):
+            continue  # `dependencies=[Depends(verify_api_key)]` on the route
+        if any(_route_decorator(d) is None and _says_auth(d) for d in function.decorators):
+            continue  # `@login_required`, `@jwt_required()`, `@auth.login_required`
+        if _says_auth(function.params):
+            continue  # `user: User = Depends(current_user)`, `api_key: str = Security(api_key_header)`
+        authenticated = _module_authenticates(file) if authenticated is None else authenticated
+        if authenticated:
+            return
+        path = routes[0][0] or function.name.value
+        yield Hit(file.span_of(function.name), (("name", path), ("value", function.name.value)),
+                  f"route:{file.scope_of(function)}.{function.name.value}")
+
+
+def could_route_to_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
+    return any(m.split(".")[0] in _WEB_FRAMEWORKS for m in outline.imported_modules())
+
+
+PYTHON: dict[str, PythonPredicate] = {"ac_unauthenticated_predict_routes": unauthenticated_predict_routes}
+PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ac_unauthenticated_predict_routes": could_route_to_model}
