@@ -24,7 +24,11 @@ _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "route", "api_route"})
 # Calls that run a model: `model.predict(x)`, `self.predictor.predict_proba(ds)`, `pipe(text)`, `llm.generate()`.
 _MODEL_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function", "generate",
                             "infer", "run_inference", "classify"})
-_MODEL_CALLABLE = re.compile(r"(?i)(?:^|[._])(?:model|pipeline|pipe|classifier|predictor|llm|generator)$")
+_MODEL_NOUNS = r"(?:model|pipeline|pipe|classifier|predictor|llm|generator|regressor|estimator)"
+# `model(x)`, `self.model(x)`, `sentiment_pipeline(text)`; not `load_model(path)` or `get_predictor()`.
+_MODEL_OBJECT = re.compile(
+    r"(?i)(?:^|\.)(?!_?(?:load|get|fetch|build|create|make|init|download|save|reload|train|fit|register|log|set)_)"
+    r"_?(?:\w+_)?" + _MODEL_NOUNS + r"$")
 # What says who the caller is: a name of the dependency, decorator or middleware.
 _AUTH_WORDS = re.compile(r"(?i)auth|login|token|jwt|oauth|api_?key|apikey|bearer|credential|current_user|"
                          r"permission|verify|security|signature|session_user|principal|identity")
@@ -69,7 +73,9 @@ def _calls_model(function: cst.FunctionDef) -> bool:
             nonlocal found
             raw = dotted_name(node.func) or ""
             last = raw.rsplit(".", 1)[-1]
-            if last in _MODEL_METHODS or _MODEL_CALLABLE.search(raw):
+            # `score(model, features)`: a helper handed the model runs it too
+            handed = any(_MODEL_OBJECT.search(dotted_name(arg.value) or "") for arg in node.args)
+            if last in _MODEL_METHODS or _MODEL_OBJECT.search(raw) or handed:
                 found = True
 
     function.body.visit(Calls())
