@@ -178,6 +178,11 @@ def _holds(condition: Mapping[str, Any], scopes: frozenset[str], context: RepoCo
         found = context.occurrences(condition["no_fact"], condition_scopes)
         if "except_files" in condition:  # evidence these files give does not count (dev / test requirements)
             found = [o for o in found if not path_matches(o.path, condition["except_files"])]
+        ignored_when = condition.get("ignored_when")
+        if found and ignored_when and not context.occurrences(ignored_when["fact"], condition_scopes) \
+                and context.occurrences(ignored_when["fact"], frozenset(ignored_when["scopes"])):
+            # the evidence is for those scopes only: a library declared for the tests that only tests import
+            found = []
         return not found
     if "files" in condition:
         return bool(context.files_matching(condition["files"]))
