@@ -196,13 +196,18 @@ def _has_production_code(context: RepoContext, params: Mapping[str, Any], scopes
     return len(_production_modules(context, scopes)) >= int(params.get("min_production_files", 1))
 
 
+# Tests of the repository's other languages: a Go operator with `*_test.go` beside a few Python scripts has tests.
+_OTHER_LANGUAGE_TEST = re.compile(r"(?:_test\.go|\.(?:test|spec)\.[cm]?[jt]sx?|_spec\.rb|(?<=[a-z])Tests?\.(?:java|kt)"
+                                  r"|_test\.rs)$")
+
+
 def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
                 scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """Production Python code and not a single automated test in the repository (CI-3)."""
     if not _has_production_code(context, params, scopes):
         return
     production = _production_modules(context, scopes)
-    if any(_is_test_file(f) for f in context.files):
+    if any(_is_test_file(f) or _OTHER_LANGUAGE_TEST.search(f.name) for f in context.files):
         return
     yield context.root_file(), Hit(FILE_START, (("name", str(len(production))),), f"{REPOSITORY_ANCHOR}:no-tests")
 
