@@ -96,9 +96,16 @@ def is_placeholder(value: str) -> bool:
     return bool(_IDENTIFIER_LIKE.fullmatch(text) and _NAME_WORDS.search(lowered))
 
 
+# `secret: seldon-controlplane-client` (Helm values, operator settings): a bare `secret` key whose value is a
+# Kubernetes object name (lower-case words joined by hyphens) names the Secret that holds the credential.
+_SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
 def secret_literal(name: str, value: object) -> bool:
     """A credential-named binding to a literal string that is not a placeholder."""
     if not isinstance(value, str) or not SECRET_NAME.search(name):
+        return False
+    if name.lower() == "secret" and _SECRET_OBJECT_NAME.fullmatch(value.strip()):
         return False
     return not is_placeholder(value)
 
