@@ -104,7 +104,7 @@ _CRD_API = re.compile(r"^apiVersion:[ \t]*[\"']?apiextensions\.k8s\.io/", re.MUL
 
 def is_resource_definition(document_text: str) -> bool:
     """A Kubernetes CustomResourceDefinition: an API schema (often megabytes of OpenAPI), not configuration
-    that runs; no rule reads one, so it is not parsed."""
+    that runs; no rule reads one, so it is neither parsed nor read by text rules."""
     return bool(_CRD_KIND.search(document_text) and _CRD_API.search(document_text))
 
 

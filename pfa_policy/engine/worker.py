@@ -35,7 +35,7 @@ from pfa_policy.parsers.python import PythonFile, parse_python
 from pfa_policy.parsers.python_outline import build_outline
 from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document
-from pfa_policy.parsers.yaml_doc import parse_yaml
+from pfa_policy.parsers.yaml_doc import blank_documents, parse_yaml
 
 T = TypeVar("T")
 # Files larger than this are not parsed (a generated or data file, not something a reviewer writes).
@@ -143,6 +143,10 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     if decoded.warning:
         notifications.append(Notification("warning", decoded.warning, task.path))
     text = decoded.text
+    if kind == "yaml" and "CustomResourceDefinition" in text:
+        # API schemas (megabytes of OpenAPI) are not configuration: no rule reads them, not even a text rule; the
+        # file's other documents keep their lines.
+        text = blank_documents(text, is_resource_definition)
     kinds = content_kinds(kind or "", text)
     checks = [c for c in checks if c.targets & kinds]
     if any(c.matcher.tokens is not None for c in checks):
@@ -294,7 +298,7 @@ def _documents(parsed: _Parsed, notifications: list[Notification], path: str) ->
         if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
             documents = [Document(parse_json(parsed.text))]
         else:
-            documents = parse_yaml(parsed.text, skip=is_resource_definition)
+            documents = parse_yaml(parsed.text)
         for document in documents:
             document.kind = document_kind(parsed.kinds, document)
         return documents

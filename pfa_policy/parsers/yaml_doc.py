@@ -43,12 +43,10 @@ _BARE_INTRINSICS = frozenset({"Ref", "Condition"})
 _CONSTRUCTOR = SafeConstructor()
 
 
-def parse_yaml(text: str, *, unique_keys: bool = False, skip: Callable[[str], bool] | None = None) -> list[Document]:
+def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
     """Every non-empty document of `text`; Document.index is the document's position in the stream. With
     `unique_keys` (pfa-policy's own files), a key given twice in one mapping is an error instead of the last
-    one silently winning. Documents whose text `skip` accepts are not parsed at all (nor returned)."""
-    if skip is not None:
-        text = _blank_documents(text, skip)
+    one silently winning."""
     converter = _Converter(text, unique_keys)
     documents: list[Document] = []
     try:
@@ -71,20 +69,23 @@ def parse_yaml(text: str, *, unique_keys: bool = False, skip: Callable[[str], bo
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 _BARE_START = re.compile(r"---[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)")
 _DIRECTIVE = re.compile(r"^%", re.MULTILINE)
-_LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
+_LINE_CONTENT = re.compile(r"[^\r\n]+")
 
 
-def _blank_documents(text: str, skip: Callable[[str], bool]) -> str:
+def blank_documents(text: str, skip: Callable[[str], bool]) -> str:
     """`text` with the documents `skip` accepts emptied line by line: each becomes an explicit empty document
-    (`---` and blank lines), so the other documents keep their lines, columns and stream positions."""
+    (`---`, then a `#` for each line that had text), so the other documents keep their lines, columns and
+    stream positions."""
     starts = [0, *(m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0)]
     pieces: list[str] = []
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[start:end]
         explicit = _BARE_START.match(chunk) is not None
         if (explicit or start == 0) and not _DIRECTIVE.search(chunk) and skip(chunk):
-            breaks = [m.group(1) for m in _LINE.finditer(chunk) if m.group(0)]
-            chunk = "---" + "".join(breaks) if breaks else ""
+            # Comment lines rather than empty ones: a pattern like `^\s*key` must not run across thousands of
+            # blank lines at every line start.
+            first = _LINE_CONTENT.match(chunk)
+            chunk = "---" + _LINE_CONTENT.sub("#", chunk[first.end():] if first else chunk)
         pieces.append(chunk)
     return "".join(pieces)
 

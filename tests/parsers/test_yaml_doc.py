@@ -6,7 +6,7 @@ import pytest
 
 from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.tree import MAX_DEPTH, Node
-from pfa_policy.parsers.yaml_doc import MAX_ALIAS_NODES, parse_yaml
+from pfa_policy.parsers.yaml_doc import MAX_ALIAS_NODES, blank_documents, parse_yaml
 
 
 def only_root(text: str) -> Node:
@@ -310,7 +310,7 @@ kind: Deployment
 def test_skipped_documents_are_not_parsed_and_the_others_keep_lines_and_positions() -> None:
     from pfa_policy.engine.classify import is_resource_definition
 
-    kept = parse_yaml(_STREAM, skip=is_resource_definition)
+    kept = parse_yaml(blank_documents(_STREAM, is_resource_definition))
     # The first definition is not even valid YAML: skipped documents are never parsed. A document that starts
     # on its marker's line is parsed as usual.
     assert [(d.index, d.root.get("kind").value, d.root.get("kind").span.line) for d in kept] == [  # type: ignore[union-attr]
