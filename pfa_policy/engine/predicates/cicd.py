@@ -581,10 +581,45 @@ def _echo_only_job(steps: list[Node]) -> bool:
     return bool(runs) and all(_echo_only(str(run.value)) for run in runs if run is not None)
 
 
+_SET_E = re.compile(r"(?m)^\s*set\s+-\w*e|\bset\s+-o\s+errexit\b")
+
+
+def _azure_cannot_fail(root: Node) -> Iterator[Hit]:
+    """Azure Pipelines runs a `script:` / `bash:` step as `bash <file>`, without -e or pipefail: only the last
+    command's exit status counts."""
+    for step in root.walk():
+        if not step.is_mapping:
+            continue
+        for key in ("script", "bash"):
+            run = step.get(key)
+            if run is None or not isinstance(run.value, str) or _SET_E.search(run.value):
+                continue
+            lines = [line.strip() for line in run.value.split("\n")
+                     if line.strip() and not line.strip().startswith("#")]
+            tested = [i for i, line in enumerate(lines) if TEST_COMMAND.search(line)]
+            if not tested:
+                continue
+            piped = _PIPED_TEST.search(lines[tested[-1]])
+            if tested[-1] < len(lines) - 1:
+                why = f"`{lines[tested[-1]][:100]}` is not the script's last command and nothing sets -e"
+            elif piped is not None and not _PIPEFAIL.search(run.value):
+                why = f"`{piped.group(0).strip()[:100]}` without pipefail: the pipe's last command decides"
+            else:
+                continue
+            label = step.get("displayName")
+            name = str(label.value) if label is not None and label.is_scalar else f"{key}: {lines[0][:60]}"
+            yield Hit(run.anchor_span, (("name", name), ("value", why)),
+                      f"ci-test-cannot-fail:azure:{lines[tested[-1]]}")
+
+
 def ci_test_step_cannot_fail(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     """GitHub Actions steps that look like tests and cannot fail the job: an echo-only "test" step, or a test
-    command piped into another program under the default shell (`bash -e`, no pipefail)."""
+    command piped into another program under the default shell (`bash -e`, no pipefail); Azure Pipelines
+    scripts whose test command is not the last one, or is piped, with no `set -e` / pipefail."""
     root = document.root
+    if document.kind == "azure-pipelines":
+        yield from _azure_cannot_fail(root)
+        return
     for name, job in _github_jobs(root):
         steps = job.get("steps")
         listed = list(steps.elements()) if steps is not None and steps.is_sequence else []
