@@ -40,6 +40,9 @@ DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
             "**/tilt/**", "skaffold.dev.y*ml", "skaffold-dev.y*ml", "skaffold.local.y*ml"),
     "example": ("docs/**", "doc/**", "examples/**", "example/**", "samples/**", "tutorials/**",
                 "**/docs/**", "**/examples/**", "*.md", "*.rst",
+                # Documentation sites: Docusaurus keeps each released version's pages and their code samples in
+                # `versioned_docs/version-X/`; FastAPI-style projects keep documentation code in `docs_src/`.
+                "**/versioned_docs/**", "**/docs_src/**",
                 # Project templates: cookiecutter / copier directories (`{{cookiecutter.project_slug}}/`) and
                 # template trees describe projects generated from them.
                 "**/*{{*}}*/**", "**/*{%*%}*/**", "**/project[-_]template/**", "**/cookiecutter[-_]*/**",

@@ -127,6 +127,7 @@ def test_content_decides_manifest_kinds_document_by_document() -> None:
     ("deploy/overlays/dev/kustomization.yaml", "dev"),
     ("docs/tutorial.py", "example"),
     ("examples/quickstart/train.py", "example"),
+    ("versioned_docs/version-0.16/model-serving/custom/model.py", "example"),
     ("notebooks/eda.ipynb", "notebook"),
     ("docker-compose.yml", "production"),
     # Test and fixture code wherever it lives (issue 11), including a real repository's misspelling.
