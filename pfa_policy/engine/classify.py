@@ -62,8 +62,8 @@ _EMULATOR_IMAGE = re.compile(
     r"(?i)^(?:[\w.-]+(?::\d+)?/)*(?:localstack|wiremock|moto(?:server)?|azurite|fake-gcs-server|gcloud-emulators?"
     r"|cloud-sdk|dynamodb-local|mockserver|mock-server|mailhog|mailpit|elasticmq|smtp4dev|prism|mountebank"
     r"|pubsub-emulator|firestore-emulator|bigtable-emulator|kinesalite|s3mock|adobe/s3mock)(?:[:@].*)?$")
-_COMPOSE_IMAGE = re.compile(r"^\s+image:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
-_COMPOSE_BUILD = re.compile(r"^\s+build:", re.MULTILINE)
+_COMPOSE_IMAGE = re.compile(r"^[ \t]+image:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
+_COMPOSE_BUILD = re.compile(r"^[ \t]+build:", re.MULTILINE)
 _COMPOSE_NAME = re.compile(r"^(?:docker-)?compose[\w.-]*\.ya?ml$", re.IGNORECASE)
 
 
@@ -97,7 +97,7 @@ _TEXT_SUFFIXES = frozenset({".txt", ".cfg", ".ini", ".conf", ".sh", ".bash", ".e
                             ".tf", ".tfvars", ".hcl", ".md", ".rst", ".in", ".j2", ".tpl", ".xml", ".csv",
                             ".tsv", ".sql", ".pem", ".key"})
 
-_CFN = re.compile(r"^\s*[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.MULTILINE)
+_CFN = re.compile(r"^[ \t]*[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.MULTILINE)
 _CFN_RESOURCE = re.compile(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:\s*[\"']?([\w.\-/]+)", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)

@@ -32,6 +32,11 @@ _HOSTILE: dict[str, str | bytes] = {
                         + "[" * 3000 + "]" * 3000 + "\n",
     "deploy/deep.json": '{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + "[" * 3000 + "]" * 3000 + "}\n",
     "serving/klingon.py": b"# -*- coding: klingon -*-\nimport requests\n\n\ndef f(u):\n    return requests.get(u)\n",
+    # Line-start patterns (`^\s*`) ran across every blank line from every line start: minutes per file.
+    "deploy/blank_lines.yaml": "\n" * 40_000 + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    ".github/workflows/blank.yml": "\n" * 40_000 + "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+                                   "    steps:\n      - run: make test\n",
+    "train/blank.py": "\n" * 40_000 + "import random\n",
     "serving/utf16.py": _SERVICE.encode("utf-16"),
 }
 # Unusual names are scanned like any other file; their findings carry the exact name.
@@ -74,6 +79,7 @@ def test_hostile_files_are_notifications_and_the_service_keeps_its_findings(tmp_
     assert notes["deploy/deep.json"] == ["could not parse document: JSON nesting exceeds 256 levels"]
     assert notes["serving/klingon.py"] == ["ignored the coding cookie (unknown encoding: klingon)"]
     assert notes["serving/utf16.py"] == ["not scanned: binary content"]
+    assert not {"deploy/blank_lines.yaml", ".github/workflows/blank.yml", "train/blank.py"} & set(notes)
     # Well under the 60 s a single file took before each file's analysis was bounded.
     print(f"hostile repository scanned in {elapsed:.1f} s")
 

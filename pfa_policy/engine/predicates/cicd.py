@@ -63,7 +63,7 @@ TEST_COMMAND = re.compile(
 # A make target that the pipeline invokes, and the recipe lines of a Makefile target.
 _MAKE_CALL = re.compile(r"(?<![\w-])make\s+((?:-\S+\s+)*[\w\s-]+)")
 _SCRIPT_CALL = re.compile(r"(?<![\w-])((?:\./)?[\w./-]+\.(?:sh|bash|py))\b")
-_REUSABLE_WORKFLOW = re.compile(r"^\s*uses:\s*['\"]?[\w.-]+/[\w.-]+/\.github/workflows/", re.MULTILINE)
+_REUSABLE_WORKFLOW = re.compile(r"^[ \t]*uses:\s*['\"]?[\w.-]+/[\w.-]+/\.github/workflows/", re.MULTILINE)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -280,7 +280,7 @@ def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
     yield where_path, Hit(where_span, values, f"ci-deploy-not-automated:{where_path}")
 
 
-_USES = re.compile(r"^\s*-?\s*uses:\s*['\"]?(\S+?)['\"]?\s*$", re.MULTILINE)
+_USES = re.compile(r"^[ \t]*-?[ \t]*uses:\s*['\"]?(\S+?)['\"]?\s*$", re.MULTILINE)
 
 
 def _uses_deploy_action(text: str) -> bool:
@@ -581,7 +581,7 @@ def _echo_only_job(steps: list[Node]) -> bool:
     return bool(runs) and all(_echo_only(str(run.value)) for run in runs if run is not None)
 
 
-_SET_E = re.compile(r"(?m)^\s*set\s+-\w*e|\bset\s+-o\s+errexit\b")
+_SET_E = re.compile(r"(?m)^[ \t]*set\s+-\w*e|\bset\s+-o\s+errexit\b")
 
 
 def _azure_cannot_fail(root: Node) -> Iterator[Hit]:

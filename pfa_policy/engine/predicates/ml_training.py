@@ -116,7 +116,7 @@ def could_set_seed(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
         for call in outline.calls)
 
 
-_IMPORT = re.compile(r"^\s*(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))",
+_IMPORT = re.compile(r"^[ \t]*(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))",
                      re.MULTILINE)
 
 
