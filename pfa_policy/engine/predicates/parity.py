@@ -11,8 +11,8 @@ from pfa_policy.engine.repository import RepoContext, RepositoryApplies, Reposit
 from pfa_policy.model import Hit, Related
 from pfa_policy.parity import features
 from pfa_policy.parity.compare import Analysis, Difference, analyse
-from pfa_policy.parity.settings import ParitySettings
 from pfa_policy.parity.model import RepoView
+from pfa_policy.parity.settings import ParitySettings
 
 
 def analysis(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> Analysis:
