@@ -70,7 +70,11 @@ def _parse_hcl(text: str) -> Node:
         raise ParseError(_syntax_reason(error), int(getattr(error, "line", 1) or 1),
                          int(getattr(error, "column", 1) or 1)) from None
     except (LarkError, RuntimeError, ValueError, RecursionError) as error:
-        raise ParseError(f"invalid HCL: {error}") from None
+        message = str(error)
+        if isinstance(error, RecursionError) or "recursion" in message:
+            raise ParseError("HCL nesting too deep to analyse") from None
+        first = message.strip().splitlines()[0] if message.strip() else "unreadable"
+        raise ParseError(f"invalid HCL: {first}") from None
     return _Converter().root(tree.body)
 
 

@@ -175,3 +175,8 @@ def test_suppressions_in_terraform_comments(tmp_path: Path) -> None:
             'resource "aws_kms_key" "c" {\n}\n')
     result = _scan(tmp_path, {"infra/kms.tf": code}, "PFA-EN-102")
     assert [(f.span.line, f.suppression is not None) for f in result.findings] == [(2, True), (5, True), (7, False)]
+
+
+def test_nesting_too_deep_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="too deep"):
+        parse_terraform("a = " + "[" * 400 + "]" * 400 + "\n", "main.tf")
