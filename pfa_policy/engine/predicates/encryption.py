@@ -345,6 +345,9 @@ _URL_KEY = re.compile(
     r"(?i)(?:url|uri|urls|uris|endpoint|endpoints|host|hosts|address|addr|server|servers|brokers"
     r"|bootstrap[._\-]?servers|dsn|connection[_\-]?string|api[_\-]?base|storageUri|modelUri)$"
 )
+# A link to a page rather than a service: license texts and documents (the `url` of every entry of a generated
+# dependency-license report, `http://www.apache.org/licenses/LICENSE-2.0.txt`), fetched by nobody at run time.
+_DOCUMENT_LINK = re.compile(r"(?i)/licen[cs]es?(?:[/.-]|$)|\.(?:html?|txt|md|pdf|rst)(?:[?#]|$)")
 _PROTOCOL_KEY = re.compile(r"(?i)security[._\-]?protocol$")
 _PLAINTEXT_PROTOCOL = re.compile(r"(?i)^(?:sasl_)?plaintext$")
 _SSLMODE_KEY = re.compile(r"(?i)(?:^|[._\-])sslmode$")
@@ -406,7 +409,8 @@ def en_plaintext_endpoint_in_config(document: Document, params: Mapping[str, Any
             if not isinstance(value, str):
                 continue
             text = value.strip()
-            if _URL_KEY.search(name) is not None and PLAINTEXT_URL.search(text) is not None:
+            if _URL_KEY.search(name) is not None and PLAINTEXT_URL.search(text) is not None \
+                    and not _DOCUMENT_LINK.search(text):
                 yield Hit(node.anchor_span, (("name", name), ("value", text[:200])), f"plaintext:{name}")
                 continue
             switch = ((_PROTOCOL_KEY.search(name) is not None and _PLAINTEXT_PROTOCOL.match(text) is not None)
