@@ -69,7 +69,9 @@ def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[H
         return
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
-        unseeded = _RANDOM_STEPS.fullmatch(name) and "random_state" not in site.keywords and not site.has_star
+        # a constructor or function, not a method of an instance (`model.predict` of `model = RandomForest…()`)
+        unseeded = ("(" not in name and _RANDOM_STEPS.fullmatch(name) and "random_state" not in site.keywords
+                    and not site.has_star)
         if unseeded or _RANDOM_TRAINING.fullmatch(name):
             yield Hit(file.span_of(site.node), (("name", name),), "training-entry")
             return
