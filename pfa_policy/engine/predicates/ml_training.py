@@ -183,7 +183,9 @@ def _trains(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[s
 _SAMPLE_DIRS = re.compile(r"(?i)(^|/)(tests?|testing|testdata|fixtures?|examples?|example_\w+|samples?|demos?|"
                           r"tutorials?|benchmarks?|benchmarking|docs?)(/|_)")
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".h5", ".hdf5", ".ckpt", ".dill")
-_MODEL_DIRS = re.compile(r"(?i)(^|/)(models?|artifacts?|checkpoints?|weights|saved_models?|ckpt|outputs?)/")
+# PyTorch pickles saved as .bin by transformers / accelerate (pytorch_model-00001-of-00002.bin, adapter_model.bin …).
+_TORCH_BIN = re.compile(r"(?i)(^|/)(pytorch_model|adapter_model|model|training_args|optimizer|scheduler|rng_state)"
+                        r"[\w.-]*\.bin$")
 _SCANNERS = re.compile(r"(?i)\b(modelscan|picklescan|fickling|modelaudit|model-audit|protectai/modelscan"
                        r"|mmaitre314/picklescan|trailofbits/fickling)\b")
 _FETCH = re.compile(r"(?i)\b(?:wget|curl|aws\s+s3\s+(?:cp|sync)|gsutil\s+(?:-m\s+)?cp|azcopy|huggingface-cli\s+download"
@@ -201,8 +203,8 @@ def _pickle_files(context: RepoContext, scopes: frozenset[str]) -> list[FactOccu
         lower = repo_file.path.lower()
         if repo_file.scope not in scopes or not lower.endswith(_PICKLE_SUFFIXES) or _SAMPLE_DIRS.search(lower):
             continue
-        if lower.endswith(".bin") and not _MODEL_DIRS.search(lower) and "pytorch_model" not in lower:
-            continue  # .bin is also firmware, data, fonts: only model directories or HF weight names count
+        if lower.endswith(".bin") and not _TORCH_BIN.search(lower):
+            continue  # .bin is also firmware, data, spaCy's msgpack lookups: only PyTorch-style weight names count
         found.append(FactOccurrence("ci-pickle-model-file", repo_file.path, repo_file.scope, FILE_START,
                                     repo_file.path))
     return found
