@@ -67,6 +67,27 @@ _COMPOSE_BUILD = re.compile(r"^[ \t]+build:", re.MULTILINE)
 _COMPOSE_NAME = re.compile(r"^(?:docker-)?compose[\w.-]*\.ya?ml$", re.IGNORECASE)
 
 
+# Images of third-party cluster add-ons that projects copy into their manifests (a demo's `k8s_specs/` holding
+# Argo CD's install, GKE's Stackdriver agents, the NVIDIA driver installer, an NFS provisioner): not this team's
+# workloads. A manifest file whose every image is one of these (or a pause container) is vendored.
+_ADDON_IMAGE = re.compile(
+    r"(?i)(?:^|/)(?:argoproj/argo-?cd|argocd-|dexidp/dex|stackdriver-agents/|google[-_]containers/(?:addon-resizer|pause)"
+    r"|addon-resizer|cos-nvidia-installer|nvidia-driver-installer|sig-storage/|nfs-(?:client|subdir-external)-provisioner"
+    r"|jetstack/cert-manager|ingress-nginx/controller|kube-state-metrics|prometheus/node-exporter|metrics-server/"
+    r"|fluent/fluent(?:d|-bit)|kube-rbac-proxy|pause)[\w./-]*(?:[:@][^\s]*)?$")
+_MANIFEST_IMAGE = re.compile(r"^[ \t-]*image:[ \t]*[\"']?([A-Za-z0-9][^\s\"'#]*)", re.MULTILINE)
+
+
+def third_party_addon_manifest(text: str) -> list[str]:
+    """The images of a Kubernetes manifest file whose every container is a third-party cluster add-on, else []."""
+    if "apiVersion" not in text:
+        return []
+    images = _MANIFEST_IMAGE.findall(text)
+    if not images or not all(_ADDON_IMAGE.search(i) for i in images):
+        return []
+    return images
+
+
 def emulator_only_compose(text: str) -> list[str]:
     """The emulator images of a compose file that starts nothing else (no service builds or runs another
     image), else []."""
@@ -147,6 +168,10 @@ class ScopeRules:
             images = emulator_only_compose(read(path))
             if images:
                 return "test", "compose file that only starts emulators (" + ", ".join(sorted(set(images))) + ")"
+        elif read is not None and name.endswith((".yaml", ".yml")) and not path.startswith(".github/"):
+            images = third_party_addon_manifest(read(path))
+            if images:
+                return "vendored", "copy of third-party cluster add-ons (" + ", ".join(sorted(set(images))[:3]) + ")"
         return "production", ""
 
 

@@ -238,3 +238,19 @@ def test_an_mlflow_model_at_the_root_leaves_out_only_the_files_mlflow_writes(tmp
                              "conda.yaml": "name: mlflow-env\n", "Dockerfile": "FROM python:3.12\n",
                              "serve.py": ""})
     assert _paths(tmp_path) == ["Dockerfile", "serve.py"]
+
+
+def test_a_manifest_that_only_runs_third_party_cluster_add_ons_is_vendored() -> None:
+    rules = ScopeRules.build({})
+    argo = ("apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
+            "      - image: argoproj/argocd-server:v0.10.6\n      - image: quay.io/dexidp/dex:v2.11.0\n")
+    assert rules.explain("demo/k8s_specs/argo_cd.yaml", lambda path: argo) == (
+        "vendored", "copy of third-party cluster add-ons (argoproj/argocd-server:v0.10.6, quay.io/dexidp/dex:v2.11.0)")
+    driver = ('apiVersion: apps/v1\nkind: DaemonSet\nspec:\n  template:\n    spec:\n      initContainers:\n'
+              '      - image: "cos-nvidia-installer:fixed"\n      containers:\n'
+              '      - image: "gcr.io/google-containers/pause:2.0"\n')
+    assert rules.explain("k8s_specs/daemonset-preloaded.yaml", lambda path: driver)[0] == "vendored"
+    # look-alikes: the team's own workload next to an add-on, and a values file naming an add-on image
+    own = argo + "      - image: registry.acme.io/ranker:1.4.0\n"
+    assert rules.explain("deploy/argo.yaml", lambda path: own) == ("production", "")
+    assert rules.explain("deploy/values.yaml", lambda path: "image: argoproj/argocd:v2.9.0\n") == ("production", "")
