@@ -555,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", choices=["cheap", "all", "none"], default="cheap")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per run before it is killed")
     ap.add_argument("--sample-interval", type=float, default=0.2, help="process-tree PSS sampling period (s)")
+    ap.add_argument("--semgrep-config", type=Path, action="append",
+                    help="semgrep rules (repeatable; default benchmarks/semgrep-rules.yaml). The peer figures of the "
+                         "issues use the public semgrep-rules repository's python, yaml, generic, dockerfile and json")
     ap.add_argument("--label", help="name of this result section (default from the repository)")
     ap.add_argument("--readme", type=Path, default=HERE / "README.md")
     ap.add_argument("--no-readme", action="store_true", help="do not update the README")
@@ -656,10 +659,13 @@ def bench(args: argparse.Namespace, names: list[str], work: Path, repo: Path, la
         commands.append("checkov: `checkov -d . -o sarif --quiet --skip-download --output-file-path OUTDIR`")
     if "semgrep" in names:
         sarif = outdir / "semgrep.sarif"
-        t = Tool("semgrep", [str(venv / "bin" / "semgrep"), "scan", "--config", str(rules), "--sarif",
+        configs = args.semgrep_config or [rules]
+        config_args = [part for config in configs for part in ("--config", str(config))]
+        t = Tool("semgrep", [str(venv / "bin" / "semgrep"), "scan", *config_args, "--sarif",
                              "--metrics=off", "--disable-version-check", "-q", "-o", str(sarif), "."], penv, sarif)
         tools.append(t)
-        commands.append("semgrep: `SEMGREP_ENABLE_VERSION_CHECK=0 semgrep scan --config benchmarks/semgrep-rules.yaml "
+        shown_configs = " ".join(f"--config {c}" for c in (args.semgrep_config or ["benchmarks/semgrep-rules.yaml"]))
+        commands.append(f"semgrep: `SEMGREP_ENABLE_VERSION_CHECK=0 semgrep scan {shown_configs} "
                         "--sarif --metrics=off --disable-version-check -q -o OUT .`")
     for t in tools:
         if t.name in errors:
