@@ -570,6 +570,19 @@ def _shell_of(root: Node, job: Node, step: Node) -> str:
     return ""
 
 
+# GitHub's named shells stop at the first failing command (bash -e, sh -e, pwsh's $ErrorActionPreference = 'stop').
+_NAMED_SHELLS = frozenset({"", "bash", "sh", "pwsh", "powershell", "cmd", "python"})
+
+
+def _not_last_without_errexit(script: str, shell: str) -> str:
+    """A test command that is not the script's last, under a custom shell without -e: its failure is lost."""
+    if shell in _NAMED_SHELLS or re.search(r"(?:^|\s)-\w*e|errexit", shell) or _SET_E.search(script):
+        return ""
+    lines = [line.strip() for line in script.split("\n") if line.strip() and not line.strip().startswith("#")]
+    tested = [i for i, line in enumerate(lines) if TEST_COMMAND.search(line)]
+    return lines[tested[-1]][:100] if tested and tested[-1] < len(lines) - 1 else ""
+
+
 def _echo_only(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     return bool(lines) and all(_ECHO_ONLY.match(line) for line in lines)
@@ -634,10 +647,16 @@ def ci_test_step_cannot_fail(document: Document, params: Mapping[str, Any]) -> I
                 yield Hit(run.anchor_span, (("name", where), ("value", "only echoes: nothing is tested")),
                           f"ci-test-cannot-fail:{where}:echo")
                 continue
+            shell = _shell_of(root, job, step).strip()
+            unmasked = _not_last_without_errexit(run.value, shell)
+            if unmasked:
+                yield Hit(run.anchor_span, (("name", where), ("value", f"`{unmasked}` is not the script's last "
+                                             f"command and `shell: {shell}` does not stop at errors (no -e)")),
+                          f"ci-test-cannot-fail:{where}:errexit")
+                continue
             piped = _PIPED_TEST.search(run.value)
             if piped is None or _PIPEFAIL.search(run.value):
                 continue
-            shell = _shell_of(root, job, step).strip()
             if shell == "bash" or "pipefail" in shell:
                 continue  # an explicit `shell: bash` is `bash -eo pipefail`
             shown = piped.group(0).strip()[:120]
