@@ -34,7 +34,7 @@ DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
             "docker-compose.override.y*ml", "compose.dev.y*ml", "compose.override.y*ml", "*.dev.y*ml",
             "*.local.y*ml", "**/overlays/dev/**", "**/overlays/local/**", ".env.example", ".env.sample",
             "Dockerfile.dev", "Dockerfile.local", "*.dev.Dockerfile", "*.dev.dockerfile", ".gitpod.Dockerfile",
-            ".gitpod.yml",
+            ".gitpod.yml", "local.properties", "*-local.properties", "application-local.*",
             # Developer tooling: local dev loops (Tilt, Skaffold dev profiles), dev-only helper directories.
             "**/devtools/**", "**/dev-tools/**", "**/dev_tools/**", "Tiltfile", "*.Tiltfile", "tilt_config.json",
             "**/tilt/**", "skaffold.dev.y*ml", "skaffold-dev.y*ml", "skaffold.local.y*ml"),

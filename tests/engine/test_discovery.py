@@ -128,6 +128,8 @@ def test_content_decides_manifest_kinds_document_by_document() -> None:
     ("docs/tutorial.py", "example"),
     ("examples/quickstart/train.py", "example"),
     ("versioned_docs/version-0.16/model-serving/custom/model.py", "example"),
+    ("scheduler/data-flow/src/main/resources/local.properties", "dev"),
+    ("src/main/resources/application.properties", "production"),
     ("notebooks/eda.ipynb", "notebook"),
     ("docker-compose.yml", "production"),
     # Test and fixture code wherever it lives (issue 11), including a real repository's misspelling.
