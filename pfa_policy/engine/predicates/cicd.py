@@ -196,9 +196,22 @@ def _has_production_code(context: RepoContext, params: Mapping[str, Any], scopes
     return len(_production_modules(context, scopes)) >= int(params.get("min_production_files", 1))
 
 
-# Tests of the repository's other languages: a Go operator with `*_test.go` beside a few Python scripts has tests.
-_OTHER_LANGUAGE_TEST = re.compile(r"(?:_test\.go|\.(?:test|spec)\.[cm]?[jt]sx?|_spec\.rb|(?<=[a-z])Tests?\.(?:java|kt)"
-                                  r"|_test\.rs)$")
+# Tests of the repository's other languages: a Go operator with `*_test.go` beside a few Python scripts has tests,
+# but one Java sample's JUnit test does not test eighteen Python handlers. A language's tests count when the
+# repository has more files of that language than production Python modules.
+_OTHER_LANGUAGE_TESTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"_test\.go$"), (".go",)),
+    (re.compile(r"\.(?:test|spec)\.[cm]?[jt]sx?$"), (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts")),
+    (re.compile(r"_spec\.rb$"), (".rb",)),
+    (re.compile(r"(?<=[a-z])Tests?\.(?:java|kt)$"), (".java", ".kt")),
+    (re.compile(r"_test\.rs$"), (".rs",)),
+)
+
+
+def _tested_in_main_language(context: RepoContext, python_modules: int) -> bool:
+    return any(any(test_name.search(f.name) for f in context.files)
+               and sum(1 for f in context.files if f.name.endswith(suffixes)) > python_modules
+               for test_name, suffixes in _OTHER_LANGUAGE_TESTS)
 
 
 def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
@@ -207,7 +220,7 @@ def ci_no_tests(context: RepoContext, params: Mapping[str, Any],
     if not _has_production_code(context, params, scopes):
         return
     production = _production_modules(context, scopes)
-    if any(_is_test_file(f) or _OTHER_LANGUAGE_TEST.search(f.name) for f in context.files):
+    if any(_is_test_file(f) for f in context.files) or _tested_in_main_language(context, len(production)):
         return
     yield context.root_file(), Hit(FILE_START, (("name", str(len(production))),), f"{REPOSITORY_ANCHOR}:no-tests")
 
