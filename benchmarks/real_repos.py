@@ -1,7 +1,9 @@
 """The pinned public repositories of repositories.toml, exported as plain directories for the harness.
 
 Every tool reads the same tree: the files of the pinned commit, no `.git` (as in the peer measurements of
-shared/references/peers.md), so pfa-policy walks the directory like the others instead of asking git. A
+shared/references/peers.md), so pfa-policy walks the directory like the others instead of asking git. The
+exports live outside the checkout: inside its git-ignored `benchmarks/.work`, semgrep (which asks git what to
+scan) scanned nothing and measured only its rule loading. A
 source is a local git directory (a mirror: `--mirror-root DIR/<owner>+<name>/repo`) or the URL, cloned once.
 Blobs a partial mirror lacks (large binaries) are left out and counted.
 """
@@ -33,9 +35,10 @@ def pinned(path: Path = HERE / "repositories.toml") -> list[Repository]:
         return [Repository(**entry) for entry in tomllib.load(stream)["repository"]]
 
 
-def export(repository: Repository, work: Path, mirror_root: Path | None = None) -> tuple[Path, int]:
-    """The directory holding the pinned commit's files, and how many blobs the source lacked."""
-    target = work / "real" / f"{repository.name}-{repository.commit[:12]}"
+def export(repository: Repository, work: Path, exports: Path, mirror_root: Path | None = None) -> tuple[Path, int]:
+    """The directory under `exports` (outside any git work tree) holding the pinned commit's files, and how many
+    blobs the source lacked."""
+    target = exports / f"{repository.name}-{repository.commit[:12]}"
     stamp = target.with_suffix(".missing")
     if target.is_dir() and stamp.is_file():
         return target, int(stamp.read_text())

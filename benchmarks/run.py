@@ -540,6 +540,9 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--real", metavar="NAME", help="a pinned public repository of repositories.toml, or 'all'")
     ap.add_argument("--mirror-root", type=Path,
                     help="local git mirrors (<owner>+<name>/repo) to export --real repositories from")
+    ap.add_argument("--real-dir", type=Path, default=Path(tempfile.gettempdir()) / "pfa-policy-benchmark-repos",
+                    help="where --real repositories are exported: outside any git work tree, or tools that honour "
+                         "git's ignore rules scan nothing")
     ap.add_argument("--python-files", type=int, default=5000, help="synthetic size (default 5000)")
     ap.add_argument("--manifests", type=int, default=1000, help="synthetic size (default 1000)")
     ap.add_argument("--seed", type=int, default=7)
@@ -577,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         if not chosen:
             ap.error(f"--real: no repository {args.real!r} in repositories.toml")
         for repository in chosen:
-            repo, missing = export(repository, work, args.mirror_root)
+            repo, missing = export(repository, work, args.real_dir.resolve(), args.mirror_root)
             print(f"{repository.name} at {repository.commit[:12]}: {repo} ({missing} blobs missing)", flush=True)
             args.pinned = f"{repository.url} at `{repository.commit}`" + (
                 f" ({missing} large blobs the mirror lacks left out)" if missing else "")
