@@ -16,6 +16,7 @@ def builtin_dir(name: str) -> Path:
     raise FileNotFoundError(f"built-in {name} not found next to {_PACKAGE}")
 
 
+@cache
 def shipped_rules() -> Path | None:
     """The rule files an installed wheel ships (validated by the test suite before it was built); None in a
     source tree, where rule files are being written and must be checked on every load."""
