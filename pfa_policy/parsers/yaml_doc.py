@@ -62,6 +62,9 @@ def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
         raise ParseError(f"invalid character #x{exc.character:04x}: {exc.reason}", line, column) from None
     except yaml.YAMLError as exc:
         raise ParseError(str(exc)) from None
+    except RecursionError:
+        # The pure-Python composer (pyyaml built without libyaml) recurses once per nesting level.
+        raise ParseError(f"YAML nesting exceeds {MAX_DEPTH} levels") from None
     return documents
 
 

@@ -75,7 +75,10 @@ def test_hostile_files_are_notifications_and_the_service_keeps_its_findings(tmp_
                                "limit); not parsed"], path
     assert notes["serving/long_expression.py"] == [
         "could not parse python: expression nested too deeply for Python's own parser; not parsed"]
-    assert len(notes["deploy/deep.yaml"]) == 1 and "nesting depth" in notes["deploy/deep.yaml"][0]
+    # libyaml 0.2.5 stops at its own flow-depth limit; a libyaml without one (or the pure-Python
+    # loader) reaches the converter's limit. Either way the file is one notification.
+    assert len(notes["deploy/deep.yaml"]) == 1
+    assert re.search(r"nesting depth|nesting exceeds 256 levels", notes["deploy/deep.yaml"][0])
     assert notes["deploy/deep.json"] == ["could not parse document: JSON nesting exceeds 256 levels"]
     assert notes["serving/klingon.py"] == ["ignored the coding cookie (unknown encoding: klingon)"]
     assert notes["serving/utf16.py"] == ["not scanned: binary content"]

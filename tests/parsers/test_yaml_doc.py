@@ -3,8 +3,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import yaml
 
 from pfa_policy.model import ParseError, Span
+from pfa_policy.parsers import yaml_doc
 from pfa_policy.parsers.tree import MAX_DEPTH, Node
 from pfa_policy.parsers.yaml_doc import MAX_ALIAS_NODES, blank_documents, parse_yaml
 
@@ -263,6 +265,15 @@ def test_depth_limit() -> None:
     deep = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
     with pytest.raises(ParseError, match="nesting exceeds"):
         parse_yaml(deep)
+
+
+@pytest.mark.parametrize("loader", [yaml.SafeLoader, yaml.CSafeLoader] if yaml.__with_libyaml__ else [yaml.SafeLoader])
+def test_nesting_beyond_the_loaders_own_limits_is_a_parse_error(monkeypatch: pytest.MonkeyPatch,
+                                                                 loader: type[yaml.SafeLoader]) -> None:
+    # libyaml 0.2.5 stops at 1000 flow levels; the pure-Python composer recurses once per level.
+    monkeypatch.setattr(yaml_doc, "_LOADER", loader)
+    with pytest.raises(ParseError, match="nesting"):
+        parse_yaml("a: " + "[" * 3000 + "]" * 3000 + "\n")
 
 
 @pytest.mark.parametrize(
