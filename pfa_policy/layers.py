@@ -18,6 +18,7 @@ from pfa_policy.engine.validation import format_location, line_of, parse_data_fi
 from pfa_policy.model import PfaError
 from pfa_policy.parsers.toml_lines import plain, toml_lines, toml_tree
 from pfa_policy.parsers.tree import MAX_DEPTH, Node
+from pfa_policy.resources import is_shipped
 
 CONFIG_FILES = (".pfa-policy.yaml", ".pfa-policy.yml")
 PYPROJECT = "pyproject.toml"
@@ -73,6 +74,8 @@ def read_policy_file(path: Path) -> tuple[Layer, list[PfaError]]:
     else:
         data, root = parse_data_file(path)
         layer = Layer(data, str(path), path.parent, root)
+        if is_shipped(path, "policies"):
+            return layer, []  # a wheel's own policy packs passed the schema in the test suite
     return layer, schema_check(layer)
 
 

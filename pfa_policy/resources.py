@@ -17,11 +17,17 @@ def builtin_dir(name: str) -> Path:
 
 
 @cache
-def shipped_rules() -> Path | None:
-    """The rule files an installed wheel ships (validated by the test suite before it was built); None in a
-    source tree, where rule files are being written and must be checked on every load."""
-    shipped = _PACKAGE / "_builtin" / "rules"
-    return shipped if shipped.is_dir() else None
+def shipped(name: str) -> Path | None:
+    """`rules` or `policies` as an installed wheel ships them (validated by the test suite before it was
+    built); None in a source tree, where they are being written and must be checked on every load."""
+    directory = _PACKAGE / "_builtin" / name
+    return directory if directory.is_dir() else None
+
+
+def is_shipped(path: Path, name: str) -> bool:
+    """Whether `path` is one of the wheel's own `rules` or `policies` files."""
+    directory = shipped(name)
+    return directory is not None and path.resolve().is_relative_to(directory)
 
 
 @cache

@@ -61,9 +61,20 @@ def test_every_built_in_rule_file_passes_the_schema() -> None:
     """What lets an installed wheel load its own rule files without validating them again (loader)."""
     from pfa_policy.engine.loader import rule_files
     from pfa_policy.engine.validation import load_data_file
-    from pfa_policy.resources import builtin_dir, shipped_rules
+    from pfa_policy.resources import builtin_dir, shipped
 
-    assert shipped_rules() is None  # a source tree validates every load
+    assert shipped("rules") is None and shipped("policies") is None  # a source tree validates every load
     for path in rule_files([builtin_dir("rules")]):
         facts = path.name == "facts.yaml" or path.name.endswith(".facts.yaml")
         load_data_file(path, "rule.schema.yaml", "facts_file" if facts else None)
+
+
+def test_every_built_in_policy_pack_passes_the_schema() -> None:
+    """What lets an installed wheel read its own policy packs without validating them again (layers)."""
+    from pfa_policy.layers import read_policy_file
+    from pfa_policy.resources import builtin_dir
+
+    packs = sorted(builtin_dir("policies").glob("*.yaml"))
+    assert packs
+    for path in packs:
+        assert read_policy_file(path)[1] == [], path

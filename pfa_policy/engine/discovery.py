@@ -117,6 +117,9 @@ def _generated(relative: str, generated: dict[str, str]) -> str:
 
 
 def _git_root(root: Path) -> Path | None:
+    resolved = root.resolve()
+    if "GIT_DIR" not in os.environ and not any((d / ".git").exists() for d in (resolved, *resolved.parents)):
+        return None  # not in a work tree: no need to import gitpython to hear so
     try:
         import git  # imported here: gitpython is slow to import and a plain directory needs none of it
     except ImportError:

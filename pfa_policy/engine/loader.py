@@ -6,9 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine import catalog_cache, predicates
 from pfa_policy.engine.catalog_cache import catalog_key
@@ -18,10 +16,16 @@ from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
 from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule, placeholders
 from pfa_policy.engine.validation import explain, format_location, line_of, load_data_file, one_line, parse_data_file
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import PfaError, Severity, Span
 from pfa_policy.parsers.tree import Node
-from pfa_policy.resources import builtin_dir, shipped_rules
+from pfa_policy.resources import builtin_dir, is_shipped
 from pfa_policy.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import jsonschema
+else:
+    jsonschema = lazy_module("jsonschema")  # executed on first use: a warm scan validates no schema
 
 _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
     "python": frozenset({"python", "notebook"}),
@@ -95,8 +99,7 @@ _Read = Callable[[Path, "str | None"], tuple[dict[str, Any], Node]]
 
 
 def _validated_now(path: Path, definition: str | None) -> tuple[dict[str, Any], Node]:
-    shipped = shipped_rules()
-    if shipped is not None and path.resolve().is_relative_to(shipped):
+    if is_shipped(path, "rules"):
         # A wheel's own rule files passed the schema in the test suite; a cold start need not check them again.
         return parse_data_file(path)
     return load_data_file(path, "rule.schema.yaml", definition)

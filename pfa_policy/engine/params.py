@@ -4,14 +4,18 @@ against those declarations."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.rule import Rule
 from pfa_policy.engine.validation import explain
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import PfaError
 from pfa_policy.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import jsonschema
+else:
+    jsonschema = lazy_module("jsonschema")  # executed on first use: a warm scan validates no schema
 
 ErrorAt = Callable[[list[Any], str], PfaError]
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.values import MAYBE, UNKNOWN, ValueCondition, as_text, may_hold
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]

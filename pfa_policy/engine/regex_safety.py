@@ -15,9 +15,15 @@ import re
 # The parser `re` itself compiles from (private, but stable in shape since Python 3.11).
 from re import _constants as constants
 from re import _parser as parser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+from pfa_policy.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import jsonschema
+else:
+    jsonschema = lazy_module("jsonschema")  # executed on first use: a warm scan validates no schema
+
 
 # Possessive repeats and atomic groups never give back what they matched: nothing to backtrack into.
 _BACKTRACKING_REPEATS = (constants.MAX_REPEAT, constants.MIN_REPEAT)

@@ -6,17 +6,22 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from pfa_policy.engine.regex_safety import format_checker, format_problem
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import ParseError, PfaError
 from pfa_policy.parsers.tree import Node
 from pfa_policy.parsers.yaml_doc import parse_yaml
 from pfa_policy.resources import schema_text
 from pfa_policy.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import jsonschema
+else:
+    jsonschema = lazy_module("jsonschema")  # executed on first use: a warm scan validates no schema
 
 
 @cache

@@ -12,15 +12,18 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import ParseError, Span
 from pfa_policy.parsers.names import NameTable
 from pfa_policy.parsers.python_outline import ast_column, ast_span, cpython_parse
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 _NEWLINE = re.compile("\n")
 
@@ -193,9 +196,11 @@ class PythonFile:
         if found is not None:
             return found
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        code_range: CodeRange = self._positions[node]
+            import libcst.metadata  # with the position pass: the parse alone does not need it
+
+            wrapper = libcst.metadata.MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(libcst.metadata.PositionProvider)
+        code_range = self._positions[node]
         return Span(
             code_range.start.line,
             code_range.start.column + 1,

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.document_match import DocumentPattern, document_identity
 from pfa_policy.engine.predicates.types import (
@@ -22,11 +20,17 @@ from pfa_policy.engine.predicates.types import (
     RepositoryPredicate,
 )
 from pfa_policy.engine.values import as_text
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # --- Kubernetes: containers that run as root -------------------------------------------------------------
 

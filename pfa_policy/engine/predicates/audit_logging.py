@@ -15,9 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
@@ -28,10 +26,16 @@ from pfa_policy.engine.predicates.types import (
     RepositoryPredicate,
 )
 from pfa_policy.engine.values import MAYBE, as_text
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, formatted_text, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # --- Python: a prediction audit record -------------------------------------------------------------------
 

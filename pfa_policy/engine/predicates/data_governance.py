@@ -14,9 +14,7 @@ import shlex
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
@@ -30,11 +28,17 @@ from pfa_policy.engine.predicates.types import (
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.engine.rule import PYTHON_KINDS
 from pfa_policy.engine.values import MAYBE
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared helpers

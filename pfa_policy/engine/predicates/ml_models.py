@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
 from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import CallSite, PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Module-level constants
@@ -239,7 +243,6 @@ _SERVING_BASES = compile_name_globs(["kserve.Model", "kserve.model.Model", "mlse
 _REQUEST_METHODS = frozenset({"predict", "preprocess", "postprocess", "explain", "__call__"})
 # Endpoints whose job is to (re)load: swapping the served model on demand is not loading it per request.
 _RELOAD_WORDS = re.compile(r"(?i)(re)?load|refresh|swap|switch|promot|rollout|deploy|update|admin|warm")
-_DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def _route_path(decorator: cst.Decorator) -> str:
@@ -281,7 +284,7 @@ def _lazy_guard(test: cst.BaseExpression) -> bool:
 
 def _loader_calls(file: PythonFile, node: cst.CSTNode) -> Iterator[tuple[cst.Call, str]]:
     for child in node.children:
-        if isinstance(child, _DEFINITIONS):
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(child, cst.If) and _lazy_guard(child.test):
             continue

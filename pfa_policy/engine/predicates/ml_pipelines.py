@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
@@ -31,10 +29,16 @@ from pfa_policy.engine.predicates.types import (
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FactOccurrence, Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Model approved or promoted unconditionally
@@ -47,12 +51,11 @@ _MLFLOW_CLIENT = r"mlflow(\.tracking|\.client)?\.MlflowClient\(\)"
 _TRANSITION = re.compile(_MLFLOW_CLIENT + r"\.transition_model_version_stage$")
 _ALIAS = re.compile(_MLFLOW_CLIENT + r"\.set_registered_model_alias$")
 _PRODUCTION_ALIAS = re.compile(r"(?i)^(champion|production|prod)$")
-_CONDITIONS = (cst.If, cst.IfExp, cst.While, cst.Match)
 
 
 def _unconditional_calls(node: cst.CSTNode) -> Iterator[cst.Call]:
     for child in node.children:
-        if isinstance(child, _CONDITIONS):
+        if isinstance(child, (cst.If, cst.IfExp, cst.While, cst.Match)):  # a branch may not run
             continue
         if isinstance(child, cst.Call):
             yield child

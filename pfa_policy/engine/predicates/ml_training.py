@@ -17,9 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import (
@@ -30,9 +28,15 @@ from pfa_policy.engine.predicates.types import (
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import MAYBE
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Span
 from pfa_policy.parsers.python import PythonFile
 from pfa_policy.parsers.python_outline import PythonOutline
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Training without a seed

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 _WEB_FRAMEWORKS = ("fastapi", "flask", "starlette", "quart", "litestar")
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "route", "api_route"})

@@ -5,9 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -17,9 +15,15 @@ from pfa_policy.engine.predicates.types import (
     RepositoryPredicate,
 )
 from pfa_policy.engine.values import MAYBE
+from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.python_outline import PythonOutline, dotted
+
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # Finalisers must not raise: a silent handler there is the accepted idiom.
