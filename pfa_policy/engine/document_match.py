@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.globs import NameGlobs, compile_name_globs
 from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
 from pfa_policy.engine.values import UNKNOWN, VALUE_KEYS, ValueCondition, as_text
@@ -243,7 +243,7 @@ class Attached:
     """A Terraform companion resource that names the element's resource (`aws_s3_bucket_versioning` with
     `bucket = aws_s3_bucket.models.id`) and satisfies `where`."""
 
-    types: re.Pattern[str]
+    types: NameGlobs
     by: tuple[str, ...]
     where: tuple[Condition, ...]
 
@@ -277,8 +277,8 @@ def _all_hold(conditions: tuple[Condition, ...], element: Element,
 @dataclass(frozen=True, slots=True)
 class DocumentPattern:
     kinds: frozenset[str] | None
-    api_versions: re.Pattern[str] | None
-    resource_types: re.Pattern[str] | None
+    api_versions: NameGlobs | None
+    resource_types: NameGlobs | None
     for_each: str | None
     where: tuple[Condition, ...]
     report: tuple[str, tuple[Segment, ...]] | None
@@ -334,7 +334,7 @@ class DocumentPattern:
                     yield Element(node, path, None, root, resource)
 
 
-def _resources(root: Node, types: re.Pattern[str]) -> Iterator[tuple[str, Node]]:
+def _resources(root: Node, types: NameGlobs) -> Iterator[tuple[str, Node]]:
     resources = root.get("Resources")
     if resources is None:
         return

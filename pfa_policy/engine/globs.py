@@ -8,14 +8,47 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 
-def compile_name_globs(globs: Iterable[str], *, submodules: bool = False) -> re.Pattern[str]:
-    """One regex for a list of dotted-name globs; with submodules, `mock` also matches `mock.patch`."""
-    parts = []
-    for glob in globs:
-        parts.append(fnmatch.translate(glob))
-        if submodules:
-            parts.append(fnmatch.translate(glob + ".*"))
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+class NameGlobs:
+    """Dotted-name globs as one regex, translated and compiled on first use: the catalogue and the predicate
+    modules hold hundreds, and a scan answered from the cache matches none of them."""
+
+    __slots__ = ("_globs", "_regex", "_submodules")
+
+    def __init__(self, globs: Iterable[str], submodules: bool) -> None:
+        self._globs = tuple(globs)
+        self._submodules = submodules
+        self._regex: re.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            parts = []
+            for glob in self._globs:
+                parts.append(fnmatch.translate(glob))
+                if self._submodules:
+                    parts.append(fnmatch.translate(glob + ".*"))
+            self._regex = re.compile("|".join(f"(?:{p})" for p in parts))
+        return self._regex
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NameGlobs) and (self._globs, self._submodules) == (other._globs, other._submodules)
+
+    def __hash__(self) -> int:
+        return hash((self._globs, self._submodules))
+
+    def fullmatch(self, name: str) -> re.Match[str] | None:
+        return self.regex.fullmatch(name)
+
+    def match(self, name: str) -> re.Match[str] | None:
+        return self.regex.match(name)
+
+    def search(self, name: str) -> re.Match[str] | None:
+        return self.regex.search(name)
+
+
+def compile_name_globs(globs: Iterable[str], *, submodules: bool = False) -> NameGlobs:
+    """One matcher for a list of dotted-name globs; with submodules, `mock` also matches `mock.patch`."""
+    return NameGlobs(globs, submodules)
 
 
 @lru_cache(maxsize=4096)

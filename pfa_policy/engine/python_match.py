@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pfa_policy.engine.globs import compile_name_globs
+from pfa_policy.engine.globs import NameGlobs, compile_name_globs
 from pfa_policy.engine.values import MAYBE, UNKNOWN, ValueCondition, as_text, may_hold
 from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
@@ -31,15 +31,15 @@ class PythonPattern:
     """One compiled entry of `match.python`."""
 
     kind: str
-    names: re.Pattern[str] | None = None
+    names: NameGlobs | None = None
     name_regex: re.Pattern[str] | None = None
-    bases: re.Pattern[str] | None = None
+    bases: NameGlobs | None = None
     value: ValueCondition | None = None
     keyword: tuple[tuple[str, ValueCondition], ...] = ()
     keyword_not: tuple[tuple[str, ValueCondition], ...] = ()
     keyword_absent: tuple[str, ...] = ()
     positional: tuple[tuple[int, ValueCondition], ...] = ()
-    file_imports: re.Pattern[str] | None = None
+    file_imports: NameGlobs | None = None
     outside_main_guard: bool = False
     predicate: str = ""
     globs: tuple[str, ...] = ()  # the name globs as written, for the pre-filter

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pfa_policy.engine.globs import NameGlobs
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.parsers.terraform import expression_of
 from pfa_policy.parsers.terraform_module import TerraformDocument, TerraformModule, resources
@@ -32,7 +33,7 @@ class TerraformResource:
         return f"{self.type}.{self.name}"
 
 
-def select_resources(document: TerraformDocument, types: re.Pattern[str]) -> Iterator[tuple[str, TerraformResource]]:
+def select_resources(document: TerraformDocument, types: NameGlobs) -> Iterator[tuple[str, TerraformResource]]:
     """The document's resources of these types that exist: a literal `count = 0` or an empty literal `for_each`
     creates none."""
     module = document.module or TerraformModule()
@@ -49,7 +50,7 @@ def instantiated(body: Node) -> bool:
     return not (each is not None and isinstance(each.value, (dict, list)) and not each.value)
 
 
-def companions(resource: TerraformResource, types: re.Pattern[str], by: tuple[str, ...],
+def companions(resource: TerraformResource, types: NameGlobs, by: tuple[str, ...],
                ) -> Iterator[TerraformResource]:
     """Resources of `types` in the module whose `by` attribute may name `resource`: a reference to it, its literal
     name, the same expression as its name, or a value that cannot be told apart from it (an unknown is never a

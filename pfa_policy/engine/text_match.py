@@ -32,14 +32,13 @@ def match_text(patterns: tuple[TextPattern, ...], text: str, params: Mapping[str
                 continue
             if pattern.line.holds(stripped, params):
                 column = len(line) - len(line.lstrip()) + 1
-                values, shown = _values(pattern.line.regex, stripped)
+                values, shown = _values(pattern.line.found(stripped), stripped)
                 yield Hit(Span(number, column, number, len(line) + 1), values, f"line:{shown}")
 
 
-def _values(regex: re.Pattern[str] | None, line: str) -> tuple[tuple[tuple[str, str], ...], str]:
+def _values(found: re.Match[str] | None, line: str) -> tuple[tuple[tuple[str, str], ...], str]:
     """The line (cut at 200 characters, never through the match) and what the regex matched: its `secret`
     group when it has one, which a secret rule masks (pfa_policy.engine.masking)."""
-    found = regex.search(line) if regex is not None else None
     if found is None:
         return (("value", line[:_SHOWN]),), line[:_SHOWN]
     shown = line[:max(_SHOWN, found.end())] if found.start() < _SHOWN else line[:_SHOWN]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 # A value the matcher could not evaluate statically (a variable, a call...). No condition holds on it.
@@ -53,14 +54,16 @@ class ValueCondition:
     """A compiled value condition; every given key must hold."""
 
     spec: Mapping[str, Any]
-    regex: re.Pattern[str] | None
-    not_regex: re.Pattern[str] | None
+    regex: str | None  # compiled on first use (`_regex`): a scan answered from the cache tests no value
+    not_regex: str | None
 
     @classmethod
     def compile(cls, spec: Mapping[str, Any]) -> ValueCondition:
-        regex = re.compile(spec["matches"]) if "matches" in spec else None
-        not_regex = re.compile(spec["not_matches"]) if "not_matches" in spec else None
-        return cls({k: v for k, v in spec.items() if k in VALUE_KEYS}, regex, not_regex)
+        return cls({k: v for k, v in spec.items() if k in VALUE_KEYS}, spec.get("matches"), spec.get("not_matches"))
+
+    def found(self, text: str) -> re.Match[str] | None:
+        """Where the `matches` regex matches `text` (None without one)."""
+        return _regex(self.regex).search(text) if self.regex is not None else None
 
     def holds(self, value: object, params: Mapping[str, Any]) -> bool:
         if value is UNKNOWN or isinstance(value, (dict, list)):
@@ -74,9 +77,9 @@ class ValueCondition:
             return False
         if "not_param_one_of" in spec and _in_param(value, params.get(spec["not_param_one_of"])):
             return False
-        if self.regex is not None and not self.regex.search(as_text(value)):
+        if self.regex is not None and not _regex(self.regex).search(as_text(value)):
             return False
-        if self.not_regex is not None and self.not_regex.search(as_text(value)):
+        if self.not_regex is not None and _regex(self.not_regex).search(as_text(value)):
             return False
         for key, compare in _NUMERIC.items():
             if key in spec:
@@ -84,6 +87,11 @@ class ValueCondition:
                 if number is None or not compare(number, float(spec[key])):
                     return False
         return True
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def may_hold(condition: ValueCondition, value: object, params: Mapping[str, Any]) -> bool:
