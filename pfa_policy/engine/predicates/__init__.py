@@ -1,5 +1,6 @@
 """The escape hatch: checks the declarative vocabulary cannot express, registered by name, one module a pillar
-(`ml_models`, `ml_pipelines` and `ml_training` hold the model-handling checks of several pillars).
+(`ml_models`, `ml_pipelines` and `ml_training` hold the model-handling checks of several pillars,
+`lambda_functions` those about Lambda functions in CloudFormation / SAM templates).
 
 A rule names a predicate in its `match` (`predicate: <name>`); the loader rejects unknown names. Each pillar
 module exposes plain dicts; nothing registers itself on import.
@@ -17,6 +18,7 @@ from pfa_policy.engine.predicates import (
     cicd,
     data_governance,
     encryption,
+    lambda_functions,
     ml_models,
     ml_pipelines,
     ml_training,
@@ -27,7 +29,7 @@ from pfa_policy.engine.predicates import (
 )
 
 _MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models, ml_pipelines, ml_training, parity, serving)
+            operability, telemetry, ml_models, ml_pipelines, ml_training, parity, serving, lambda_functions)
 
 
 def _merge(attribute: str) -> dict[str, Any]:
