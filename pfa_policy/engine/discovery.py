@@ -18,6 +18,13 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "mlruns", "mlartifacts",
 )
 
+# `build/` is where setuptools, Sphinx, Gradle or a JavaScript bundler write their output, and also where many
+# projects keep their build configuration (Google Cloud Build pipelines such as `build/model-deployment.yaml`,
+# a Dockerfile and its scripts). No tool writes a pipeline or a Dockerfile at the top of its output, so a
+# `build/` directory holding one directly is configuration and is scanned; any other `build/` is left out.
+_BUILD_OUTPUT = "build"
+_BUILD_CONFIGURATION = ("*.yaml", "*.yml", "Dockerfile", "Dockerfile.*", "*.Dockerfile")
+
 # Files a library writes next to what it saves, recognised by a marker file in the same directory: an MLflow
 # model directory (`MLmodel` beside the requirements.txt, conda.yaml and python_env.yaml that `log_model`
 # inferred) and a Hugging Face `datasets.save_to_disk` directory (`dataset_info.json`, `state.json`). They
@@ -66,8 +73,9 @@ def discover(root: Path, excludes: Sequence[str] = (), own_outputs: Collection[s
     candidates = listed if listed is not None else list(_walk(root, patterns, own_outputs, notifications, skipped))
     files = []
     generated = _generated_directories(candidates)
+    configuration = _build_configuration_directories(candidates)
     for relative in sorted(set(candidates)):
-        why = _left_out(relative, patterns, own_outputs) or _generated(relative, generated)
+        why = _left_out(relative, patterns, own_outputs, configuration) or _generated(relative, generated)
         if why:
             skipped.append((relative, why))
             continue
@@ -77,13 +85,35 @@ def discover(root: Path, excludes: Sequence[str] = (), own_outputs: Collection[s
     return Discovery(root, tuple(files), tuple(notifications), git_root, tuple(sorted(skipped)))
 
 
-def _left_out(relative: str, patterns: tuple[str, ...], own_outputs: Collection[str]) -> str:
-    """Why a path is not scanned: the exclude glob or the own output that covers it; '' when it is."""
+def _left_out(relative: str, patterns: tuple[str, ...], own_outputs: Collection[str],
+              configuration: Collection[str] = ()) -> str:
+    """Why a path is not scanned: the exclude glob or the own output that covers it; '' when it is.
+    `configuration`: `build/` directories that hold build configuration, which the default `build` exclude
+    does not cover."""
     if any(relative == own or relative.startswith(own + "/") for own in own_outputs):
         return OWN_OUTPUT
     if not path_matches(relative, patterns):
         return ""
-    return "excluded by " + next(p for p in patterns if path_matches(relative, (p,)))
+    matching = [p for p in patterns if path_matches(relative, (p,))]
+    if matching == [_BUILD_OUTPUT] and _build_directory(relative) in configuration:
+        return ""
+    return "excluded by " + matching[0]
+
+
+def _build_directory(relative: str) -> str:
+    """The outermost `build` directory on the path ('' when there is none)."""
+    parts = relative.split("/")
+    return "/".join(parts[:parts.index(_BUILD_OUTPUT) + 1]) if _BUILD_OUTPUT in parts else ""
+
+
+def _build_configuration_directories(paths: Iterable[str]) -> set[str]:
+    """`build/` directories holding a pipeline or a Dockerfile directly: configuration, not a tool's output."""
+    found = set()
+    for path in paths:
+        directory, _, name = path.rpartition("/")
+        if directory.rpartition("/")[2] == _BUILD_OUTPUT and path_matches(name, _BUILD_CONFIGURATION):
+            found.add(directory)
+    return found
 
 
 _GENERATED_AT_ROOT = frozenset(GENERATED_MARKERS) | {"conda.yaml", "python_env.yaml", "requirements.txt",
@@ -174,12 +204,16 @@ def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], n
         notifications.append(Notification("warning", f"directory not scanned: {error.strerror or error}", relative))
         skipped.append((relative, "unreadable directory"))
 
+    configuration: set[str] = set()
     for directory, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         relative_dir = Path(directory).relative_to(root).as_posix()
         kept = []
         for name in sorted(dirnames):
             relative = name if relative_dir == "." else f"{relative_dir}/{name}"
-            why = _left_out(relative, patterns, own_outputs)
+            if name == _BUILD_OUTPUT:
+                configuration |= _build_configuration_directories(
+                    f"{relative}/{child}" for child in _listing(os.path.join(directory, name)))
+            why = _left_out(relative, patterns, own_outputs, configuration)
             if why:
                 skipped.append((relative + "/", why))
                 continue
@@ -191,6 +225,13 @@ def _walk(root: Path, patterns: tuple[str, ...], own_outputs: Collection[str], n
         dirnames[:] = kept
         for name in filenames:
             yield name if relative_dir == "." else f"{relative_dir}/{name}"
+
+
+def _listing(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
 
 
 def _entry(root: Path, relative: str, notifications: list[Notification],

@@ -49,6 +49,24 @@ def test_plain_directory_walk_skips_default_excludes_and_configured_globs(tmp_pa
     assert _paths(tmp_path, ("data/**",)) == ["src/model.py", "train.py"]
 
 
+def test_a_build_directory_holding_a_pipeline_or_dockerfile_is_configuration_not_output(tmp_path: Path) -> None:
+    tree = {
+        "build/model-deployment.yaml": "steps: []\n", "build/utils.py": "", "build/sub/helper.py": "",
+        "svc/build/Dockerfile": "FROM python:3.12\n", "svc/build/entry.sh": "",
+        "build/lib/pkg/a.py": "",  # under a configuration build/ everything is scanned
+        "docs/build/html/index.html": "", "pkg/build/lib/b.py": "", "web/build/static/app.js": "",
+        "web/build/asset-manifest.json": "{}",
+    }
+    expected = ["build/lib/pkg/a.py", "build/model-deployment.yaml", "build/sub/helper.py", "build/utils.py",
+                "svc/build/Dockerfile", "svc/build/entry.sh"]
+    write_tree(tmp_path / "plain", tree)
+    assert _paths(tmp_path / "plain", ()) == expected
+    make_git_repo(tmp_path / "repo", tree)
+    assert [f.path for f in discover(tmp_path / "repo").files] == expected
+    # An explicit exclude still wins.
+    assert _paths(tmp_path / "plain", ("build",)) == []
+
+
 def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     write_tree(outside, {"secret.py": "password = 'x'\n"})

@@ -283,7 +283,8 @@ def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
     ci = ci_files(context, scopes)
     artifacts = _deploy_artifacts(context, scopes)
     text = _ci_text(context, ci)
-    if DEPLOY_COMMAND.search(text) or DEPLOY_ENTRY_POINT.search(text) or _uses_deploy_action(text):
+    if (DEPLOY_COMMAND.search(text) or DEPLOY_ENTRY_POINT.search(text) or _uses_deploy_action(text)
+            or _runs_deploy_code(context, text, scopes)):
         return
     manual = _manual_deploy(context, scopes)
     where_path, where_span, name = manual or (artifacts[0].path, artifacts[0].span,
@@ -291,6 +292,17 @@ def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
     looked = ", ".join(f.path for f in ci)
     values = (("name", name), ("looked_for", looked))
     yield where_path, Hit(where_span, values, f"ci-deploy-not-automated:{where_path}")
+
+
+def _runs_deploy_code(context: RepoContext, ci_text: str, scopes: frozenset[str]) -> bool:
+    """CI runs a script that deploys through an SDK (a Cloud Build step `python build/utils.py --mode
+    deploy-model` whose module calls `Endpoint.deploy`): named by its path, or by a path it ends with."""
+    deploying = {o.path for o in context.occurrences("ci-deploy-endpoint-code", scopes)}
+    for call in _SCRIPT_CALL.finditer(ci_text):
+        path = call.group(1).removeprefix("./")
+        if any(d == path or ("/" in path and d.endswith("/" + path)) for d in deploying):
+            return True
+    return False
 
 
 _USES = re.compile(r"^[ \t]*-?[ \t]*uses:\s*['\"]?(\S+?)['\"]?\s*$", re.MULTILINE)
