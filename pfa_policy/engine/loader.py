@@ -78,7 +78,9 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True, cache_dir:
     kept = catalog_cache.load(cache_dir, key)
     if kept is not None:
         try:
-            return _build(files, lambda path, definition: (kept[str(path)], _NO_POSITIONS))
+            # Kept entries passed every check when they were stored; the parameter schemas (jsonschema, the
+            # costly one) are not checked again.
+            return _build(files, lambda path, definition: (kept[str(path)], _NO_POSITIONS), params_checked=True)
         except Exception:  # an entry that does not build (it cannot, unless tampered with): read the files
             pass
     validated: dict[str, dict[str, Any]] = {}
@@ -116,7 +118,7 @@ def _distinct(files: list[Path]) -> list[Path]:
     return distinct
 
 
-def _build(files: list[Path], read: _Read) -> Catalog:
+def _build(files: list[Path], read: _Read, *, params_checked: bool = False) -> Catalog:
     rules: dict[str, Rule] = {}
     facts: dict[str, FactDefinition] = {}
     matchers: dict[str, FileMatcher] = {}
@@ -135,7 +137,7 @@ def _build(files: list[Path], read: _Read) -> Catalog:
                 facts[name] = fact
             continue
         data, root = read(path, None)
-        rule = _rule(data, str(path), root)
+        rule = _rule(data, str(path), root, params_checked)
         if rule.id in rules:
             raise PfaError(f"rule id {rule.id} already defined in {rules[rule.id].source}", path=str(path),
                            line=line_of(root, ["id"]))
@@ -189,7 +191,7 @@ def _failing_pattern(match: Mapping[str, Any], location: list[Any]) -> list[Any]
     return location
 
 
-def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:
+def _rule(data: dict[str, Any], source: str, root: Node, params_checked: bool = False) -> Rule:
     match_type = next(iter(data["match"]))
     allowed = _ALLOWED_TARGETS.get(match_type)
     if allowed is not None:
@@ -223,7 +225,8 @@ def _rule(data: dict[str, Any], source: str, root: Node) -> Rule:
         valid_examples=tuple(_example(e) for e in examples["valid"]),
         source=source,
     )
-    _check_params(rule, data, root)
+    if not params_checked:
+        _check_params(rule, data, root)
     _check_placeholders(rule, root)
     return rule
 
