@@ -451,6 +451,8 @@ def unpinned_packages(command: str, exempt: Iterable[str]) -> list[str]:
         if any(w in _CONSTRAINT_OPTIONS or w.startswith("--constraint=") for w in words):
             continue
         skip_next = False
+        pinned: set[str] = set()
+        unpinned: list[tuple[str, str]] = []
         for position, word in enumerate(words):
             if skip_next:
                 skip_next = False
@@ -470,9 +472,12 @@ def unpinned_packages(command: str, exempt: Iterable[str]) -> list[str]:
                 continue
             spec = word.split(";", 1)[0]
             name = _requirement_name(spec)
-            if not name or _exempt(name, exempt) or _PINNED.search(spec):
-                continue
-            found.append(word)
+            if _PINNED.search(spec):
+                pinned.add(name)
+            elif name and not _exempt(name, exempt):
+                unpinned.append((word, name))
+        # `pkg==1.4.2 pkg[extra]`: the extra installs with the version the same command pins.
+        found += [word for word, name in unpinned if name not in pinned]
     return found
 
 
