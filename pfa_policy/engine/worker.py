@@ -22,6 +22,7 @@ from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.isolation import current_step, report_step
+from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
 from pfa_policy.engine.python_match import match_python
 from pfa_policy.engine.rule import PYTHON_KINDS
@@ -123,11 +124,20 @@ def _applicable(plan: WorkPlan, task: FileTask,
     path alone contributes."""
     kind = path_kind(task.path, plan.charts)
     possible = _possible(kind)
-    checks = [c for c in plan.checks if _applies(c, possible, task)
-              and (not task.facts_only or c.key.startswith("fact:"))]
+    checks = _APPLICABLE.get(plan, lambda: _applicable_checks(plan, possible, task.scope, task.facts_only),
+                             (possible, task.scope, task.facts_only))
     facts = tuple(FactOccurrence(c.key[5:], task.path, task.scope, FILE_START, task.path)
                   for c in checks if c.files and path_matches(task.path, c.files))
     return kind, possible, [c for c in checks if not c.matcher.empty and c.targets & possible], facts
+
+
+# The checks a file may need depend on its possible kinds, scope and facts-only flag alone (and path globs,
+# tested per file above): a repository has a handful of such combinations and thousands of files.
+_APPLICABLE: IdentityMemo[list[Check]] = IdentityMemo(256)
+
+
+def _applicable_checks(plan: WorkPlan, possible: frozenset[str], scope: str, facts_only: bool) -> list[Check]:
+    return [c for c in plan.checks if _applies(c, possible, scope) and (not facts_only or c.key.startswith("fact:"))]
 
 
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
@@ -217,8 +227,8 @@ def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, 
     return kept, answered, True
 
 
-def _applies(check: Check, possible: frozenset[str], task: FileTask) -> bool:
-    if check.scopes is not None and task.scope not in check.scopes:
+def _applies(check: Check, possible: frozenset[str], scope: str) -> bool:
+    if check.scopes is not None and scope not in check.scopes:
         return False
     return bool(check.targets & possible) or bool(check.files)
 
