@@ -10,6 +10,15 @@ from pathlib import PurePosixPath
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.parsers.tree import Document
 
+# Teaching material: homework, solutions, exercises, labs, course cohorts and lesson layouts (numbered top-level
+# modules such as `01-intro/`, weeks, lectures, chapters). Default example globs, except for a directory a CI
+# pipeline of the repository builds and deploys (`engine/deployed_scope.py`): that one runs in production.
+TEACHING_GLOBS: tuple[str, ...] = (
+    "**/homework*/**", "**/solution*/**", "**/*[-_]solution*/**", "**/exercise*/**", "**/cohorts/**", "**/labs/**",
+    "**/lab-[0-9]*/**", "**/lab_[0-9]*/**", "**/lessons/**", "**/lesson[-_0-9]*/**", "**/workshops/**",
+    "**/tutorial[-_]*/**", "[0-9][0-9]-*/**", "[0-9][0-9]_*/**", "**/week[-_0-9]*/**",
+    "**/module[-_][0-9]*/**", "**/lecture*/**", "**/chapter[-_0-9]*/**")
+
 # Scope globs that hold whatever the policy says; checked after the policy's own, in this order. A glob without
 # `/` names a file or directory at any depth (`fixtures` is every `fixtures/` directory).
 DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
@@ -46,13 +55,7 @@ DEFAULT_SCOPE_GLOBS: dict[str, tuple[str, ...]] = {
                 # Project templates: cookiecutter / copier directories (`{{cookiecutter.project_slug}}/`) and
                 # template trees describe projects generated from them.
                 "**/*{{*}}*/**", "**/*{%*%}*/**", "**/project[-_]template/**", "**/cookiecutter[-_]*/**",
-                # Teaching material: homework, solutions, exercises, labs, course cohorts and lesson layouts
-                # (numbered top-level modules such as `01-intro/`, weeks, lectures, chapters).
-                "**/homework*/**", "**/solution*/**", "**/*[-_]solution*/**", "**/exercise*/**", "**/cohorts/**",
-                "**/labs/**",
-                "**/lab-[0-9]*/**", "**/lab_[0-9]*/**", "**/lessons/**", "**/lesson[-_0-9]*/**", "**/workshops/**",
-                "**/tutorial[-_]*/**", "[0-9][0-9]-*/**", "[0-9][0-9]_*/**", "**/week[-_0-9]*/**",
-                "**/module[-_][0-9]*/**", "**/lecture*/**", "**/chapter[-_0-9]*/**"),
+                *TEACHING_GLOBS),
     "notebook": ("*.ipynb",),
 }
 SCOPE_ORDER = ("production", "vendored", "test", "dev", "example", "notebook")
@@ -133,10 +136,29 @@ def is_resource_definition(document_text: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class DeployedDirectory:
+    """A directory of teaching material that a CI pipeline of the repository builds and deploys."""
+
+    directory: str  # repository-relative, never the root
+    pipeline: str  # the CI file
+    job: str = ""  # the job that builds it, where the CI system has named jobs
+
+    @property
+    def reason(self) -> str:
+        where = f" (job {self.job})" if self.job else ""
+        return f"built and deployed by {self.pipeline}{where}"
+
+    def covers(self, path: str) -> bool:
+        return path.startswith(self.directory + "/")
+
+
+@dataclass(frozen=True, slots=True)
 class ScopeRules:
-    """Ordered (scope, globs, origin) entries: the first that matches a path decides its scope."""
+    """Ordered (scope, globs, origin) entries: the first that matches a path decides its scope. `deployed`:
+    directories the teaching-material globs do not put in the example scope (see `with_deployed`)."""
 
     entries: tuple[tuple[str, tuple[str, ...], str], ...]
+    deployed: tuple[DeployedDirectory, ...] = ()
 
     @classmethod
     def build(cls, policy_scopes: Mapping[str, Sequence[str]]) -> ScopeRules:
@@ -145,6 +167,11 @@ class ScopeRules:
         entries += [(scope, DEFAULT_SCOPE_GLOBS[scope], "default") for scope in SCOPE_ORDER
                     if scope in DEFAULT_SCOPE_GLOBS]
         return cls(tuple(entries))
+
+    def with_deployed(self, deployed: Iterable[DeployedDirectory]) -> ScopeRules:
+        """These rules, where the default teaching-material globs give way under the directories CI builds and
+        deploys (the policy's globs and every other default still decide)."""
+        return ScopeRules(self.entries, tuple(deployed))
 
     def as_dict(self) -> dict[str, list[str]]:
         """Each scope's globs, the policy's first, then the defaults (what `pfa-policy config` prints)."""
@@ -158,10 +185,17 @@ class ScopeRules:
 
     def explain(self, path: str, read: Callable[[str], str] | None = None) -> tuple[str, str]:
         """The path's scope and why: the glob that decided it (the policy's or a default), or, given a reader,
-        a compose file that only starts emulators (LocalStack, WireMock ...)."""
+        a compose file that only starts emulators (LocalStack, WireMock ...); a production file that only a
+        teaching-material glob would have made an example says which pipeline builds and deploys it."""
+        deployed = next((d for d in self.deployed if d.covers(path)), None) if self.deployed else None
         for scope, globs, origin in self.entries:
             if path_matches(path, globs):
                 glob = next(g for g in globs if path_matches(path, (g,)))
+                if deployed is not None and origin == "default" and glob in TEACHING_GLOBS:
+                    others = [g for g in globs if g not in TEACHING_GLOBS and path_matches(path, (g,))]
+                    if not others:
+                        continue
+                    glob = others[0]
                 return scope, f"{origin} {scope} glob {glob}"
         name = path.rpartition("/")[2]
         if read is not None and _COMPOSE_NAME.match(name):
@@ -172,6 +206,8 @@ class ScopeRules:
             images = third_party_addon_manifest(read(path))
             if images:
                 return "vendored", "copy of third-party cluster add-ons (" + ", ".join(sorted(set(images))[:3]) + ")"
+        if deployed is not None and path_matches(path, TEACHING_GLOBS):
+            return "production", deployed.reason
         return "production", ""
 
 

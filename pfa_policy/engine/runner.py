@@ -13,6 +13,7 @@ from pathlib import Path
 from pfa_policy.engine import applicability, predicates, repository, snapshot
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
+from pfa_policy.engine.deployed_scope import deployed_directories
 from pfa_policy.engine.discovery import discover
 from pfa_policy.engine.isolation import WorkerFailure, WorkerSetup, supervise
 from pfa_policy.engine.loader import Catalog
@@ -161,8 +162,11 @@ def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
     with stage(options.trace, "discover"):
         found = discover(options.root, policy.excludes + options.excludes, options.own_outputs)
     charts = chart_directories(f.path for f in found.files)
-    scoped = {f.path: policy.scope_rules.explain(f.path, partial(repository.read_text, found.root))
-              for f in found.files}
+    read = partial(repository.read_text, found.root)
+    # Teaching material the repository's CI builds and deploys stays production: decided once, from CI files.
+    deployed = deployed_directories(found.root, (f.path for f in found.files), policy.scope_rules, read)
+    scope_rules = policy.scope_rules.with_deployed(deployed)
+    scoped = {f.path: scope_rules.explain(f.path, read) for f in found.files}
     tasks = [FileTask(f.path, f.size, scoped[f.path][0]) for f in found.files]
     if options.trace is not None:
         options.trace.scoped(scoped)

@@ -21,11 +21,13 @@ class Trace:
 
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed over repeats
     skipped: set[tuple[str, str]] = field(default_factory=set)  # (path, why)
-    scopes: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (scope, why), not production
+    # path -> (scope, why): every file outside production, and production files something decided (a policy
+    # glob, a CI pipeline that builds and deploys teaching material)
+    scopes: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def scoped(self, explained: Mapping[str, tuple[str, str]]) -> None:
-        """Each file's scope and what decided it; production files need no explaining."""
-        self.scopes.update((path, how) for path, how in explained.items() if how[0] != "production")
+        """Each file's scope and what decided it; production files by default need no explaining."""
+        self.scopes.update((path, how) for path, how in explained.items() if how[0] != "production" or how[1])
 
     def add(self, stage: str, seconds: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + seconds
