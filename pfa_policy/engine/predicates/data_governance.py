@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pfa_policy.engine.classify import CI_KINDS
+from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER, LOCAL_CLUSTER_ACTION
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -329,6 +331,54 @@ def dg_manifest_images(document: Document, params: Mapping[str, Any]) -> Iterato
                           f"image:{child.value}")
 
 
+# The image a CI deploy command ships: `aws lambda update-function-code --image-uri`, `gcloud run deploy --image`,
+# `az containerapp update --image`, `kubectl set image deployment/x api=IMAGE`.
+_DEPLOY_IMAGE_OPTION = re.compile(r"(?<![\w-])--image(?:-uri)?(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+_SET_IMAGE = re.compile(r"\bkubectl\s+(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*set\s+image\s+(?:-\S+\s+)*\S+"
+                        r"((?:\s+[\w.-]+=\S+)+)")
+_EFFECT = {"manifest": "the pods of this workload can run different code after any restart",
+           "deploy": "each run deploys whatever was pushed under that name last, and nothing records which build it "
+                     "was"}
+
+
+def _deploy_images(line: str) -> Iterator[str]:
+    if not DEPLOY_COMMAND.search(line) or LOCAL_CLUSTER.search(line):
+        return
+    for found in _DEPLOY_IMAGE_OPTION.finditer(line):
+        yield found.group(2)
+    for found in _SET_IMAGE.finditer(line):
+        for pair in found.group(1).split():
+            yield pair.partition("=")[2]
+
+
+def _deploying_scalars(root: Node) -> Iterator[Node]:
+    """The scalars of a pipeline, but those of a GitHub job that starts a throw-away cluster (an end-to-end test)
+    and any scalar that starts one itself."""
+    jobs = root.get("jobs")
+    per_job = jobs is not None and jobs.is_mapping
+    for part in [job for _, job in jobs.items()] if jobs is not None and per_job else [root]:
+        scalars = [(n, n.value) for n in part.walk() if n.is_scalar and isinstance(n.value, str)]
+        if per_job and any(LOCAL_CLUSTER.search(text) or LOCAL_CLUSTER_ACTION.match(text) for _, text in scalars):
+            continue
+        yield from (n for n, text in scalars if not LOCAL_CLUSTER.search(text))
+
+
+def dg_deploy_command_images(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The images CI deploy commands ship that float (`--image-uri repo:latest`, `kubectl set image c=repo`);
+    name = the image. Images built from variables (`$IMAGE:$GITHUB_SHA`) are not judged."""
+    for node in _deploying_scalars(document.root):
+        if not isinstance(node.value, str) or ("--image" not in node.value and "set" not in node.value):
+            continue
+        for line in node.value.replace("\\\n", " ").splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            for image in _deploy_images(line):
+                reason = image_floats(image)
+                if reason:
+                    yield Hit(node.anchor_span, (("name", image), ("value", _REASON_TEXT[reason])),
+                              f"deploy-image:{image}")
+
+
 def _kustomize_overrides(context: RepoContext) -> set[str]:
     names: set[str] = set()
     for repo_file in context.files_matching(["kustomization.yaml", "kustomization.yml", "Kustomization"]):
@@ -345,18 +395,23 @@ def _kustomize_overrides(context: RepoContext) -> set[str]:
 
 def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
                            scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest."""
+    """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest; and the
+    floating images that CI deploy commands ship."""
     occurrences = context.occurrences("dg-floating-manifest-image", scopes)
-    if not occurrences:
-        return
-    pinned = _kustomize_overrides(context)
+    deployed = context.occurrences("dg-floating-deploy-image", scopes)
+    pinned = _kustomize_overrides(context) if occurrences else set()
     for occurrence in occurrences:
         image = occurrence.value
         if image_floats(image) == "untagged" and image in pinned:
             continue
         reason = image_floats(image)
-        yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason))),
-                                   f"image:{image}")
+        yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason)),
+                                                     ("effect", _EFFECT["manifest"])), f"image:{image}")
+    for occurrence in deployed:
+        image = occurrence.value
+        reason = image_floats(image)
+        yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason)),
+                                                     ("effect", _EFFECT["deploy"])), f"deploy-image:{image}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -640,6 +695,7 @@ PYTHON: dict[str, PythonPredicate] = {"dg_local_data_read": dg_local_data_read}
 PYTHON_POSSIBLE: dict[str, PythonPossible] = {"dg_local_data_read": could_read_local_data}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "dg_manifest_images": dg_manifest_images,
+    "dg_deploy_command_images": dg_deploy_command_images,
     "dg_ci_pip_unpinned": dg_ci_pip_unpinned,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {
@@ -660,7 +716,7 @@ REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
     "dg_ungoverned_local_reads": lambda context, params, scopes: context.has_kinds(PYTHON_KINDS, scopes),
     "dg_large_binaries": _has_files,
     "dg_no_lineage": _trains_models,
-    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(_MANIFEST_KINDS, scopes),
+    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(_MANIFEST_KINDS | CI_KINDS, scopes),
     "dg_unpinned_requirements": _has_runtime_requirements,
     "dg_pyproject_no_lock": _is_deployed_pyproject_project,
 }
