@@ -453,9 +453,10 @@ def _values(element: Element, target: Node) -> tuple[tuple[str, str], ...]:
     name = element.node.get("name")
     if name is not None and name.is_scalar:
         values["name"] = _text(name)
-    root_name = element.doc.get("metadata")
-    if root_name is not None and root_name.get("name") is not None:
-        values["resource"] = as_text(root_name.get("name").value)  # type: ignore[union-attr]
+    metadata = element.doc.get("metadata")
+    named = _metadata_name(metadata) if metadata is not None else None
+    if named is not None:
+        values["resource"] = named
     elif element.path.startswith("Resources."):
         values["resource"] = element.path.split(".")[1]
     elif element.resource is not None and element.resource.type:
@@ -463,6 +464,17 @@ def _values(element: Element, target: Node) -> tuple[tuple[str, str], ...]:
     elif element.path.startswith(("data.", "module.", "provider.", "variable.")):
         values["resource"] = ".".join(element.path.split(".")[:3 if element.path.startswith("data.") else 2])
     return tuple(sorted(values.items()))
+
+
+def _metadata_name(metadata: Node) -> str | None:
+    """A Kubernetes object's name; `prefix-*` for one named by `generateName` (Jobs, perf-test pods)."""
+    name = metadata.get("name")
+    if name is not None:
+        return as_text(name.value)
+    prefix = metadata.get("generateName")
+    if prefix is not None and prefix.is_scalar:
+        return f"{as_text(prefix.value)}*"
+    return None
 
 
 def _text(node: Node) -> str:

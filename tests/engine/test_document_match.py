@@ -119,3 +119,15 @@ def test_bad_paths_are_rejected() -> None:
         parse_path("spec..x[")
     assert parse_path('$pod.a["b.c"][*][2]') == ("pod", (("key", "a"), ("key", "b.c"), ("any", "*"),
                                                           ("index", "2")))
+
+
+@pytest.mark.parametrize(("metadata", "resource"), [("name: churn-api", "churn-api"),
+                                                    ("generateName: perf-test-", "perf-test-*")])
+def test_the_resource_value_names_the_object_also_when_generated(metadata: str, resource: str) -> None:
+    # A Job named by generateName only used to leave `{resource}` unfilled in messages.
+    text = f"apiVersion: batch/v1\nkind: Job\nmetadata:\n  {metadata}\nspec:\n  template:\n    spec:\n" \
+           "      containers:\n        - name: load\n          image: locust:2.20\n"
+    pattern = DocumentPattern.compile({"kinds": ["Job"], "for_each": "$containers",
+                                       "where": [{"path": "resources", "missing": True}]})
+    hits = [hit for doc in parse_yaml(text) for hit in match_documents((pattern,), doc, {}, {})]
+    assert [dict(hit.values)["resource"] for hit in hits] == [resource]
