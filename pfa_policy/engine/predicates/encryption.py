@@ -322,6 +322,45 @@ def en_dockerfile_secret_literal(instructions: list[Instruction], params: Mappin
                 yield Hit(instruction.span, (("name", name),), f"{instruction.keyword}:{name}")
 
 
+# A reference to a variable in an ENV value: `$NAME`, `${NAME}`, `${NAME:-default}`.
+_VARIABLE_REFERENCE = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?::?[-+][^}]*)?\}|([A-Za-z_]\w*))")
+
+
+def _baked_build_args(instructions: list[Instruction]) -> Iterator[tuple[Instruction, str, str]]:
+    """(ENV instruction, ENV name, ARG name) for each ENV that copies a credential build argument into the image
+    (`ARG AWS_SECRET_ACCESS_KEY` then `ENV AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY` in the same stage)."""
+    declared: dict[int, set[str]] = {}
+    for instruction in instructions:
+        if instruction.keyword == "ARG":
+            declared.setdefault(instruction.stage, set()).update(
+                name for name, value in env_pairs(instruction) if value == "" and SECRET_NAME.search(name))
+        elif instruction.keyword == "ENV" and declared.get(instruction.stage):
+            for name, value in env_pairs(instruction):
+                for found in _VARIABLE_REFERENCE.finditer(value):
+                    argument = found.group(1) or found.group(2)
+                    if argument in declared[instruction.stage]:
+                        yield instruction, name, argument
+
+
+def en_secret_build_arg(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`ARG HF_TOKEN` (no default, a credential name): its value is recorded in the image history and build
+    metadata. An ARG that an ENV of its stage copies into the image is PFA-EN-025's (one finding a credential)."""
+    baked = {(instruction.stage, argument) for instruction, _, argument in _baked_build_args(instructions)}
+    for instruction in instructions:
+        if instruction.keyword != "ARG":
+            continue
+        for name, value in env_pairs(instruction):
+            if value == "" and SECRET_NAME.search(name) and (instruction.stage, name) not in baked:
+                yield Hit(instruction.span, (("name", name), ("value", value)), f"ARG:{name}")
+
+
+def en_build_arg_secret_in_env(instructions: list[Instruction], params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`ENV AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY` after `ARG AWS_SECRET_ACCESS_KEY`: the build-time
+    credential becomes part of the image configuration."""
+    for instruction, name, argument in _baked_build_args(instructions):
+        yield Hit(instruction.span, (("name", name), ("arg", argument)), f"ENV:{name}:{argument}")
+
+
 # --- Plain-text transport in configuration ---------------------------------------------------------------
 
 # A host that resolves on the public Internet: a public IPv4 address or a name under a common public suffix.
@@ -437,5 +476,9 @@ DOCUMENT: dict[str, DocumentPredicate] = {
     "en_document_secret_literal": en_document_secret_literal,
     "en_plaintext_endpoint_in_config": en_plaintext_endpoint_in_config,
 }
-DOCKERFILE: dict[str, DockerfilePredicate] = {"en_dockerfile_secret_literal": en_dockerfile_secret_literal}
+DOCKERFILE: dict[str, DockerfilePredicate] = {
+    "en_dockerfile_secret_literal": en_dockerfile_secret_literal,
+    "en_secret_build_arg": en_secret_build_arg,
+    "en_build_arg_secret_in_env": en_build_arg_secret_in_env,
+}
 REPOSITORY: dict[str, RepositoryPredicate] = {}
