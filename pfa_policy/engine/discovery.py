@@ -146,10 +146,16 @@ def _generated(relative: str, generated: dict[str, str]) -> str:
         directory = directory.rpartition("/")[0]
 
 
-def _git_root(root: Path) -> Path | None:
+def may_be_in_git(root: Path) -> bool:
+    """False when `root` certainly is in no git work tree (no `.git` up the tree, no GIT_DIR): then gitpython,
+    slow to import, need not be asked."""
     resolved = root.resolve()
-    if "GIT_DIR" not in os.environ and not any((d / ".git").exists() for d in (resolved, *resolved.parents)):
-        return None  # not in a work tree: no need to import gitpython to hear so
+    return "GIT_DIR" in os.environ or any((d / ".git").exists() for d in (resolved, *resolved.parents))
+
+
+def _git_root(root: Path) -> Path | None:
+    if not may_be_in_git(root):
+        return None
     try:
         import git  # imported here: gitpython is slow to import and a plain directory needs none of it
     except ImportError:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pfa_policy.engine.discovery import may_be_in_git
 from pfa_policy.model import PfaError, Span
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -224,6 +225,8 @@ def unquote_path(text: str) -> str:
 
 def provenance(root: Path) -> dict[str, str] | None:
     """SARIF versionControlProvenance for the repository containing `root`: origin URL, HEAD sha, branch."""
+    if not may_be_in_git(root):
+        return None
     import git
 
     try:

@@ -37,9 +37,9 @@ def predict(payload: dict) -> dict:
 '''
 
 
-def _scan(root: Path, cache: Path, report: Path) -> tuple[dict[str, str], str]:
+def _scan(root: Path, cache: Path, report: Path, output: str = "json") -> tuple[dict[str, str], str]:
     done = subprocess.run([sys.executable, "-c", _PROBE, "scan", str(root), "--cache-dir", str(cache),
-                           "--format", "json", "-o", str(report), "--fail-on", "never", "--jobs", "1"],
+                           "--format", output, "-o", str(report), "--fail-on", "never", "--jobs", "1"],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stderr.strip().splitlines()[-1]), report.read_text(encoding="utf-8")
 
@@ -53,3 +53,7 @@ def test_a_warm_scan_executes_neither_libcst_nor_gitpython(tmp_path: Path) -> No
     findings = json.loads(warm_report)["findings"]
     assert any(f["rule_id"] == "PFA-OP-003" and f["path"] == "serving/app.py" for f in findings)
     assert json.loads(warm_report)["findings"] == json.loads(cold_report)["findings"]
+    # SARIF asks git for version-control provenance: outside a work tree it need not import gitpython either.
+    sarif_state, sarif = _scan(root, tmp_path / "cache", tmp_path / "warm.sarif", "sarif")
+    assert sarif_state == {"libcst": "lazy", "git": "absent"}
+    assert "versionControlProvenance" not in sarif
