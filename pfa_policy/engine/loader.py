@@ -78,9 +78,9 @@ def load_catalog(extra: Sequence[Path] = (), *, builtin: bool = True, cache_dir:
     kept = catalog_cache.load(cache_dir, key)
     if kept is not None:
         try:
-            # Kept entries passed every check when they were stored; the parameter schemas (jsonschema, the
-            # costly one) are not checked again.
-            return _build(files, lambda path, definition: (kept[str(path)], _NO_POSITIONS), params_checked=True)
+            # Kept entries passed every check when they were stored: the parameter schemas (jsonschema) and
+            # the predicate names (which would import every predicate module) are not checked again.
+            return _build(files, lambda path, definition: (kept[str(path)], _NO_POSITIONS), checked=True)
         except Exception:  # an entry that does not build (it cannot, unless tampered with): read the files
             pass
     validated: dict[str, dict[str, Any]] = {}
@@ -118,7 +118,7 @@ def _distinct(files: list[Path]) -> list[Path]:
     return distinct
 
 
-def _build(files: list[Path], read: _Read, *, params_checked: bool = False) -> Catalog:
+def _build(files: list[Path], read: _Read, *, checked: bool = False) -> Catalog:
     rules: dict[str, Rule] = {}
     facts: dict[str, FactDefinition] = {}
     matchers: dict[str, FileMatcher] = {}
@@ -133,11 +133,11 @@ def _build(files: list[Path], read: _Read, *, params_checked: bool = False) -> C
                 _check_globs(body.get("files", ()), root, ["facts", name, "files"], str(path))
                 fact = _fact(name, body, str(path))
                 matchers[f"fact:{name}"] = _compile(fact.match, body.get("prefilter"), root, ["facts", name],
-                                                    str(path))
+                                                    str(path), checked)
                 facts[name] = fact
             continue
         data, root = read(path, None)
-        rule = _rule(data, str(path), root, params_checked)
+        rule = _rule(data, str(path), root, checked)
         if rule.id in rules:
             raise PfaError(f"rule id {rule.id} already defined in {rules[rule.id].source}", path=str(path),
                            line=line_of(root, ["id"]))
@@ -149,8 +149,9 @@ def _build(files: list[Path], read: _Read, *, params_checked: bool = False) -> C
                                  str(path))
             repository[rule.id] = _repository_match(rule.match["repository"])
         elif rule.match_type != "engine":
-            matchers[rule.id] = _compile(rule.match, data.get("prefilter"), root, ["match"], str(path))
-    _check_references(rules, facts, repository)
+            matchers[rule.id] = _compile(rule.match, data.get("prefilter"), root, ["match"], str(path), checked)
+    if not checked:
+        _check_references(rules, facts, repository)
     return Catalog(dict(sorted(rules.items())), facts, matchers, repository)
 
 
@@ -163,14 +164,14 @@ def _check_globs(globs: Sequence[str], root: Node, location: list[Any], display:
 
 
 def _compile(match: Mapping[str, Any], prefilter: list[str] | None, root: Node, location: list[Any],
-             display: str) -> FileMatcher:
+             display: str, checked: bool = False) -> FileMatcher:
     try:
         matcher = FileMatcher.compile(match, prefilter)
     except (PfaError, re.error, OverflowError) as error:
         where = _failing_pattern(match, location)
         raise PfaError(f"at '{format_location(where)}': invalid match: {error}", path=display,
                        line=line_of(root, where)) from None
-    for family, name in matcher.predicate_names():
+    for family, name in () if checked else matcher.predicate_names():
         if name not in predicates.REGISTRIES[family]:
             patterns = match.get(family, ())
             index = next((i for i, p in enumerate(patterns) if isinstance(p, Mapping) and p.get("predicate") == name),
@@ -191,7 +192,7 @@ def _failing_pattern(match: Mapping[str, Any], location: list[Any]) -> list[Any]
     return location
 
 
-def _rule(data: dict[str, Any], source: str, root: Node, params_checked: bool = False) -> Rule:
+def _rule(data: dict[str, Any], source: str, root: Node, checked: bool = False) -> Rule:
     match_type = next(iter(data["match"]))
     allowed = _ALLOWED_TARGETS.get(match_type)
     if allowed is not None:
@@ -225,7 +226,7 @@ def _rule(data: dict[str, Any], source: str, root: Node, params_checked: bool = 
         valid_examples=tuple(_example(e) for e in examples["valid"]),
         source=source,
     )
-    if not params_checked:
+    if not checked:
         _check_params(rule, data, root)
     _check_placeholders(rule, root)
     return rule

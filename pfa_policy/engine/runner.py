@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from pfa_policy.engine import applicability, predicates, repository, snapshot
+from pfa_policy.engine import applicability, predicates, repository, repository_memo, snapshot
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import chart_directories, path_kind
 from pfa_policy.engine.deployed_scope import deployed_directories
@@ -23,7 +23,17 @@ from pfa_policy.engine.snapshot import TreeSnapshot, snapshot_key
 from pfa_policy.engine.suppressions import InlineSuppression, unknown_rules
 from pfa_policy.engine.trace import Trace, stage, timed
 from pfa_policy.engine.worker import Pending, analyse, failed, triage
-from pfa_policy.model import DEFAULT_FILE_TIMEOUT, Finding, Hit, Notification, ScanResult, Severity, Span, Suppression
+from pfa_policy.model import (
+    DEFAULT_FILE_TIMEOUT,
+    Coverage,
+    Finding,
+    Hit,
+    Notification,
+    ScanResult,
+    Severity,
+    Span,
+    Suppression,
+)
 from pfa_policy.policy import EffectivePolicy
 
 
@@ -145,13 +155,33 @@ class FileScan:
 def scan(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions) -> ScanResult:
     files = scan_files(catalog, policy, options)
     raw = list(file_hits(files))
+    covered = None
     if options.repository_rules:
         with stage(options.trace, "repository rules"):
             context = repository_context(files)
-            raw.extend(repository_hits(catalog, policy, context))
+            found, covered = repository_results(catalog, policy, files.plan.digest, context, options.cache_dir)
+            raw.extend(found)
         if options.only is None and options.cache_dir is not None and files.git_root is not None:
             store_snapshot(policy, options, files, context)
-    return assemble(catalog, policy, options, files, raw)
+    return assemble(catalog, policy, options, files, raw, covered=covered)
+
+
+def repository_results(catalog: Catalog, policy: EffectivePolicy, plan_digest: str, context: repository.RepoContext,
+                       cache_dir: Path | None) -> tuple[list[tuple[str, str, Hit]], Coverage]:
+    """The repository rules' hits and what the tree gives the rules to judge; kept in `cache_dir` with the
+    texts they read (repository_memo), so an unchanged tree is not judged again."""
+    if cache_dir is None:
+        return list(repository_hits(catalog, policy, context)), applicability.coverage(catalog, policy, context)
+    key = repository_memo.memo_key(catalog, policy, plan_digest, context)
+    kept = repository_memo.load(cache_dir, key, context.read_text)
+    if kept is not None:
+        return kept
+    reader = repository_memo.RecordingReader(context.read_text)
+    recording = repository.RepoContext(context.root, context.files, context.facts, reader)
+    found = list(repository_hits(catalog, policy, recording))
+    covered = applicability.coverage(catalog, policy, recording)
+    repository_memo.save(cache_dir, key, found, covered, reader.digests)
+    return found, covered
 
 
 def scan_files(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions,
@@ -234,10 +264,13 @@ def repository_hits(catalog: Catalog, policy: EffectivePolicy,
 
 
 def assemble(catalog: Catalog, policy: EffectivePolicy, options: ScanOptions, files: FileScan,
-             raw: Iterable[tuple[str, str, Hit]], context: repository.RepoContext | None = None) -> ScanResult:
-    """Findings from raw hits, with suppressions applied, sorted: the result a reporter renders. `context` is
-    the tree's repository view (default: the one `files` gives), from which the rules that apply are known."""
-    covered = applicability.coverage(catalog, policy, context or repository_context(files))
+             raw: Iterable[tuple[str, str, Hit]], context: repository.RepoContext | None = None,
+             covered: Coverage | None = None) -> ScanResult:
+    """Findings from raw hits, with suppressions applied, sorted: the result a reporter renders. `covered` says
+    which rules apply, else it is computed from `context`, the tree's repository view (default: the one `files`
+    gives)."""
+    if covered is None:
+        covered = applicability.coverage(catalog, policy, context or repository_context(files))
     notifications = list(files.notifications)
     warning = applicability.notice(covered)
     if warning is not None:

@@ -8,55 +8,53 @@ module exposes plain dicts; nothing registers itself on import.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from pfa_policy.engine.predicates import (
-    access_control,
-    audit_logging,
-    authentic_integrations,
-    cicd,
-    data_governance,
-    encryption,
-    lambda_functions,
-    ml_models,
-    ml_pipelines,
-    ml_training,
-    operability,
-    parity,
-    serving,
-    telemetry,
-)
+_MODULES = ("access_control", "audit_logging", "authentic_integrations", "cicd", "data_governance", "encryption",
+            "operability", "telemetry", "ml_models", "ml_pipelines", "ml_training", "parity", "serving",
+            "lambda_functions")
 
-_MODULES = (access_control, audit_logging, authentic_integrations, cicd, data_governance, encryption,
-            operability, telemetry, ml_models, ml_pipelines, ml_training, parity, serving, lambda_functions)
-
-
-def _merge(attribute: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for module in _MODULES:
-        for name, function in getattr(module, attribute, {}).items():
-            if name in merged:
-                raise RuntimeError(f"predicate '{name}' registered twice")
-            merged[name] = function
-    return merged
-
-
-PYTHON: Mapping[str, Any] = _merge("PYTHON")
+PYTHON: Mapping[str, Any]
 # First looks of Python predicates on the `ast` outline: False when the predicate cannot hit the module, so
 # libcst need not parse it. A predicate without one is always run.
-PYTHON_POSSIBLE: Mapping[str, Any] = _merge("PYTHON_POSSIBLE")
-DOCUMENT: Mapping[str, Any] = _merge("DOCUMENT")
-DOCKERFILE: Mapping[str, Any] = _merge("DOCKERFILE")
-REPOSITORY: Mapping[str, Any] = _merge("REPOSITORY")
+PYTHON_POSSIBLE: Mapping[str, Any]
+DOCUMENT: Mapping[str, Any]
+DOCKERFILE: Mapping[str, Any]
+REPOSITORY: Mapping[str, Any]
 # Each repository predicate's precondition: whether it has something to judge (readiness counts it only then).
-REPOSITORY_APPLIES: Mapping[str, Any] = _merge("REPOSITORY_APPLIES")
-if REPOSITORY_APPLIES.keys() != REPOSITORY.keys():
-    raise RuntimeError(f"repository predicates without a precondition, or the reverse: "
-                       f"{sorted(REPOSITORY_APPLIES.keys() ^ REPOSITORY.keys())}")
-REGISTRIES: Mapping[str, Mapping[str, Any]] = {
-    "python": PYTHON,
-    "document": DOCUMENT,
-    "dockerfile": DOCKERFILE,
-    "repository": REPOSITORY,
-}
+REPOSITORY_APPLIES: Mapping[str, Any]
+REGISTRIES: Mapping[str, Mapping[str, Any]]  # the four registries a rule's `predicate:` can name, by family
+
+
+def __getattr__(name: str) -> Any:
+    """The registries, built on first use: a scan answered from its caches still imports one pillar module
+    (scopes need `cicd.ci_files`), and that must not import the other twelve."""
+    if name not in __annotations__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    registries = _registries()
+    globals().update(registries)
+    return registries[name]
+
+
+def _registries() -> dict[str, Any]:
+    modules = [importlib.import_module(f"{__name__}.{module}") for module in _MODULES]
+
+    def merge(attribute: str) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for module in modules:
+            for name, function in getattr(module, attribute, {}).items():
+                if name in merged:
+                    raise RuntimeError(f"predicate '{name}' registered twice")
+                merged[name] = function
+        return merged
+
+    found = {attribute: merge(attribute) for attribute in
+             ("PYTHON", "PYTHON_POSSIBLE", "DOCUMENT", "DOCKERFILE", "REPOSITORY", "REPOSITORY_APPLIES")}
+    if found["REPOSITORY_APPLIES"].keys() != found["REPOSITORY"].keys():
+        raise RuntimeError(f"repository predicates without a precondition, or the reverse: "
+                           f"{sorted(found['REPOSITORY_APPLIES'].keys() ^ found['REPOSITORY'].keys())}")
+    found["REGISTRIES"] = {family: found[family.upper()] for family in ("python", "document", "dockerfile",
+                                                                           "repository")}
+    return found
