@@ -17,9 +17,9 @@ from typing import Any
 
 from pfa_policy.engine.plan import FileOutcome
 from pfa_policy.engine.suppressions import InlineSuppression
-from pfa_policy.model import FactOccurrence, Hit, Notification, Span
+from pfa_policy.model import FactOccurrence, Hit, Notification, Related, Span
 
-_FORMAT = 1
+_FORMAT = 2  # 2: hits keep their related locations
 
 
 def default_cache_dir() -> Path:
@@ -70,8 +70,18 @@ def span_to_list(span: Span) -> list[int]:
     return [span.line, span.column, span.end_line, span.end_column]
 
 
-def _hit(hit: Hit) -> dict[str, Any]:
-    return {"span": span_to_list(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor}
+def hit_to_plain(hit: Hit) -> dict[str, Any]:
+    return {"span": span_to_list(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor,
+            "related": [[r.path, span_to_list(r.span), r.message] for r in hit.related]}
+
+
+def fact_to_list(fact: FactOccurrence) -> list[Any]:
+    return [fact.name, fact.path, fact.scope, span_to_list(fact.span), fact.value]
+
+
+def fact_of_list(values: list[Any]) -> FactOccurrence:
+    name, path, scope, span, value = values
+    return FactOccurrence(str(name), str(path), str(scope), span_of_list(span), str(value))
 
 
 def _plain(outcome: FileOutcome) -> dict[str, Any]:
@@ -79,8 +89,8 @@ def _plain(outcome: FileOutcome) -> dict[str, Any]:
         "path": outcome.path,
         "scope": outcome.scope,
         "kinds": sorted(outcome.kinds),
-        "hits": [[rule_id, _hit(hit)] for rule_id, hit in outcome.hits],
-        "facts": [[f.name, f.path, f.scope, span_to_list(f.span), f.value] for f in outcome.facts],
+        "hits": [[rule_id, hit_to_plain(hit)] for rule_id, hit in outcome.hits],
+        "facts": [fact_to_list(f) for f in outcome.facts],
         "notifications": [[n.level, n.message, n.path, n.line, n.column] for n in outcome.notifications],
         "suppressions": [[s.line, s.applies_to, list(s.rule_ids), s.reason] for s in outcome.suppressions],
     }
@@ -91,9 +101,10 @@ def span_of_list(values: list[int]) -> Span:
     return Span(line, column, end_line, end_column)
 
 
-def _to_hit(raw: dict[str, Any]) -> Hit:
+def hit_of_plain(raw: dict[str, Any]) -> Hit:
     values = tuple((str(k), str(v)) for k, v in raw["values"])
-    return Hit(span_of_list(raw["span"]), values, str(raw["anchor"]))
+    related = tuple(Related(str(path), span_of_list(span), str(message)) for path, span, message in raw["related"])
+    return Hit(span_of_list(raw["span"]), values, str(raw["anchor"]), related)
 
 
 def _outcome(raw: dict[str, Any]) -> FileOutcome:
@@ -101,9 +112,8 @@ def _outcome(raw: dict[str, Any]) -> FileOutcome:
         path=str(raw["path"]),
         scope=str(raw["scope"]),
         kinds=frozenset(str(k) for k in raw["kinds"]),
-        hits=tuple((str(rule_id), _to_hit(hit)) for rule_id, hit in raw["hits"]),
-        facts=tuple(FactOccurrence(str(n), str(p), str(s), span_of_list(sp), str(v))
-                    for n, p, s, sp, v in raw["facts"]),
+        hits=tuple((str(rule_id), hit_of_plain(hit)) for rule_id, hit in raw["hits"]),
+        facts=tuple(fact_of_list(f) for f in raw["facts"]),
         notifications=tuple(Notification(str(level), str(message), path, int(line), int(column))
                             for level, message, path, line, column in raw["notifications"]),
         suppressions=tuple(InlineSuppression(int(line), int(target), tuple(str(r) for r in ids), str(reason))

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pfa_policy.engine.cache import span_of_list, span_to_list, write_json_atomically
+from pfa_policy.engine.cache import fact_to_list, hit_of_plain, hit_to_plain, write_json_atomically
 from pfa_policy.engine.loader import Catalog
 from pfa_policy.engine.repository import RepoContext
-from pfa_policy.model import Coverage, Hit, Related
+from pfa_policy.model import Coverage, Hit
 from pfa_policy.policy import EffectivePolicy
 
 _FORMAT = 1
@@ -46,7 +46,7 @@ def memo_key(catalog: Catalog, policy: EffectivePolicy, plan_digest: str, contex
               sorted(catalog.rules[rule_id].scopes or ()), policy.params.get(rule_id, {})]
              for rule_id in policy.rule_ids]
     view = [[f.path, f.size, f.scope, sorted(f.kinds)] for f in context.files]
-    facts = [[f.name, f.path, f.scope, span_to_list(f.span), f.value] for f in context.facts]
+    facts = [fact_to_list(f) for f in context.facts]
     text = json.dumps([_FORMAT, plan_digest, rules, view, facts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -59,7 +59,7 @@ def load(directory: Path, key: str, read: Callable[[str], str]) -> tuple[Reposit
             return None
         if any(_digest(read(str(path))) != digest for path, digest in raw["reads"].items()):
             return None
-        hits = [(str(rule_id), str(path), _to_hit(hit)) for rule_id, path, hit in raw["hits"]]
+        hits = [(str(rule_id), str(path), hit_of_plain(hit)) for rule_id, path, hit in raw["hits"]]
         covered = Coverage(frozenset(str(r) for r in raw["applicable"]), bool(raw["artefacts"]))
         return hits, covered
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -70,7 +70,7 @@ def save(directory: Path, key: str, hits: RepositoryHits, covered: Coverage, rea
     write_json_atomically(_entry(directory, key), {
         "key": key,
         "reads": dict(sorted(reads.items())),
-        "hits": [[rule_id, path, _plain(hit)] for rule_id, path, hit in hits],
+        "hits": [[rule_id, path, hit_to_plain(hit)] for rule_id, path, hit in hits],
         "applicable": sorted(covered.applicable),
         "artefacts": covered.artefacts,
     })
@@ -83,13 +83,3 @@ def _entry(directory: Path, key: str) -> Path:
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
-
-def _plain(hit: Hit) -> dict[str, Any]:
-    return {"span": span_to_list(hit.span), "values": [list(v) for v in hit.values], "anchor": hit.anchor,
-            "related": [[r.path, span_to_list(r.span), r.message] for r in hit.related]}
-
-
-def _to_hit(raw: dict[str, Any]) -> Hit:
-    values = tuple((str(k), str(v)) for k, v in raw["values"])
-    related = tuple(Related(str(path), span_of_list(span), str(message)) for path, span, message in raw["related"])
-    return Hit(span_of_list(raw["span"]), values, str(raw["anchor"]), related)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pfa_policy.engine.cache import span_of_list, span_to_list, write_json_atomically
+from pfa_policy.engine.cache import fact_of_list, fact_to_list, write_json_atomically
 from pfa_policy.engine.repository import RepoFile
 from pfa_policy.model import FactOccurrence
 
@@ -44,7 +44,7 @@ def save(directory: Path, key: str, snapshot: TreeSnapshot) -> None:
     write_json_atomically(_entry(directory, key), {
         "key": key,
         "files": [[f.path, f.size, f.scope, sorted(f.kinds)] for f in snapshot.files],
-        "facts": [[f.name, f.path, f.scope, span_to_list(f.span), f.value] for f in snapshot.facts],
+        "facts": [fact_to_list(f) for f in snapshot.facts],
         "charts": sorted(snapshot.charts),
     })
 
@@ -56,8 +56,7 @@ def load(directory: Path, key: str) -> TreeSnapshot | None:
             return None
         files = tuple(RepoFile(str(path), int(size), str(scope), frozenset(str(k) for k in kinds))
                       for path, size, scope, kinds in raw["files"])
-        facts = tuple(FactOccurrence(str(name), str(path), str(scope), span_of_list(span), str(value))
-                      for name, path, scope, span, value in raw["facts"])
+        facts = tuple(fact_of_list(f) for f in raw["facts"])
         return TreeSnapshot(files, facts, frozenset(str(c) for c in raw["charts"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, truncated or tampered: the caller scans instead
