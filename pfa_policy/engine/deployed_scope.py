@@ -33,8 +33,8 @@ from pathlib import Path
 from pfa_policy.engine.classify import CI_KINDS, TEACHING_GLOBS, DeployedDirectory, ScopeRules, path_kind
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER, deploys
 from pfa_policy.engine.globs import path_matches
-from pfa_policy.engine.predicates.cicd import _github_job_deploys, _github_jobs, _github_needs, ci_files
-from pfa_policy.engine.predicates.ml_pipelines import _gitlab_jobs
+from pfa_policy.engine.predicates.cicd import ci_files, github_job_deploys, github_needs
+from pfa_policy.engine.predicates.ml_pipelines import github_jobs, gitlab_jobs
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.model import ParseError
 from pfa_policy.parsers.tree import Node
@@ -88,9 +88,9 @@ def _built(ci: RepoFile, text: str) -> Iterator[tuple[str, str]]:
 
 
 def _github(root: Node) -> Iterator[tuple[str, str]]:
-    jobs = dict(_github_jobs(root))
-    deploying = [name for name, job in jobs.items() if _github_job_deploys(job) is not None]
-    shipped = set(deploying).union(*(_github_needs(jobs, name) for name in deploying))
+    jobs = github_jobs(root)
+    deploying = [name for name, job in jobs.items() if github_job_deploys(job) is not None]
+    shipped = set(deploying).union(*(github_needs(jobs, name) for name in deploying))
     workflow_directory = _working_directory(root, "")
     for name in sorted(shipped):
         job = jobs[name]
@@ -110,7 +110,7 @@ def _github(root: Node) -> Iterator[tuple[str, str]]:
 
 
 def _gitlab(root: Node) -> Iterator[tuple[str, str]]:
-    jobs = _gitlab_jobs(root)
+    jobs = gitlab_jobs(root)
     scripts = {name: _script(job) for name, job in jobs.items()}
     if not any(DEPLOY_COMMAND.search(s) and not LOCAL_CLUSTER.search(s) for s in scripts.values()):
         return

@@ -25,10 +25,11 @@ from pfa_policy.engine.document_match import document_identity
 from pfa_policy.engine.predicates.ml_pipelines import (
     _github_text,
     _gitlab_earlier,
-    _gitlab_jobs,
     _gitlab_text,
     _needs,
     _scalars_text,
+    github_jobs,
+    gitlab_jobs,
 )
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -447,7 +448,7 @@ def _scalar_texts(node: Node | None) -> list[Node]:
     return [item for item in node.walk() if item.is_scalar and isinstance(item.value, str)]
 
 
-def _github_job_deploys(job: Node) -> Node | None:
+def github_job_deploys(job: Node) -> Node | None:
     """The first step value (`run:` or `uses:`) with which a GitHub job deploys; None when it does not, or when
     it first creates a throw-away cluster to deploy to (an end-to-end test)."""
     steps = job.get("steps")
@@ -469,16 +470,11 @@ def _github_job_deploys(job: Node) -> Node | None:
     return None
 
 
-def _github_jobs(root: Node) -> list[tuple[str, Node]]:
-    jobs = root.get("jobs")
-    return [(name, job) for name, job in jobs.items() if job.is_mapping] if jobs is not None and jobs.is_mapping else []
-
-
 def _deploys_without_environment(document: Document) -> Iterator[tuple[str, Node, Node]]:
-    for name, job in _github_jobs(document.root):
+    for name, job in github_jobs(document.root).items():
         if job.get("environment") is not None:
             continue
-        step = _github_job_deploys(job)
+        step = github_job_deploys(job)
         if step is not None:
             yield name, job, step
 
@@ -495,7 +491,7 @@ def ci_github_deploy_step_without_environment(document: Document, params: Mappin
 # Gates that cannot gate: a deploy job that does not wait for the tests (PFA-CI-015)
 
 
-def _github_needs(jobs: Mapping[str, Node], name: str) -> set[str]:
+def github_needs(jobs: Mapping[str, Node], name: str) -> set[str]:
     """Every job `name` waits for, transitively."""
     seen: set[str] = set()
     pending = list(_needs(jobs[name])) if name in jobs else []
@@ -523,14 +519,14 @@ def _tests_before_deploy(job: Node, deploy: Node) -> bool:
 
 
 def _github_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
-    jobs = dict(_github_jobs(document.root))
+    jobs = github_jobs(document.root)
     testers = [name for name, job in jobs.items() if _runs_tests_text(_github_text(job))]
     for name, job in jobs.items():
-        step = _github_job_deploys(job)
+        step = github_job_deploys(job)
         if step is None or (name in testers and _tests_before_deploy(job, step)):
             continue
         others = [t for t in testers if t != name]
-        waited = _github_needs(jobs, name)
+        waited = github_needs(jobs, name)
         missing = [t for t in others if t not in waited]
         if others and missing:
             yield name, job, missing[0]
@@ -538,7 +534,7 @@ def _github_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
 
 def _gitlab_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
     root = document.root
-    jobs = _gitlab_jobs(root)
+    jobs = gitlab_jobs(root)
     texts = {name: _gitlab_text(job) for name, job in jobs.items()}
     testers = [name for name, text in texts.items() if _runs_tests_text(text)]
     earlier = _gitlab_earlier(root, jobs)
@@ -658,7 +654,7 @@ def ci_test_step_cannot_fail(document: Document, params: Mapping[str, Any]) -> I
     if document.kind == "azure-pipelines":
         yield from _azure_cannot_fail(root)
         return
-    for name, job in _github_jobs(root):
+    for name, job in github_jobs(root).items():
         steps = job.get("steps")
         listed = list(steps.elements()) if steps is not None and steps.is_sequence else []
         for index, step in enumerate(listed):
@@ -716,7 +712,7 @@ def ci_long_lived_cloud_keys(document: Document, params: Mapping[str, Any]) -> I
     for key, value in _env_keys(root.get("env")):
         yield Hit(value.anchor_span, (("name", key), ("value", "the workflow's `env:`: every step of every job, "
                                        "third-party actions included, gets it")), f"ci-cloud-key:env:{key}")
-    for name, job in _github_jobs(root):
+    for name, job in github_jobs(root).items():
         for key, value in _env_keys(job.get("env")):
             yield Hit(value.anchor_span, (("name", key), ("value", f"job `{name}`'s `env:`")),
                       f"ci-cloud-key:{name}:{key}")

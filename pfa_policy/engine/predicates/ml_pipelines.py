@@ -180,7 +180,7 @@ def _deploy_line(text: str) -> str:
     return found.group(0).strip()[:120] if found is not None else ""
 
 
-def _github_jobs(root: Node) -> dict[str, Node]:
+def github_jobs(root: Node) -> dict[str, Node]:
     jobs = root.get("jobs")
     return {name: job for name, job in jobs.items() if job.is_mapping} if jobs is not None else {}
 
@@ -189,7 +189,7 @@ def _github_text(job: Node) -> str:
     return "\n".join((_scalars_text(job.get("name")), _scalars_text(job.get("steps")), _scalars_text(job.get("if"))))
 
 
-def _gitlab_jobs(root: Node) -> dict[str, Node]:
+def gitlab_jobs(root: Node) -> dict[str, Node]:
     return {name: job for name, job in root.items()
             if name not in GITLAB_RESERVED and not name.startswith(".") and job.is_mapping}
 
@@ -218,13 +218,13 @@ def _gitlab_earlier(root: Node, jobs: dict[str, Node]) -> dict[str, list[str]]:
 def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     root = document.root
     if document.kind == "gitlab-ci":
-        jobs, text_of = _gitlab_jobs(root), _gitlab_text
+        jobs, text_of = gitlab_jobs(root), _gitlab_text
         earlier = _gitlab_earlier(root, jobs)
     else:
         on = root.get("on") or root.get("True")  # a YAML 1.1 reader may have turned the key into a boolean
         if on is not None and "workflow_run" in _scalars_text(on) + " ".join(k for k, _ in on.items()):
             return  # runs after another workflow, whose conclusion gates it
-        jobs, text_of, earlier = _github_jobs(root), _github_text, {}
+        jobs, text_of, earlier = github_jobs(root), _github_text, {}
     for name, job in jobs.items():
         text = text_of(job)
         shown = _deploy_line(text)
