@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.globs import NameGlobs, compile_name_globs
+from pfa_policy.engine.iam_statements import iam_statements
 from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
 from pfa_policy.engine.values import UNKNOWN, VALUE_KEYS, ValueCondition, as_text
@@ -361,7 +362,7 @@ def pod_specs(root: Node, base: Node, base_path: str) -> Iterator[tuple[str, Nod
         yield from resolve(base, segments, base_path)
 
 
-FOR_EACH_MACROS = ("$pod_specs", "$containers", "$all_containers", "$env")
+FOR_EACH_MACROS = ("$pod_specs", "$containers", "$all_containers", "$env", "$iam_statements")
 
 
 def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Element]:
@@ -380,6 +381,9 @@ def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Elemen
                     yield Element(spec, _join(path, framework), pod, root)
     elif name == "$env":
         yield from _env_elements(base, base_path, root)
+    elif name == "$iam_statements":
+        for path, statement in iam_statements(base, base_path):
+            yield Element(statement, path, None, root)
     else:
         raise PfaError(f"unknown for_each macro {name!r}")
 

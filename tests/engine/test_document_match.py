@@ -131,3 +131,43 @@ def test_the_resource_value_names_the_object_also_when_generated(metadata: str, 
                                        "where": [{"path": "resources", "missing": True}]})
     hits = [hit for doc in parse_yaml(text) for hit in match_documents((pattern,), doc, {}, {})]
     assert [dict(hit.values)["resource"] for hit in hits] == [resource]
+
+
+_IAM_TEMPLATE = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "*"}]
+      Policies:
+        - PolicyName: one
+          PolicyDocument:
+            Statement: {Sid: Single, Effect: Allow, Action: "*", Resource: "*"}
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        Statement:
+          - {Effect: Allow, Action: "*", Resource: "*"}
+  Other:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies: [AWSLambdaBasicExecutionRole, {S3ReadPolicy: {BucketName: b}}, {Statement: [{Action: "*"}]}]
+  Bucket:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      PolicyDocument:
+        Statement: [{Effect: Allow, Principal: "*", Action: "*", Resource: "*"}]
+"""
+
+
+def test_iam_statements_macro_reads_identity_policies_of_every_shape() -> None:
+    """A single Statement object, a SAM policy document given as a mapping or as a list element; never a trust
+    policy, a bucket policy or a SAM policy template."""
+    spec: dict[str, Any] = {"for_each": "$iam_statements", "where": [{"path": "Action", "equals": "*"}]}
+    assert _lines(spec, _IAM_TEMPLATE) == [10, 16, 20]
+    pattern = DocumentPattern.compile(spec)
+    paths = [dict(hit.values)["resource"] for doc in parse_yaml(_IAM_TEMPLATE)
+             for hit in match_documents((pattern,), doc, {}, {})]
+    assert paths == ["Role", "Function", "Other"]
+    assert _lines({**spec, "resource_types": ["AWS::Serverless::Function"]}, _IAM_TEMPLATE) == [16, 20]

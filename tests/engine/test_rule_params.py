@@ -173,4 +173,4 @@ def test_an_unknown_for_each_macro_is_refused_at_load(tmp_path: Path) -> None:
         error = failure
     assert error is not None and error.line == 11
     assert error.message == ("at 'match.document[0]': invalid match: unknown for_each macro '$container' (the "
-                             "macros are $pod_specs, $containers, $all_containers, $env)")
+                             "macros are $pod_specs, $containers, $all_containers, $env, $iam_statements)")

@@ -560,6 +560,13 @@ def _script_lines(node: Node) -> Iterator[tuple[int, str]]:
 
 
 def _ci_commands(root: Node) -> Iterator[Node]:
+    """The shell lines of a pipeline: GitHub Actions `run:` steps, GitLab `script:` entries and AWS CodeBuild
+    buildspec `phases.<phase>.commands` / `finally` lists."""
+    phases = root.get("phases")
+    for _, phase in phases.items() if phases is not None else ():
+        for key in ("commands", "finally"):
+            value = phase.get(key)
+            yield from value.elements() if value is not None and value.is_sequence else ()
     jobs = root.get("jobs")
     for _, job in jobs.items() if jobs is not None else ():
         steps = job.get("steps")
@@ -579,7 +586,8 @@ def _ci_commands(root: Node) -> Iterator[Node]:
 
 
 def dg_ci_pip_unpinned(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """`pip install` of unpinned package names in GitHub Actions `run:` steps and GitLab `script:` lines."""
+    """`pip install` of unpinned package names in GitHub Actions `run:` steps, GitLab `script:` lines and
+    CodeBuild buildspec commands."""
     exempt = params.get("exempt_packages", ())
     for node in _ci_commands(document.root):
         for line, text in _script_lines(node):
