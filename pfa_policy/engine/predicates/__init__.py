@@ -14,7 +14,7 @@ from typing import Any
 
 _MODULES = ("access_control", "audit_logging", "authentic_integrations", "cicd", "data_governance", "encryption",
             "operability", "telemetry", "ml_models", "ml_pipelines", "ml_training", "parity", "serving",
-            "lambda_functions", "serverless_apis")
+            "lambda_functions", "serverless_apis", "cloudformation_images")
 
 PYTHON: Mapping[str, Any]
 # First looks of Python predicates on the `ast` outline: False when the predicate cannot hit the module, so

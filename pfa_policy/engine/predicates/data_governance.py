@@ -61,6 +61,20 @@ def image_floats(image: str) -> str:
     return "untagged"
 
 
+_CFN_VARIABLE = re.compile(r"\$\{[^}]*\}")
+
+
+def cfn_image_floats(image: str) -> str:
+    """`image_floats` for an image a CloudFormation template writes, `!Sub` variables included: a variable in
+    the registry or repository path is not the tag (`${AWS::AccountId}.dkr.ecr.../monitor:latest` is `latest`);
+    one in the last segment may be (`churn:${ImageTag}`, `${Repository}`) and makes the image unknown, unless
+    its tag is a literal `latest`."""
+    last = image.rsplit("/", 1)[-1]
+    if "${" in last:
+        return "latest" if ":" in last and last.rsplit(":", 1)[1] == "latest" else ""
+    return image_floats(_CFN_VARIABLE.sub("x", image))
+
+
 _REASON_TEXT = {"latest": "tagged `:latest`", "untagged": "untagged (no tag, no digest)"}
 
 
@@ -338,7 +352,9 @@ _SET_IMAGE = re.compile(r"\bkubectl\s+(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*set\
                         r"((?:\s+[\w.-]+=\S+)+)")
 _EFFECT = {"manifest": "the pods of this workload can run different code after any restart",
            "deploy": "each run deploys whatever was pushed under that name last, and nothing records which build it "
-                     "was"}
+                     "was",
+           "cloudformation": "the job, function or task this template creates runs whatever was pushed under that "
+                             "name last, and rolling the stack back does not bring the previous build back"}
 
 
 def _deploy_images(line: str) -> Iterator[str]:
@@ -395,8 +411,8 @@ def _kustomize_overrides(context: RepoContext) -> set[str]:
 
 def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
                            scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest; and the
-    floating images that CI deploy commands ship."""
+    """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest; the
+    floating images that CI deploy commands ship; and those of CloudFormation / SAM templates."""
     occurrences = context.occurrences("dg-floating-manifest-image", scopes)
     deployed = context.occurrences("dg-floating-deploy-image", scopes)
     pinned = _kustomize_overrides(context) if occurrences else set()
@@ -412,6 +428,11 @@ def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
         reason = image_floats(image)
         yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason)),
                                                      ("effect", _EFFECT["deploy"])), f"deploy-image:{image}")
+    for occurrence in context.occurrences("dg-floating-cfn-image", scopes):
+        image = occurrence.value
+        reason = cfn_image_floats(image)
+        yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason)),
+                                                     ("effect", _EFFECT["cloudformation"])), f"cfn-image:{image}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -724,7 +745,8 @@ REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
     "dg_ungoverned_local_reads": lambda context, params, scopes: context.has_kinds(PYTHON_KINDS, scopes),
     "dg_large_binaries": _has_files,
     "dg_no_lineage": _trains_models,
-    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(_MANIFEST_KINDS | CI_KINDS, scopes),
+    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(
+        _MANIFEST_KINDS | CI_KINDS | {"cloudformation"}, scopes),
     "dg_unpinned_requirements": _has_runtime_requirements,
     "dg_pyproject_no_lock": _is_deployed_pyproject_project,
 }
