@@ -110,6 +110,9 @@ STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "compose", "clou
                               "mlproject", "dvc", "bentofile", "yaml", "json", "terraform"}) | CI_KINDS
 # Terraform files are read as Terraform and, by text rules (key material, connection strings), as text.
 TERRAFORM_KINDS = frozenset({"terraform", "text"})
+# A Helm chart template is rendered against the chart's default values (`engine.helm`); its documents are then
+# typed like manifests. Only rules that name `helm-template` read its source text.
+HELM_TEMPLATE_KINDS = frozenset({"helm-template", "kubernetes", "kserve", "seldon"})
 _BINARY_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
     ".tar", ".whl", ".egg", ".so", ".dll", ".dylib", ".exe", ".bin", ".pkl", ".pickle", ".joblib", ".h5",
@@ -266,7 +269,7 @@ def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) 
     for chart in charts:
         prefix = "" if chart == "." else chart + "/"
         if path.startswith(prefix + "templates/"):
-            return "helm-template"  # Go templates: not YAML until rendered
+            return "helm-template"  # Go templates: not YAML until rendered (engine.helm renders them)
         if parent == chart and lower.startswith("values"):
             return "helm-values"
     return "yaml"
@@ -295,6 +298,8 @@ def content_kinds(kind: str, text: str) -> frozenset[str]:
     """Refine a generic yaml/json file by content: Kubernetes, KServe, Seldon or CloudFormation."""
     if kind == "terraform":
         return TERRAFORM_KINDS
+    if kind == "helm-template":
+        return HELM_TEMPLATE_KINDS
     if kind not in ("yaml", "json"):
         return frozenset({kind})
     if _CFN.search(text) or ("Resources" in text and _CFN_RESOURCE.search(text)):

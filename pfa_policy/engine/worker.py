@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from pfa_policy.engine import predicates, terraform
+from pfa_policy.engine import helm, predicates, terraform
 from pfa_policy.engine.cache import ResultCache
 from pfa_policy.engine.classify import (
+    HELM_TEMPLATE_KINDS,
     STRUCTURED_KINDS,
     TERRAFORM_KINDS,
     content_kinds,
@@ -45,6 +46,7 @@ _POSSIBLE_KINDS: dict[str, frozenset[str]] = {
     "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}),
     "json": frozenset({"json", "cloudformation"}),
     "terraform": TERRAFORM_KINDS,
+    "helm-template": HELM_TEMPLATE_KINDS,
 }
 
 
@@ -59,6 +61,8 @@ class _Parsed:
     results: dict[str, Any] = field(default_factory=dict)  # "python" | "document" | "dockerfile" -> parsed
     failed: set[str] = field(default_factory=set)
     module: terraform.ModuleFiles = ()  # a Terraform file's module: the other files of its directory
+    chart: str = ""  # a Helm template's chart directory (its module: the chart's values and partials)
+    values_lines: frozenset[int] = frozenset()  # a Helm template's lines that print chart values
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,8 @@ class Pending:
     key: str  # the cache key; "" without a cache
     possible: frozenset[str]  # the kinds its content may turn out to be
     path_facts: tuple[FactOccurrence, ...]
-    module: terraform.ModuleFiles = ()  # a Terraform file's module: its directory's other files
+    module: terraform.ModuleFiles = ()  # a Terraform file's module: its directory's other files; a Helm
+    # template's chart files
 
 
 def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome | Pending:
@@ -89,7 +94,8 @@ def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None
         note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
         return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
     digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
-    module = terraform.module_files(root, task.path) if kind == "terraform" else ()
+    module = terraform.module_files(root, task.path) if kind == "terraform" else (
+        helm.chart_files(root, task.path, plan.charts) if kind == "helm-template" else ())
     # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
     key = cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
                     if module else data) if cache is not None else ""
@@ -104,7 +110,8 @@ def analyse(plan: WorkPlan, pending: Pending) -> FileOutcome:
     """Parse once and run every applicable check: the part that may be slow or crash, run in a worker."""
     task = pending.task
     kind, possible, checks, facts = _applicable(plan, task)
-    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan), pending.module)
+    chart = (helm.chart_of(task.path, plan.charts) or "") if kind == "helm-template" else ""
+    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan), pending.module, chart)
 
 
 def failed(pending: Pending, reason: str) -> FileOutcome:
@@ -142,7 +149,7 @@ def _applicable_checks(plan: WorkPlan, possible: frozenset[str], scope: str, fac
 
 def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks: list[Check],
              facts: list[FactOccurrence], data: bytes, scanner: TokenScanner,
-             module: terraform.ModuleFiles = ()) -> FileOutcome:
+             module: terraform.ModuleFiles = (), chart: str = "") -> FileOutcome:
     notifications: list[Notification] = []
     report_step("reading the file")
     try:
@@ -163,7 +170,7 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
         present = scanner.present(text.lower())
         checks = [c for c in checks if c.matcher.admits(present)]
     answered: dict[str, list[Hit]] = {}
-    parsed = _Parsed(text, kinds, module=module)
+    parsed = _Parsed(text, kinds, module=module, chart=chart)
     if "python" in kinds:
         report_step("a first look at the python (CPython's parser)")
         checks, answered, parsed.cpython_accepted = _first_look(checks, text)
@@ -241,8 +248,10 @@ def _occurrence(name: str, task: FileTask, hit: Hit) -> FactOccurrence:
 def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path: str) -> Iterator[Hit]:
     matcher = check.matcher
     kinds = parsed.kinds
-    # A fact may combine pattern families; each family only reads the files it understands.
-    if matcher.text:
+    helm_template = "helm-template" in kinds
+    # A fact may combine pattern families; each family only reads the files it understands. A Helm template's
+    # source is Go template text: only its rendered documents are read, unless a rule names the kind.
+    if matcher.text and (not helm_template or "helm-template" in check.targets):
         yield from match_text(matcher.text, parsed.text, check.params)
     if matcher.python and kinds & PYTHON_KINDS:
         python = _python(parsed, notifications, path)
@@ -253,9 +262,13 @@ def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path:
         else:
             yield from hits
     if matcher.document and kinds & STRUCTURED_KINDS:
-        for document in _documents(parsed, notifications, path):
+        documents = _documents(parsed, notifications, path)
+        # A rule that reads Helm values already reports what a template prints from them, at the values.
+        printed = parsed.values_lines if helm_template and "helm-values" in check.targets else frozenset()
+        for document in documents:
             if document.kind in check.targets:
-                yield from match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
+                hits = match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
+                yield from (h for h in hits if h.span.line not in printed) if printed else hits
     if matcher.dockerfile and "dockerfile" in kinds:
         instructions = _instructions(parsed, notifications, path)
         yield from match_dockerfile(matcher.dockerfile, instructions, check.params, predicates.DOCKERFILE)
@@ -305,7 +318,11 @@ def _documents(parsed: _Parsed, notifications: list[Notification], path: str) ->
                      notifications, path)
 
     def build() -> list[Document]:
-        if path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
+        if "helm-template" in parsed.kinds:
+            rendered = helm.render(path, parsed.text, parsed.module, parsed.chart or ".")
+            parsed.values_lines = rendered.values_lines
+            documents = list(rendered.documents)
+        elif path.endswith((".json", ".template")) and not parsed.text.lstrip().startswith(("AWSTemplate", "---")):
             documents = [Document(parse_json(parsed.text))]
         else:
             documents = parse_yaml(parsed.text)

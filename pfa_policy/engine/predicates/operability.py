@@ -21,6 +21,7 @@ from pfa_policy.engine.predicates.types import (
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.model import FILE_START, FactOccurrence, Hit
+from pfa_policy.parsers.helm import RELEASE_NAME
 from pfa_policy.parsers.tree import Document, Node
 
 _SCALABLE_KINDS = frozenset({"Deployment"})
@@ -78,6 +79,10 @@ def op_scaling_evidence(document: Document, params: Mapping[str, Any]) -> Iterat
             yield _evidence_hit(replicas_node or root, kind="replicas", name=name, count=replicas)
         if not name or (replicas_node is not None and replicas is None) or replicas == 0:
             return  # a templated or computed count cannot be judged; `replicas: 0` is parked on purpose
+        if replicas_node is None and RELEASE_NAME in name:
+            # A Helm chart's Deployment named after the release, with no count: the installation names it, and an
+            # autoscaler outside the chart (named after the real release) may own its replicas.
+            return
         if _text(_child(root, "spec", "strategy", "type")) == "Recreate" or not _serves_traffic(document):
             return
         target = replicas_node if replicas_node is not None else name_node
