@@ -140,18 +140,9 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     --output, --output-sarif and --format FMT:FILE reports, and the cache directory."""
     import dataclasses
 
-    from pfa_policy.baseline import load as load_baseline
-    from pfa_policy.baseline import restrict
-    from pfa_policy.engine.cache import default_cache_dir
-    from pfa_policy.engine.runner import ScanOptions, gate
     from pfa_policy.engine.trace import Trace, stage
-    from pfa_policy.integrations.diffscan import diff_scan, scored_scan
-    from pfa_policy.outputs import check_writable, inside
-    from pfa_policy.policy import prepare
-    from pfa_policy.progress import for_terminal
-    from pfa_policy.reporters import Report
-    from pfa_policy.reporters.text import Layout
-    from pfa_policy.selection import narrow, selectors
+    from pfa_policy.outputs import check_writable, default_cache_dir, inside
+    from pfa_policy.scan_replay import Emitted, Recording, ScanReplay, request_key
 
     if quiet and verbose:
         raise UsageFailure("--quiet and --verbose cannot be combined")
@@ -165,17 +156,44 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
     scan_root, only = _targets(paths, root)
     trace = Trace() if verbose else None
     cache = None if no_cache else (cache_dir or default_cache_dir())
+    own_outputs = inside(scan_root, [baseline_file, *written, cache])
+    replay = None
+    if cache is not None and diff_base is None and trace is None:
+        request = {name: value for name, value in click.get_current_context().params.items() if name != "progress"}
+        replay = ScanReplay.observe(cache, request_key(request, scan_root, os.environ), scan_root, exclude,
+                                    own_outputs, config)
+        recorded = replay.recorded()
+        if recorded is not None:
+            for line in recorded.diagnostics:
+                click.echo(line, err=True)
+            for report_text in recorded.emitted:
+                _emit(report_text.text, None if report_text.target is None else Path(report_text.target),
+                      report_text.color)
+            sys.exit(recorded.exit_code)
+    # Imported only now: a replayed scan needs none of the engine.
+    from pfa_policy.baseline import load as load_baseline
+    from pfa_policy.baseline import restrict
+    from pfa_policy.engine.runner import ScanOptions, gate
+    from pfa_policy.integrations.diffscan import diff_scan, scored_scan
+    from pfa_policy.policy import prepare
+    from pfa_policy.progress import for_terminal
+    from pfa_policy.reporters import Report
+    from pfa_policy.reporters.text import Layout
+    from pfa_policy.selection import narrow, selectors
+
     with stage(trace, "load"):
         catalog, effective = prepare(scan_root, policy=policy, config=config, rule_paths=rule_paths,
                                      cache_dir=cache)
         enabled = len(effective.rule_ids)
         effective, warnings = narrow(catalog, effective, selectors(select), selectors(ignore))
         accepted = load_baseline(baseline_file) if baseline_file is not None else None
-    _tell(quiet, *warnings)
+    diagnostics = [] if quiet else [f"pfa-policy: {line}" for line in warnings]
+    for line in diagnostics:
+        click.echo(line, err=True)
     indicator = for_terminal(progress and not quiet)
     options = ScanOptions(scan_root, jobs=jobs, file_timeout=file_timeout, excludes=exclude, no_ignores=no_ignores,
                           only=only, repository_rules=only is None, cache_dir=cache, progress=indicator,
-                          own_outputs=inside(scan_root, [baseline_file, *written, cache]), trace=trace)
+                          own_outputs=own_outputs, trace=trace)
     try:
         if diff_base is not None:
             result, scored = diff_scan(catalog, effective, options, diff_base)
@@ -200,16 +218,27 @@ def scan(paths: tuple[Path, ...], policy: str | None, config: Path | None, rule_
         # Fingerprints of the whole scan: after filtering, ordinals among identical findings would shift.
         report = dataclasses.replace(report, fingerprints=tuple(fp for _, fp in scored))
         layout = Layout(group_by, statistics, quiet=quiet > 0)
-        for name, file in extra_outputs:
-            _emit(_render(name, dataclasses.replace(report, color=False), layout), file)
+        emitted = [Emitted(str(file.resolve()), _render(name, dataclasses.replace(report, color=False), layout))
+                   for name, file in extra_outputs]
         if output is not None or quiet < 2:
             width = text_width(to_terminal, os.environ) if output is None else None
-            _emit(_render(format_name, report, dataclasses.replace(layout, width=width)), output, report.color)
+            emitted.append(Emitted(None if output is None else str(output.resolve()),
+                                   _render(format_name, report, dataclasses.replace(layout, width=width)),
+                                   report.color))
+        for each in emitted:
+            _emit(each.text, None if each.target is None else Path(each.target), each.color)
+    exit_code = gate(result, threshold)
+    if replay is not None:
+        from pfa_policy.resources import builtin_dir
+
+        used = [*(Path(source) for source in effective.sources), builtin_dir("rules"), *rule_paths,
+                *effective.rule_paths, *([baseline_file] if baseline_file is not None else [])]
+        replay.record(Recording(tuple(emitted), tuple(diagnostics), exit_code), used)
     if trace is not None:
         _tell(0, f"configuration: {effective.config_note}")
         _tell(0, f"policy {effective.name}: {len(effective.rule_ids)} of {len(catalog.rules)} rules enabled"
               + (f" ({enabled} before --select/--ignore)" if select or ignore else ""), *trace.lines())
-    sys.exit(gate(result, threshold))
+    sys.exit(exit_code)
 
 
 def _check_excludes(globs: Sequence[str]) -> None:

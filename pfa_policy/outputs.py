@@ -9,6 +9,10 @@ from pathlib import Path
 from pfa_policy.model import PfaError
 
 
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pfa-policy"
+
 def check_writable(path: Path) -> None:
     """A PfaError when a file cannot be written at `path` (missing parent directories are created later)."""
     if path.is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -33,3 +34,14 @@ def is_shipped(path: Path, name: str) -> bool:
 @cache
 def schema_text(name: str) -> str:
     return (_PACKAGE / "schemas" / name).read_text(encoding="utf-8")
+
+
+@cache
+def code_digest() -> str:
+    """The engine's own source: cached results must not outlive a change to a matcher or predicate, even
+    between two builds that share a version number."""
+    digest = hashlib.sha256()
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(source.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()

@@ -22,11 +22,6 @@ from pfa_policy.model import FactOccurrence, Hit, Notification, Related, Span
 _FORMAT = 2  # 2: hits keep their related locations
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pfa-policy"
-
-
 class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pfa_policy.engine.cache import write_json_atomically
-from pfa_policy.engine.plan import code_digest
-from pfa_policy.resources import schema_text
+from pfa_policy.resources import code_digest, schema_text
 
 _FORMAT = 1
 SCHEMAS = ("rule.schema.yaml",)  # what rule and fact files are validated with

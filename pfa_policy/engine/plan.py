@@ -6,14 +6,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pfa_policy import __version__
 from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.suppressions import InlineSuppression
 from pfa_policy.model import FactOccurrence, Hit, Notification
+from pfa_policy.resources import code_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +39,6 @@ class WorkPlan:
 def plan_digest(parts: list[Any]) -> str:
     text = json.dumps([__version__, code_digest(), parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@cache
-def code_digest() -> str:
-    """The engine's own source: cached results must not outlive a change to a matcher or predicate, even
-    between two builds that share a version number."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

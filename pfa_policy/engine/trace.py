@@ -6,9 +6,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from pfa_policy.engine.plan import FileOutcome, FileTask, WorkPlan
+if TYPE_CHECKING:  # the CLI imports this module before it knows whether the engine will run
+    from pfa_policy.engine.plan import FileOutcome, FileTask, WorkPlan
 
 T = TypeVar("T")
 STAGES = ("load", "discover", "analyse", "repository rules", "report")
