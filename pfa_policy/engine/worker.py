@@ -31,6 +31,7 @@ from pfa_policy.engine.suppressions import find_suppressions
 from pfa_policy.engine.text_match import match_text
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Notification, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction, parse_dockerfile
+from pfa_policy.parsers.helm import without_printed
 from pfa_policy.parsers.json_doc import parse_json
 from pfa_policy.parsers.notebook import NotebookCode, parse_notebook
 from pfa_policy.parsers.python import PythonFile, parse_python
@@ -263,12 +264,14 @@ def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path:
             yield from hits
     if matcher.document and kinds & STRUCTURED_KINDS:
         documents = _documents(parsed, notifications, path)
-        # A rule that reads Helm values already reports what a template prints from them, at the values.
-        printed = parsed.values_lines if helm_template and "helm-values" in check.targets else frozenset()
+        if helm_template and "helm-values" in check.targets:
+            # A rule that reads Helm values reports what a template prints from them at the values: in the
+            # template those values are unknown to it.
+            documents = _once(parsed, "helm-unprinted", lambda: without_printed(documents, parsed.values_lines),
+                              notifications, path)
         for document in documents:
             if document.kind in check.targets:
-                hits = match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
-                yield from (h for h in hits if h.span.line not in printed) if printed else hits
+                yield from match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
     if matcher.dockerfile and "dockerfile" in kinds:
         instructions = _instructions(parsed, notifications, path)
         yield from match_dockerfile(matcher.dockerfile, instructions, check.params, predicates.DOCKERFILE)

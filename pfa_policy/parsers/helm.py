@@ -1134,3 +1134,18 @@ def _relocate(root: Node, lines: list[int]) -> None:
         node.span = moved(node.span)
         if node.key_span is not None:
             node.key_span = moved(node.key_span)
+
+
+def without_printed(documents: Iterable[Document], values_lines: frozenset[int]) -> list[Document]:
+    """Copies of rendered documents where every scalar on a template line that prints chart values is unknown:
+    what a rule that reads the values file itself sees of a template (the literal is the values file's)."""
+    def copy(node: Node) -> Node:
+        if isinstance(node.value, dict):
+            value: Any = {key: copy(child) for key, child in node.value.items()}
+        elif isinstance(node.value, list):
+            value = [copy(child) for child in node.value]
+        else:
+            value = UNKNOWN if node.span.line in values_lines else node.value
+        return Node(value, node.span, node.key_span, node.tag)
+
+    return [Document(copy(d.root), d.index, d.kind) for d in documents]
