@@ -60,13 +60,15 @@ def test_every_python_check_can_be_pre_filtered(catalog: Catalog) -> None:
 def test_every_built_in_rule_file_passes_the_schema() -> None:
     """What lets an installed wheel load its own rule files without validating them again (loader)."""
     from pfa_policy.engine.loader import rule_files
-    from pfa_policy.engine.validation import load_data_file
+    from pfa_policy.engine.validation import load_data_file, parse_trusted_data_file
     from pfa_policy.resources import builtin_dir, shipped
 
     assert shipped("rules") is None and shipped("policies") is None  # a source tree validates every load
     for path in rule_files([builtin_dir("rules")]):
         facts = path.name == "facts.yaml" or path.name.endswith(".facts.yaml")
-        load_data_file(path, "rule.schema.yaml", "facts_file" if facts else None)
+        data, _ = load_data_file(path, "rule.schema.yaml", "facts_file" if facts else None)
+        # A wheel reads them through libyaml instead: it must see the same data.
+        assert parse_trusted_data_file(path) == data, path
 
 
 def test_every_built_in_policy_pack_passes_the_schema() -> None:

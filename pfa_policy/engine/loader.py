@@ -15,7 +15,14 @@ from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
 from pfa_policy.engine.rule import Docs, Example, FactDefinition, Reference, Rule, placeholders
-from pfa_policy.engine.validation import explain, format_location, line_of, load_data_file, one_line, parse_data_file
+from pfa_policy.engine.validation import (
+    explain,
+    format_location,
+    line_of,
+    load_data_file,
+    one_line,
+    parse_trusted_data_file,
+)
 from pfa_policy.lazy import lazy_module
 from pfa_policy.model import PfaError, Severity, Span
 from pfa_policy.parsers.tree import Node
@@ -102,8 +109,9 @@ _Read = Callable[[Path, "str | None"], tuple[dict[str, Any], Node]]
 
 def _validated_now(path: Path, definition: str | None) -> tuple[dict[str, Any], Node]:
     if is_shipped(path, "rules"):
-        # A wheel's own rule files passed the schema in the test suite; a cold start need not check them again.
-        return parse_data_file(path)
+        # A wheel's own rule files passed the schema in the test suite; a cold start need not check them again,
+        # nor keep the positions that only a problem would need.
+        return parse_trusted_data_file(path), _NO_POSITIONS
     return load_data_file(path, "rule.schema.yaml", definition)
 
 
