@@ -111,7 +111,7 @@ STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "compose", "clou
 # Terraform files are read as Terraform and, by text rules (key material, connection strings), as text.
 TERRAFORM_KINDS = frozenset({"terraform", "text"})
 # A Helm chart template is rendered against the chart's default values (`engine.helm`); its documents are then
-# typed like manifests. Only rules that name `helm-template` read its source text.
+# typed like manifests. Text rules do not read its source (Go template text, not what is deployed).
 HELM_TEMPLATE_KINDS = frozenset({"helm-template", "kubernetes", "kserve", "seldon"})
 _BINARY_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
