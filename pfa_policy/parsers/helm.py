@@ -41,6 +41,7 @@ KUBE_VERSION = "v1.30.0"
 _MAX_OUTPUT = 4 * 1024 * 1024
 _MAX_INCLUDE_DEPTH = 40
 _MAX_RANGE = 1000
+_MAX_STEPS = 20_000  # template nodes rendered for one template, includes and loop bodies counted each time
 # Inline unknown text in the rendered YAML: a plain scalar no chart writes.
 _MARK = "__pfa_helm_unknown__"
 _NOT_RENDERED = object()  # what a template yields where rendering stops (`fail`, `break`, output too large)
@@ -824,9 +825,13 @@ class _Renderer:
             "Files": _OPAQUE,
         }
         self.depth = 0
+        self.steps = 0
 
     # rendering
     def render(self, nodes: list[Any], scope: _Scope, out: _Out, values: bool = False) -> None:
+        self.steps += len(nodes)
+        if self.steps > _MAX_STEPS:
+            raise _Stop("too much to render")
         for node in nodes:
             if isinstance(node, _Text):
                 self._text(node, out)

@@ -301,3 +301,15 @@ data:
     assert data["metadata"] == {"name": "X-3"}
     assert data["data"] == {"a": "a,b", "b": "up", "c": '{"repository":"derabyte/fraud-api","tag":"latest"}',
                             "d": True, "e": "latest", "f": "azogdg==", "g": True, "h": True}
+
+
+def test_runaway_templates_stop_instead_of_hanging() -> None:
+    doubling = '{{- define "x" -}}{{ include "x" . }}{{ include "x" . }}{{- end }}'
+    template = "kind: ConfigMap\nmetadata: {name: '{{ include \"x\" . }}'}\n"
+    rendered = render_template(template, _chart(partials=(doubling,)))
+    assert rendered.documents == () and rendered.reasons == ("rendering stops: too much to render",)
+    nested = "kind: ConfigMap\ndata:\n" + \
+             "{{- range $a := .Values.big }}{{- range $b := $.Values.big }}{{- range $.Values.big }}\n  k: v\n" \
+             "{{- end }}{{- end }}{{- end }}\n"
+    big = "big: [" + ", ".join(["1"] * 900) + "]\n"
+    assert render_template(nested, _chart(big)).reasons == ("rendering stops: too much to render",)
