@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pfa_policy.engine.values import ValueCondition
@@ -23,17 +24,39 @@ class TextPattern:
         return cls(ValueCondition.compile(spec["line"]), bool(spec.get("skip_comments", False)))
 
 
-def match_text(patterns: tuple[TextPattern, ...], text: str, params: Mapping[str, Any]) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    lines: list[str]
+    numbers: dict[str, list[int]]  # each distinct non-empty stripped line -> the numbers of the lines it is
+
+
+@lru_cache(maxsize=2)
+def _lines(text: str) -> _Lines:
+    """A file's lines by their stripped text, once per file for all its text rules (the string's hash is
+    cached by Python, so every rule after the first finds it at once)."""
     lines = text.split("\n")
+    numbers: dict[str, list[int]] = {}
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped:
+            numbers.setdefault(stripped, []).append(number)
+    return _Lines(lines, numbers)
+
+
+def match_text(patterns: tuple[TextPattern, ...], text: str, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """Each pattern's hits in line order. A pattern is tried once per distinct line: manifests repeat lines,
+    and a blanked API schema is hundreds of thousands of identical `#` lines."""
+    indexed = _lines(text)
     for pattern in patterns:
-        for number, line in enumerate(lines, start=1):
+        held = [number for stripped, numbers in indexed.numbers.items()
+                if not (pattern.skip_comments and stripped.startswith("#")) and pattern.line.holds(stripped, params)
+                for number in numbers]
+        for number in sorted(held):
+            line = indexed.lines[number - 1]
             stripped = line.strip()
-            if not stripped or (pattern.skip_comments and stripped.startswith("#")):
-                continue
-            if pattern.line.holds(stripped, params):
-                column = len(line) - len(line.lstrip()) + 1
-                values, shown = _values(pattern.line.found(stripped), stripped)
-                yield Hit(Span(number, column, number, len(line) + 1), values, f"line:{shown}")
+            column = len(line) - len(line.lstrip()) + 1
+            values, shown = _values(pattern.line.found(stripped), stripped)
+            yield Hit(Span(number, column, number, len(line) + 1), values, f"line:{shown}")
 
 
 def _values(found: re.Match[str] | None, line: str) -> tuple[tuple[tuple[str, str], ...], str]:
