@@ -367,7 +367,8 @@ class _Out:
 
     pieces: list[tuple[str, int, bool, bool]] = field(default_factory=list)
     size: int = 0
-    unknown: bool = False  # something in it could not be rendered (what `include` of it must know)
+    unknown: bool = False  # something in it could not be rendered
+    structural: bool = False  # and that something may be YAML structure, not one scalar (`include` must know)
     uncertain: list[int] = field(default_factory=list)  # output offsets where the rendering is not known
     reasons: list[str] = field(default_factory=list)  # what could not be rendered, with its template line
 
@@ -382,7 +383,7 @@ class _Out:
         return "".join(p[0] for p in self.pieces)
 
     def mark_uncertain(self, reason: str) -> None:
-        self.unknown = True
+        self.unknown = self.structural = True
         self.uncertain.append(self.size)
         if len(self.reasons) < 50:
             self.reasons.append(reason)
@@ -424,7 +425,7 @@ class _Scope:
 
 
 def _truth(value: Any) -> bool | None:
-    if value is UNKNOWN or value is _OPAQUE:
+    if value is UNKNOWN or value is _OPAQUE or (isinstance(value, str) and _MARK in value):
         return None
     if value is None or value is False:
         return False
@@ -826,6 +827,7 @@ class _Renderer:
         }
         self.depth = 0
         self.steps = 0
+        self.values_read = 0  # includes whose text printed chart values
 
     # rendering
     def render(self, nodes: list[Any], scope: _Scope, out: _Out, values: bool = False) -> None:
@@ -842,8 +844,9 @@ class _Renderer:
             elif isinstance(node, _Range):
                 self._range(node, scope, out, values)
             elif isinstance(node, _Template):
+                read = self.values_read
                 value = self.include(node.name, self.pipe(node.pipe, scope) if node.pipe else None)
-                self._emit(value, node.line, out, values, block=True)
+                self._emit(value, node.line, out, values or self.values_read > read, block=True)
 
     def _text(self, node: _Text, out: _Out) -> None:
         line = node.line
@@ -854,7 +857,9 @@ class _Renderer:
 
     def _action(self, node: _Action, scope: _Scope, out: _Out, values: bool) -> None:
         pipe = node.pipe
+        read = self.values_read
         value = self.pipe(pipe, scope)
+        values = values or self.values_read > read
         if pipe.decl:
             for name in pipe.decl[:1]:
                 (scope.assign if pipe.assign else scope.variables[-1].__setitem__)(name, value)
@@ -933,7 +938,11 @@ class _Renderer:
             self.render(body, _Scope(dot, [{"$": dot}]), out)
         finally:
             self.depth -= 1
-        return UNKNOWN if out.unknown else out.text()
+        if any(piece[3] for piece in out.pieces):
+            self.values_read += 1
+        # Unknown scalars stay marked in the text (and are settled where the text lands); unknown structure
+        # makes the whole text unknown.
+        return UNKNOWN if out.structural else out.text()
 
     # evaluation
     def pipe(self, pipe: _Pipe, scope: _Scope, declare: bool = True) -> Any:
@@ -972,6 +981,8 @@ class _Renderer:
         lenient = name in ("default", "coalesce", "and", "or", "ternary", "empty", "not")
         if not lenient and any(a is UNKNOWN or a is _OPAQUE for a in args):
             return UNKNOWN
+        if name not in ("nindent", "indent") and any(isinstance(a, str) and _MARK in a for a in args):
+            return UNKNOWN  # text with an unknown part: only re-indenting keeps the part where it was
         if any(a is _NOT_RENDERED for a in args):
             return UNKNOWN
         try:

@@ -313,3 +313,33 @@ def test_runaway_templates_stop_instead_of_hanging() -> None:
              "{{- end }}{{- end }}{{- end }}\n"
     big = "big: [" + ", ".join(["1"] * 900) + "]\n"
     assert render_template(nested, _chart(big)).reasons == ("rendering stops: too much to render",)
+
+
+def test_an_include_keeps_its_unknown_scalars_marked_and_says_it_printed_values() -> None:
+    helpers = """\
+{{- define "app.workloads" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    checksum: {{ .Files.Get "settings.yaml" | sha256sum }}
+data:
+  protocol: {{ .Values.kafka.protocol }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: broken
+data:
+  blob: {{ .Files.Get "blob.bin" }}
+{{- end }}
+"""
+    chart = _chart("kafka: {protocol: PLAINTEXT}\n", (helpers,))
+    rendered = render_template('{{ include "app.workloads" . }}\n', chart)
+    assert [_root(d)["metadata"] for d in rendered.documents] == [{"name": "settings", "annotations":
+                                                                   {"checksum": UNKNOWN}}]
+    assert rendered.skipped == 1 and rendered.values_lines == frozenset({1})
+    # a function of text with an unknown part is unknown as a whole
+    hashed = 'kind: ConfigMap\nmetadata:\n  name: {{ include "app.workloads" . | sha256sum }}\n'
+    assert render_template(hashed, chart).documents == ()
