@@ -24,6 +24,7 @@ from typing import Any
 
 from pfa_policy.engine.document_match import document_identity, parse_path, resolve
 from pfa_policy.engine.predicates.data_governance import cfn_image_floats
+from pfa_policy.engine.predicates.lambda_functions import literal
 from pfa_policy.engine.predicates.types import DocumentPredicate
 from pfa_policy.model import Hit
 from pfa_policy.parsers.tree import Document, Node
@@ -43,12 +44,6 @@ _MAPPED_ONLY = frozenset({"AWS::SageMaker::Model"})
 _PATHS = {kind: tuple(parse_path(p)[1] for p in paths) for kind, paths in _IMAGE_PROPERTIES.items()}
 
 
-def _string(node: Node | None) -> str | None:
-    if node is None or not node.is_scalar or not isinstance(node.value, str) or node.tag:
-        return None
-    return node.value
-
-
 def _sub_text(node: Node) -> Node | None:
     """The template string of `!Sub "..."` / `Fn::Sub: [..., {...}]`."""
     sub = node.get("Fn::Sub")
@@ -64,17 +59,17 @@ def _mapped(node: Node, mappings: Node | None) -> list[Node]:
     arguments = list(find.elements()) if find is not None else []
     if len(arguments) != 3 or mappings is None:
         return []
-    table = mappings.get(_string(arguments[0]) or "")
-    attribute = _string(arguments[2])
+    table = mappings.get(literal(arguments[0]) or "")
+    attribute = literal(arguments[2])
     if table is None or attribute is None:
         return []
-    key = _string(arguments[1])
+    key = literal(arguments[1])
     rows = [table.get(key)] if key is not None else [row for _, row in table.items()]
     return [value for row in rows if row is not None and (value := row.get(attribute)) is not None]
 
 
 def _floating(node: Node) -> str | None:
-    text = _string(node)
+    text = literal(node)
     return text if text is not None and cfn_image_floats(text) else None
 
 
@@ -96,8 +91,8 @@ def _hits_for(value: Node, kind: str, root: Node) -> Iterator[tuple[Node, str]]:
         if default is not None and _floating(default):
             yield default, str(default.value)
         return
-    literal = _sub_text(value) or value
-    image = _floating(literal)
+    written = _sub_text(value) or value
+    image = _floating(written)
     if image is not None:
         yield value, image
 
@@ -107,7 +102,7 @@ def dg_cfn_images(document: Document, params: Mapping[str, Any]) -> Iterator[Hit
     resources = root.get("Resources")
     seen: set[tuple[int, int]] = set()
     for logical_id, resource in resources.items() if resources is not None else ():
-        kind = _string(resource.get("Type"))
+        kind = literal(resource.get("Type"))
         properties = resource.get("Properties")
         if kind not in _PATHS or properties is None:
             continue

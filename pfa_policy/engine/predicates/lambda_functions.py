@@ -65,11 +65,11 @@ class LambdaFunction:
         return f"Resources.{self.logical_id}"
 
 
-def _mapping(node: Node | None) -> Mapping[str, Node]:
+def mapping_of(node: Node | None) -> Mapping[str, Node]:
     return node.value if node is not None and isinstance(node.value, dict) else {}
 
 
-def _literal(node: Node | None) -> str | None:
+def literal(node: Node | None) -> str | None:
     """A plain scalar's text; None for a missing value, a mapping or list, or an intrinsic function."""
     if node is None or node.tag or node.value is None or not node.is_scalar:
         return None
@@ -78,29 +78,29 @@ def _literal(node: Node | None) -> str | None:
 
 def functions(document: Document) -> Iterator[LambdaFunction]:
     root = document.root
-    defaults = _mapping(_mapping(root.get("Globals")).get("Function"))
-    for logical_id, resource in _mapping(root.get("Resources")).items():
-        kind = _literal(resource.get("Type"))
+    defaults = mapping_of(mapping_of(root.get("Globals")).get("Function"))
+    for logical_id, resource in mapping_of(root.get("Resources")).items():
+        kind = literal(resource.get("Type"))
         if kind not in (SERVERLESS, LAMBDA):
             continue
         serverless = kind == SERVERLESS
-        yield LambdaFunction(logical_id, resource, serverless, _mapping(resource.get("Properties")),
+        yield LambdaFunction(logical_id, resource, serverless, mapping_of(resource.get("Properties")),
                              defaults if serverless else {})
 
 
 def _words(function: LambdaFunction) -> list[str]:
     texts = [function.logical_id]
     for key in ("FunctionName", "Handler", "CodeUri", "ImageUri"):
-        texts.append(_literal(function.setting(key)) or "")
-    texts.append(_literal(_mapping(function.setting("Code")).get("ImageUri")) or "")
-    texts.append(_literal(_mapping(function.node.get("Metadata")).get("DockerContext")) or "")
+        texts.append(literal(function.setting(key)) or "")
+    texts.append(literal(mapping_of(function.setting("Code")).get("ImageUri")) or "")
+    texts.append(literal(mapping_of(function.node.get("Metadata")).get("DockerContext")) or "")
     return [word.lower() for text in texts for word in _WORD.findall(text)]
 
 
 def _runs_image(function: LambdaFunction) -> bool:
-    metadata = _mapping(function.node.get("Metadata"))
-    return (_literal(function.setting("PackageType")) == "Image" or function.setting("ImageUri") is not None
-            or _mapping(function.setting("Code")).get("ImageUri") is not None
+    metadata = mapping_of(function.node.get("Metadata"))
+    return (literal(function.setting("PackageType")) == "Image" or function.setting("ImageUri") is not None
+            or mapping_of(function.setting("Code")).get("ImageUri") is not None
             or (function.serverless and ("Dockerfile" in metadata or "DockerContext" in metadata)))
 
 
@@ -136,7 +136,7 @@ def _tracing_mode(function: LambdaFunction) -> tuple[bool, Node | None]:
     config = function.setting("TracingConfig")
     if config is not None and not config.is_mapping and config.value is not None:
         return False, None  # an intrinsic function
-    return True, _mapping(config).get("Mode")
+    return True, mapping_of(config).get("Mode")
 
 
 def te_cfn_lambda_without_tracing(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -146,9 +146,9 @@ def te_cfn_lambda_without_tracing(document: Document, params: Mapping[str, Any])
             continue
         if mode is None or mode.value is None:
             yield _hit(document, function)
-        elif _literal(mode) in _UNTRACED:
+        elif literal(mode) in _UNTRACED:
             # At the function's own setting; a SAM global default is reported at each function it reaches.
-            own = any(mode is node or any(mode is child for child in _mapping(node).values())
+            own = any(mode is node or any(mode is child for child in mapping_of(node).values())
                       for node in function.own.values())
             yield _hit(document, function, mode if own else None)
 
@@ -161,20 +161,20 @@ def op_cfn_lambda_without_reserved_concurrency(document: Document, params: Mappi
 
 
 def _only_synchronous_or_polled(function: LambdaFunction) -> bool:
-    events = _mapping(function.own.get("Events"))
+    events = mapping_of(function.own.get("Events"))
     if not events:
         return function.own.get("FunctionUrlConfig") is not None
-    return all(_literal(event.get("Type")) in _NOT_ASYNC_EVENTS for event in events.values())
+    return all(literal(event.get("Type")) in _NOT_ASYNC_EVENTS for event in events.values())
 
 
 def _invoke_configs_name(document: Document, function: LambdaFunction, logical_ids: frozenset[str]) -> bool:
     """An `AWS::Lambda::EventInvokeConfig` names the function (`!Ref`, `Fn::GetAtt`, its literal name), or
     names none of the template's functions (a parameter, an import: it may be this one)."""
-    name = _literal(function.setting("FunctionName"))
-    for resource in _mapping(document.root.get("Resources")).values():
-        if _literal(resource.get("Type")) != "AWS::Lambda::EventInvokeConfig":
+    name = literal(function.setting("FunctionName"))
+    for resource in mapping_of(document.root.get("Resources")).values():
+        if literal(resource.get("Type")) != "AWS::Lambda::EventInvokeConfig":
             continue
-        target = _mapping(resource.get("Properties")).get("FunctionName")
+        target = mapping_of(resource.get("Properties")).get("FunctionName")
         if target is None:
             continue
         mentioned = {str(n.value).split(".")[0] for n in target.walk() if n.is_scalar and n.value is not None}
@@ -196,7 +196,7 @@ def op_cfn_lambda_without_dead_letter(document: Document, params: Mapping[str, A
             if config is not None and (not config.is_mapping or config.get("TargetArn") is not None):
                 continue
         invoke = function.setting("EventInvokeConfig")
-        if invoke is not None and (not invoke.is_mapping or _mapping(invoke.get("DestinationConfig")).get(
+        if invoke is not None and (not invoke.is_mapping or mapping_of(invoke.get("DestinationConfig")).get(
                 "OnFailure") is not None):
             continue
         if (function.serverless and _only_synchronous_or_polled(function)) or _invoke_configs_name(

@@ -27,7 +27,14 @@ from typing import Any
 
 from pfa_policy.engine.document_match import document_identity
 from pfa_policy.engine.iam_statements import iam_statements
-from pfa_policy.engine.predicates.lambda_functions import SERVERLESS, LambdaFunction, functions, is_inference
+from pfa_policy.engine.predicates.lambda_functions import (
+    SERVERLESS,
+    LambdaFunction,
+    functions,
+    is_inference,
+    literal,
+    mapping_of,
+)
 from pfa_policy.engine.predicates.types import DocumentPredicate
 from pfa_policy.model import Hit
 from pfa_policy.parsers.tree import Document, Node
@@ -35,17 +42,6 @@ from pfa_policy.parsers.tree import Document, Node
 _INVOKES_MODEL = re.compile(r"(?i)^(sagemaker:InvokeEndpoint\w*|bedrock:InvokeModel\w*)$")
 _API_EVENTS = {"Api": ("RestApiId", "AWS::Serverless::Api", "Api"),
                "HttpApi": ("ApiId", "AWS::Serverless::HttpApi", "HttpApi")}
-
-
-def _props(node: Node | None) -> Mapping[str, Node]:
-    return node.value if node is not None and isinstance(node.value, dict) else {}
-
-
-def _text(node: Node | None) -> str | None:
-    """A literal scalar's text; None when absent, a mapping, a list or an intrinsic function."""
-    if node is None or node.tag or not node.is_scalar or node.value is None:
-        return None
-    return str(node.value)
 
 
 def _referenced(node: Node | None) -> set[str]:
@@ -67,24 +63,24 @@ def _referenced(node: Node | None) -> set[str]:
 
 
 def _statement_invokes_model(statement: Node) -> bool:
-    effect = _text(statement.get("Effect"))
+    effect = literal(statement.get("Effect"))
     action = statement.get("Action")
     actions = list(action.elements()) if action is not None and action.is_sequence else [action]
-    return effect == "Allow" and any(_INVOKES_MODEL.match(_text(a) or "") for a in actions)
+    return effect == "Allow" and any(_INVOKES_MODEL.match(literal(a) or "") for a in actions)
 
 
 def _invokes_model(function: LambdaFunction, resources: Mapping[str, Node]) -> bool:
     statements = [s for _, s in iam_statements(function.node, function.path)]
     roles = _referenced(function.setting("Role"))
     for logical_id, resource in resources.items():
-        kind = _text(resource.get("Type"))
-        attached = roles & _referenced(_props(resource.get("Properties")).get("Roles"))
+        kind = literal(resource.get("Type"))
+        attached = roles & _referenced(mapping_of(resource.get("Properties")).get("Roles"))
         if (kind == "AWS::IAM::Role" and logical_id in roles) or (kind == "AWS::IAM::Policy" and attached):
             statements += [s for _, s in iam_statements(resource, f"Resources.{logical_id}")]
     if any(_statement_invokes_model(s) for s in statements):
         return True
-    endpoints = {i for i, r in resources.items() if _text(r.get("Type")) == "AWS::SageMaker::Endpoint"}
-    return bool(endpoints & _referenced(_props(function.setting("Environment")).get("Variables")))
+    endpoints = {i for i, r in resources.items() if literal(r.get("Type")) == "AWS::SageMaker::Endpoint"}
+    return bool(endpoints & _referenced(mapping_of(function.setting("Environment")).get("Variables")))
 
 
 def _serves_model(function: LambdaFunction, resources: Mapping[str, Node]) -> bool:
@@ -98,20 +94,20 @@ def _auth_protects(auth: Node | None, *, api_level: bool) -> bool | None:
         return None
     if not auth.is_mapping:
         return True  # an intrinsic function: not ours to judge
-    settings = _props(auth)
+    settings = mapping_of(auth)
     authorizer = settings.get("DefaultAuthorizer" if api_level else "Authorizer")
     if settings.get("ResourcePolicy") is not None or (
-            _text(settings.get("ApiKeyRequired")) or "").lower() == "true" or (
-            _text(settings.get("EnableIamAuthorizer")) or "").lower() == "true":
+            literal(settings.get("ApiKeyRequired")) or "").lower() == "true" or (
+            literal(settings.get("EnableIamAuthorizer")) or "").lower() == "true":
         return True
     if authorizer is None or authorizer.value is None:
         return None
-    return _text(authorizer) != "NONE"
+    return literal(authorizer) != "NONE"
 
 
 def _api_protects(api: Node, kind: str) -> bool:
     """Whether an API resource of the template authorizes its routes (True when the template cannot tell)."""
-    properties = _props(api.get("Properties"))
+    properties = mapping_of(api.get("Properties"))
     if "DefinitionBody" in properties or "DefinitionUri" in properties:
         return True  # the OpenAPI document's security schemes decide
     endpoint = properties.get("EndpointConfiguration")
@@ -122,38 +118,39 @@ def _api_protects(api: Node, kind: str) -> bool:
 
 def _open_events(function: LambdaFunction, root: Node, resources: Mapping[str, Node]) -> Iterator[tuple[Node, str]]:
     """The API events of a SAM function that nothing authorizes, with their description."""
-    for name, event in _props(function.own.get("Events")).items():
-        kind = _text(event.get("Type"))
+    for name, event in mapping_of(function.own.get("Events")).items():
+        kind = literal(event.get("Type"))
         if kind not in _API_EVENTS:
             continue
         id_key, api_type, global_key = _API_EVENTS[kind]
-        properties = _props(event.get("Properties"))
+        properties = mapping_of(event.get("Properties"))
         own = _auth_protects(properties.get("Auth"), api_level=False)
         if own is True:
             continue
         if own is None:
             api_ref = properties.get(id_key)
             if api_ref is None:  # SAM's implicit API: the Globals section configures it
-                if _auth_protects(_props(_props(root.get("Globals")).get(global_key)).get("Auth"), api_level=True):
+                implicit = mapping_of(mapping_of(root.get("Globals")).get(global_key))
+                if _auth_protects(implicit.get("Auth"), api_level=True):
                     continue
             else:
                 apis = [resources[i] for i in _referenced(api_ref) if i in resources]
-                if not apis or any(_text(api.get("Type")) != api_type or _api_protects(api, kind) for api in apis):
+                if not apis or any(literal(api.get("Type")) != api_type or _api_protects(api, kind) for api in apis):
                     continue
         yield event, f"the API Gateway event `{name}` (`Type: {kind}`)"
 
 
 def _open_url(function: LambdaFunction) -> Node | None:
     config = function.setting("FunctionUrlConfig")
-    auth_type = _props(config).get("AuthType")
-    return auth_type if _text(auth_type) == "NONE" else None
+    auth_type = mapping_of(config).get("AuthType")
+    return auth_type if literal(auth_type) == "NONE" else None
 
 
 def ac_sam_model_api_without_auth(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     root = document.root
-    resources = _props(root.get("Resources"))
+    resources = mapping_of(root.get("Resources"))
     for function in functions(document):
-        if function.node.get("Type") is None or _text(function.node.get("Type")) != SERVERLESS:
+        if function.node.get("Type") is None or literal(function.node.get("Type")) != SERVERLESS:
             continue
         entries = list(_open_events(function, root, resources))
         url = _open_url(function)
