@@ -83,8 +83,10 @@ def _plain_manifests(view: RepoView, scopes: frozenset[str], systems: list[Syste
     without an environment name is the pilot of."""
     inside = {posixpath.dirname(f) for s in systems for e in s.environments for f in e.files}
     tree = view.tree()
+    # A Helm chart's templates are Go templates, not manifests applied as they are: the chart is a helm system.
     paths = [p for p, kinds in sorted(view.kinds.items())
-             if kinds & _MANIFEST_KINDS and view.paths.get(p) in scopes and posixpath.dirname(p) not in inside
+             if kinds & _MANIFEST_KINDS and "helm-template" not in kinds and view.paths.get(p) in scopes
+             and posixpath.dirname(p) not in inside
              and tree.kustomization(posixpath.dirname(p)) is None]
     if not paths:
         return None
