@@ -128,6 +128,7 @@ _CFN = re.compile(r"^[ \t]*[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.MULTILI
 _CFN_RESOURCE = re.compile(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
 _K8S_API = re.compile(r"^[\"']?apiVersion[\"']?\s*:\s*[\"']?([\w.\-/]+)", re.MULTILINE)
 _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
+_TEMPLATED_API = re.compile(r"^[ \t]*[\"']?apiVersion[\"']?\s*:\s*[\"']?\{\{", re.MULTILINE)
 _CRD_KIND = re.compile(r"^kind:[ \t]*[\"']?CustomResourceDefinition[\"']?[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 _CRD_API = re.compile(r"^apiVersion:[ \t]*[\"']?apiextensions\.k8s\.io/", re.MULTILINE)
 
@@ -299,6 +300,10 @@ def content_kinds(kind: str, text: str) -> frozenset[str]:
     if kind == "terraform":
         return TERRAFORM_KINDS
     if kind == "helm-template":
+        # The literal `apiVersion:` lines say which manifests a template renders; a templated one could be any.
+        apis = _K8S_API.findall(text)
+        if apis and not _TEMPLATED_API.search(text):
+            return frozenset({"helm-template", *(_api_kind(api) for api in apis)})
         return HELM_TEMPLATE_KINDS
     if kind not in ("yaml", "json"):
         return frozenset({kind})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pfa_policy.engine.classify import HELM_TEMPLATE_KINDS, content_kinds
 from pfa_policy.engine.loader import Catalog
 from tests.conftest import scan_tree, write_tree
 
@@ -155,3 +156,12 @@ def test_a_template_whose_helpers_are_not_in_the_chart_is_not_judged(tmp_path: P
     files = {key: value for key, value in _FILES.items() if not key.endswith("_helpers.tpl")}
     write_tree(tmp_path, files)
     assert [f for f in _findings(tmp_path, catalog) if "mlflow" in f[0]] == []
+
+
+def test_a_template_is_of_the_kinds_its_literal_api_versions_say() -> None:
+    assert content_kinds("helm-template", _MLFLOW_DEPLOYMENT) == {"helm-template", "kubernetes"}
+    kserve = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: {{ .Release.Name }}}\n"
+    assert content_kinds("helm-template", kserve) == {"helm-template", "kserve"}
+    templated = 'apiVersion: {{ include "common.capabilities.deployment.apiVersion" . }}\nkind: Deployment\n'
+    assert content_kinds("helm-template", templated) == HELM_TEMPLATE_KINDS
+    assert content_kinds("helm-template", '{{ include "setup.statefulsets" . }}\n') == HELM_TEMPLATE_KINDS
