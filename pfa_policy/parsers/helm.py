@@ -579,6 +579,9 @@ def _logic(stop_on: bool) -> Callable[..., Any]:
         for value in values:
             truth = _truth(value)
             if truth is None:
+                if stop_on is False:
+                    # `and` of an unknown and a known false is false either way (what a condition needs)
+                    return next((v for v in values if _truth(v) is False), UNKNOWN)
                 return UNKNOWN
             if truth is stop_on:
                 return value
@@ -681,6 +684,8 @@ def _ternary(yes: Any, no: Any, condition: Any) -> Any:
 
 def _kind_is(kind: Any, value: Any) -> Any:
     kinds = {"map": dict, "slice": list, "string": str, "bool": bool}
+    if kind == "invalid":
+        return value is None  # Go's reflect.Invalid: nil, a missing value
     if kind in kinds:
         return isinstance(value, kinds[kind])
     if kind in ("int", "int64", "float64"):
@@ -743,6 +748,20 @@ def _regex_match(pattern: Any, text: Any) -> Any:
         return UNKNOWN
 
 
+def _uniq(items: Any) -> Any:
+    if not isinstance(items, list):
+        return UNKNOWN
+    kept: list[Any] = []
+    for item in items:
+        if not any(_same(item, k) for k in kept):
+            kept.append(item)
+    return kept
+
+
+def _sort_alpha(items: Any) -> Any:
+    return sorted(_go_text(i) for i in items) if isinstance(items, list) else UNKNOWN
+
+
 def _split_list(separator: Any, text: Any) -> Any:
     return text.split(separator) if _strings(separator, text) and separator else UNKNOWN
 
@@ -769,7 +788,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "hasSuffix": _string_function(lambda s, t: t.endswith(s), 2),
     "semverCompare": _semver_compare, "join": _join, "sha256sum": _sha256, "b64enc": _b64enc,
     "append": _append, "mustAppend": _append, "prepend": _prepend, "concat": _concat, "first": _first,
-    "keys": _keys, "has": _has, "regexMatch": _regex_match, "splitList": _split_list,
+    "keys": _keys, "has": _has, "regexMatch": _regex_match, "uniq": _uniq, "sortAlpha": _sort_alpha,
+    "compact": lambda v: [i for i in v if _truth(i)] if isinstance(v, list) else UNKNOWN,
+    "last": lambda v: (v[-1] if v else None) if isinstance(v, list) else UNKNOWN, "splitList": _split_list,
     "toStrings": lambda v: [_go_text(i) for i in v],
     "title": _string_function(lambda t: " ".join(w[:1].upper() + w[1:] for w in t.split(" ")), 1),
     "cat": lambda *v: " ".join(_go_text(x) for x in v if x is not None),

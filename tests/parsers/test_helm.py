@@ -343,3 +343,24 @@ data:
     # a function of text with an unknown part is unknown as a whole
     hashed = 'kind: ConfigMap\nmetadata:\n  name: {{ include "app.workloads" . | sha256sum }}\n'
     assert render_template(hashed, chart).documents == ()
+
+
+def test_and_with_a_known_false_is_false_even_beside_an_unknown() -> None:
+    template = """\
+{{- if and (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") .Values.serviceMonitor.enabled }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+{{- end }}
+---
+kind: ConfigMap
+metadata: {name: c}
+data:
+  hosts: {{ list "a" "b" "a" | uniq | join "," }}
+  unset: {{ kindIs "invalid" .Values.revisionHistoryLimit }}
+"""
+    rendered = render_template(template, _chart("serviceMonitor: {enabled: false}\n"))
+    assert [_root(d)["kind"] for d in rendered.documents] == ["ConfigMap"] and rendered.skipped == 0
+    assert _root(rendered.documents[0])["data"] == {"hosts": "a,b", "unset": True}
+    enabled = render_template(template, _chart("serviceMonitor: {enabled: true}\n"))
+    assert [_root(d)["kind"] for d in enabled.documents] == ["ConfigMap"]
+    assert enabled.reasons[0].startswith("line 1: an unknown `if and")
