@@ -1,8 +1,10 @@
 """A Helm chart template's documents: the files it renders against, and its rendering (`parsers.helm`).
 
-A template is rendered with its chart's `Chart.yaml`, default `values.yaml` and partials (`templates/**/_*` and
-`*.tpl`, where charts keep their `define`s). These travel with the template as its "module" files (as a
-Terraform file's siblings do), so the cache key of a template changes when its values or helpers change.
+A template is rendered with its chart's `Chart.yaml`, default `values.yaml` (with the chart's one production
+values file, `values-prod.yaml`, `values-production.yaml` ..., merged over it when there is exactly one) and
+partials (`templates/**/_*` and `*.tpl`, where charts keep their `define`s). These travel with the template as
+its "module" files (as a Terraform file's siblings do), so the cache key of a template changes when its values
+or helpers change.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from pfa_policy.parsers.helm import Chart, Rendered, render_template
 ChartFiles = tuple[tuple[str, bytes], ...]
 _MAX_FILES = 200
 _MAX_BYTES = 2 * 1024 * 1024
+# A production values file beside values.yaml (the production environment names of `parity`'s defaults): the
+# templates are rendered with it merged over the defaults, as `helm upgrade -f values-prod.yaml` deploys them.
+_PRODUCTION_VALUES = tuple(f"values{sep}{env}.{ext}" for env in ("prod", "production", "prd", "live")
+                           for sep in ("-", ".", "_") for ext in ("yaml", "yml"))
+_PRODUCTION = "production values"
 _CHARTS: dict[str, Chart] = {}
 _CHARTS_LIMIT = 256
 
@@ -27,7 +34,8 @@ def chart_of(path: str, charts: frozenset[str]) -> str | None:
 
 
 def chart_files(root: Path, path: str, charts: frozenset[str]) -> ChartFiles:
-    """`Chart.yaml`, `values.yaml` and the partials of `path`'s chart, chart-relative name and bytes."""
+    """`Chart.yaml`, `values.yaml`, a production values file (`values-prod.yaml` ...) and the partials of
+    `path`'s chart, chart-relative name and bytes."""
     chart = chart_of(path, charts)
     if chart is None:
         return ()
@@ -37,6 +45,11 @@ def chart_files(root: Path, path: str, charts: frozenset[str]) -> ChartFiles:
         data = _read(directory / name)
         if data is not None:
             found.append((name, data))
+    production = [name for name in _PRODUCTION_VALUES if (directory / name).is_file()]
+    if len(production) == 1:  # two production files: which one is deployed is not known, the defaults are used
+        data = _read(directory / production[0])
+        if data is not None:
+            found.append((_PRODUCTION, data))
     templates = directory / "templates"
     own = PurePosixPath(path).name
     try:
@@ -83,7 +96,7 @@ def load_chart(directory: str, files: ChartFiles) -> Chart:
         named = dict(files)
         partials = [_decoded(data) for name, data in files if name.startswith("templates/")]
         chart = Chart.load(directory, _decoded(named.get("Chart.yaml", b"")), _decoded(named.get("values.yaml", b"")),
-                           partials)
+                           partials, _decoded(named.get(_PRODUCTION, b"")))
         if len(_CHARTS) >= _CHARTS_LIMIT:
             _CHARTS.clear()
         _CHARTS[key] = chart

@@ -165,3 +165,16 @@ def test_a_template_is_of_the_kinds_its_literal_api_versions_say() -> None:
     templated = 'apiVersion: {{ include "common.capabilities.deployment.apiVersion" . }}\nkind: Deployment\n'
     assert content_kinds("helm-template", templated) == HELM_TEMPLATE_KINDS
     assert content_kinds("helm-template", '{{ include "setup.statefulsets" . }}\n') == HELM_TEMPLATE_KINDS
+
+
+def test_the_production_values_file_is_merged_over_the_defaults(tmp_path: Path, catalog: Catalog) -> None:
+    production = "podSecurityContext: {runAsNonRoot: true, runAsUser: 10001}\n"
+    defaults = _API_VALUES.replace(production.strip(), "podSecurityContext: {}")
+    root = write_tree(tmp_path / "prod", {**_FILES, "charts/fraud-api/values.yaml": defaults,
+                                          "charts/fraud-api/values-prod.yaml": production})
+    assert not [f for f in _findings(root, catalog) if f[0] == "charts/fraud-api/templates/deployment.yaml"]
+    # a staging file is not what production deploys; two production files: which one is, is not known
+    for extra in ({"charts/fraud-api/values-staging.yaml": production},
+                  {"charts/fraud-api/values-prod.yaml": production, "charts/fraud-api/values-live.yaml": production}):
+        root = write_tree(tmp_path / str(len(extra)), {**_FILES, "charts/fraud-api/values.yaml": defaults, **extra})
+        assert ("charts/fraud-api/templates/deployment.yaml", 12, "PFA-AC-001") in _findings(root, catalog)

@@ -364,3 +364,8 @@ data:
     enabled = render_template(template, _chart("serviceMonitor: {enabled: true}\n"))
     assert [_root(d)["kind"] for d in enabled.documents] == ["ConfigMap"]
     assert enabled.reasons[0].startswith("line 1: an unknown `if and")
+
+
+def test_production_values_merge_like_helm() -> None:
+    chart = Chart.load("c", _CHART_YAML, "a: {b: 1, c: 2}\nd: [1]\ne: x\n", (), "a: {c: 3}\nd: [2]\ne: null\n")
+    assert chart.values == {"a": {"b": 1, "c": 3}, "d": [2]}
