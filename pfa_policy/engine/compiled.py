@@ -10,10 +10,8 @@ from typing import Any
 
 from pfa_policy.engine.dockerfile_match import DockerfilePattern
 from pfa_policy.engine.document_match import DocumentPattern
-from pfa_policy.engine.python_match import PythonPattern, PythonPossible, Tokens, could_match, outline_hits
+from pfa_policy.engine.python_match import PythonPattern, Tokens
 from pfa_policy.engine.text_match import TextPattern
-from pfa_policy.model import Hit
-from pfa_policy.parsers.python_outline import PythonOutline
 
 _WORD = re.compile(r"[a-z0-9_]+")
 
@@ -87,21 +85,6 @@ class FileMatcher:
         """The pre-filter: could this matcher hit a file whose text contains these tokens (`TokenScanner`)?"""
         tokens = self.tokens
         return tokens is None or any(all(t in present for t in requirement) for requirement in tokens)
-
-    def could_match_python(self, outline: PythonOutline, params: Mapping[str, Any],
-                           possible: Mapping[str, PythonPossible]) -> bool:
-        """Could this matcher hit the module? Only a matcher made of Python patterns alone can say no."""
-        return not self._python_only or could_match(self.python, outline, params, possible)
-
-    def outline_hits(self, outline: PythonOutline, params: Mapping[str, Any],
-                     possible: Mapping[str, PythonPossible]) -> list[Hit] | None:
-        """This matcher's hits read off the outline, when it can be exact (see `python_match.outline_hits`)."""
-        return outline_hits(self.python, outline, params, possible) if self._python_only else None
-
-    @property
-    def _python_only(self) -> bool:
-        # A fact may combine families: the outline can only answer for the Python part.
-        return not (self.document or self.dockerfile or self.text)
 
     def predicate_names(self) -> list[tuple[str, str]]:
         names = [("python", p.predicate) for p in self.python if p.predicate]

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pfa_policy.engine.globs import NameGlobs, compile_name_globs
-from pfa_policy.engine.values import MAYBE, UNKNOWN, ValueCondition, as_text, may_hold
-from pfa_policy.lazy import lazy_module
+from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text, may_hold
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import PythonFile, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
+from pfa_policy.parsers.python import Arg, PythonFile, literal_value
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
-# Its first look: False only when the predicate cannot hit this module (see `could_match`).
-PythonPossible = Callable[[PythonOutline, Mapping[str, Any]], bool]
 A = TypeVar("A")
 
 
@@ -135,7 +127,7 @@ def _skip(pattern: PythonPattern, guard: bool) -> bool:
     return pattern.outside_main_guard and guard
 
 
-def _hit(file: PythonFile, node: cst.CSTNode, prefix: str, **values: str) -> Hit:
+def _hit(file: PythonFile, node: ast.AST, prefix: str, **values: str) -> Hit:
     span = file.span_of(node)
     return Hit(span, tuple(sorted(values.items())), f"{prefix}@{file.scope_of(node)}:{file.code_of(node)}")
 
@@ -163,20 +155,20 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
         if verdict is None:
             continue
         where, arg = verdict
-        report: cst.CSTNode = site.node if arg is None else (arg.value if where == "positional" else arg)
+        report: ast.AST = site.node if arg is None else (arg.value if where == "positional" else arg)
         yield _hit(file, report, f"call:{qualified}", **values)
 
 
-def _arg_value(arg: cst.Arg) -> Any:
+def _arg_value(arg: Arg) -> Any:
     return literal_value(arg.value)
 
 
 def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: Sequence[A], has_star: bool,
                  value_of: Callable[[A], Any], params: Mapping[str, Any],
                  values: dict[str, str]) -> tuple[str, A | None] | None:
-    """Whether a call's arguments satisfy the pattern, for the libcst index and the `ast` outline alike; and
-    what to report: ("call", None), or ("keyword" | "positional", the argument) - the most precise place,
-    unless the finding is about a keyword the call lacks. None: no match."""
+    """Whether a call's arguments satisfy the pattern; and what to report: ("call", None), or ("keyword" |
+    "positional", the argument) - the most precise place, unless the finding is about a keyword the call lacks.
+    None: no match."""
     report: tuple[str, A | None] = ("call", None)
     for keyword, condition in pattern.keyword:
         arg = keywords.get(keyword)
@@ -197,7 +189,7 @@ def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: 
             continue
         value = value_of(arg)
         # A non-literal value might satisfy the condition at run time: stay quiet rather than guess.
-        if value is not MAYBE and (value is UNKNOWN or condition.holds(value, params)):
+        if value is UNKNOWN or condition.holds(value, params):
             return None
         values["value"] = as_text(value)
         report = ("keyword", arg)
@@ -246,12 +238,12 @@ def _match_definitions(pattern: PythonPattern, file: PythonFile, params: Mapping
     for node, names, guard in definitions:
         if _skip(pattern, guard):
             continue
-        name = node.name.value
+        name = node.name
         if pattern.name_regex is not None and not pattern.name_regex.search(name):
             continue
         if pattern.bases is not None and not any(pattern.bases.fullmatch(file.index.qualify(n)) for n in names if n):
             continue
-        yield Hit(file.span_of(node.name), (("name", name),), f"{pattern.kind}:{name}")
+        yield Hit(file.name_span(node), (("name", name),), f"{pattern.kind}:{name}")
 
 
 def _match_assignments(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -277,112 +269,3 @@ _MATCHERS: dict[str, Callable[[PythonPattern, PythonFile, Mapping[str, Any]], It
     "assign": _match_assignments,
 }
 
-
-def could_match(patterns: tuple[PythonPattern, ...], outline: PythonOutline, params: Mapping[str, Any],
-                possible: Mapping[str, PythonPossible]) -> bool:
-    """False only when no pattern can hit the module `outline` describes: then libcst need not parse it.
-
-    Mirrors `match_python` on the outline's superset of the index; a predicate without a first look in
-    `possible` always could."""
-    for pattern in patterns:
-        if pattern.file_imports is not None and not any(
-            pattern.file_imports.fullmatch(m) for m in outline.imported_modules()
-        ):
-            continue
-        if pattern.kind == "predicate":
-            first_look = possible.get(pattern.predicate)
-            if first_look is None or first_look(outline, params):
-                return True
-        elif _COULD_MATCH[pattern.kind](pattern, outline, params):
-            return True
-    return False
-
-
-def outline_hits(patterns: tuple[PythonPattern, ...], outline: PythonOutline, params: Mapping[str, Any],
-                 possible: Mapping[str, PythonPossible]) -> list[Hit] | None:
-    """The hits `match_python` would give, read off the outline, when every pattern is a plain import pattern
-    or one the outline shows cannot match (position, values and anchor are the ones libcst's path computes);
-    None when libcst must answer.
-
-    Modules that only import a tracked library (`import mlflow` in most modules of an ML repository) then
-    never need libcst: their one finding is a fact whose place `ast` knows exactly."""
-    plain: list[PythonPattern] = []
-    for pattern in patterns:
-        if pattern.kind == "import" and pattern.file_imports is None and not pattern.outside_main_guard:
-            plain.append(pattern)
-        elif could_match((pattern,), outline, params, possible):
-            return None
-    hits: list[Hit] = []
-    for pattern in plain:
-        assert pattern.names is not None
-        for site in outline.import_sites:
-            module = next((m for m in site.modules if pattern.names.fullmatch(m)), None)
-            if module is None:
-                continue
-            code = outline.statement_code(site.node)
-            if code is None:
-                return None
-            hits.append(Hit(outline.span(site.node), (("module", module), ("name", module)),
-                            f"import@{site.scope}:{code}"))
-    return hits
-
-
-def _could_import(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.names is not None
-    return any(pattern.names.fullmatch(module) for module in outline.imported_modules())
-
-
-def _could_call(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.names is not None
-    for call in outline.calls:
-        if pattern.names.fullmatch(outline.qualify(call.raw)) and call_verdict(
-            pattern, call.keywords, call.positional, call.has_star, outline.literal, params, {}
-        ) is not None:
-            return True
-    return False
-
-
-def _could_reference(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.names is not None
-    return any(pattern.names.fullmatch(outline.qualify_import(raw)) for raw in outline.references)
-
-
-def _could_decorate(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.names is not None
-    return any(raw and pattern.names.fullmatch(outline.qualify(raw)) for raw in outline.decorators)
-
-
-def _could_string(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.value is not None
-    return any(may_hold(pattern.value, value, params) for value in outline.strings)
-
-
-def _could_define(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for name, names in outline.classes if pattern.kind == "class" else outline.functions:
-        if pattern.name_regex is not None and not pattern.name_regex.search(name):
-            continue
-        if pattern.bases is None or any(pattern.bases.fullmatch(outline.qualify(n)) for n in names if n):
-            return True
-    return False
-
-
-def _could_assign(pattern: PythonPattern, outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    assert pattern.name_regex is not None
-    for target, value in outline.assignments:
-        if target is not MAYBE and not pattern.name_regex.search(target):
-            continue
-        if pattern.value is None or may_hold(pattern.value, outline.literal(value), params):
-            return True
-    return False
-
-
-_COULD_MATCH: dict[str, Callable[[PythonPattern, PythonOutline, Mapping[str, Any]], bool]] = {
-    "import": _could_import,
-    "call": _could_call,
-    "reference": _could_reference,
-    "decorator": _could_decorate,
-    "string": _could_string,
-    "class": _could_define,
-    "function": _could_define,
-    "assign": _could_assign,
-}

@@ -35,7 +35,6 @@ from pfa_policy.parsers.helm import without_printed
 from pfa_policy.parsers.json_doc import parse_json
 from pfa_policy.parsers.notebook import NotebookCode, parse_notebook
 from pfa_policy.parsers.python import PythonFile, parse_python
-from pfa_policy.parsers.python_outline import build_outline
 from pfa_policy.parsers.text import BinaryFileError, decode_source
 from pfa_policy.parsers.tree import Document
 from pfa_policy.parsers.yaml_doc import blank_documents, parse_yaml
@@ -58,7 +57,6 @@ class _Parsed:
     text: str
     kinds: frozenset[str]
     notebook: NotebookCode | None = None  # set when the Python comes from a notebook, to map spans back
-    cpython_accepted: bool = False  # CPython's parser took the module: it is within Python's nesting limits
     results: dict[str, Any] = field(default_factory=dict)  # "python" | "document" | "dockerfile" -> parsed
     failed: set[str] = field(default_factory=set)
     module: terraform.ModuleFiles = ()  # a Terraform file's module: the other files of its directory
@@ -170,27 +168,21 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     if any(c.matcher.tokens is not None for c in checks):
         present = scanner.present(text.lower())
         checks = [c for c in checks if c.matcher.admits(present)]
-    answered: dict[str, list[Hit]] = {}
     parsed = _Parsed(text, kinds, module=module, chart=chart)
-    if "python" in kinds:
-        report_step("a first look at the python (CPython's parser)")
-        checks, answered, parsed.cpython_accepted = _first_look(checks, text)
     hits: list[tuple[str, Hit]] = []
     for check in checks:
-        found = answered.get(check.key)
-        if found is None:
-            report_step(check.key)
-            try:
-                found = list(_run(check, parsed, notifications, task.path))
-            except ParseError:
-                continue  # reported once by _parse; the file's other checks still run
-            except RecursionError:
-                notifications.append(Notification("error", f"not checked by {check.key}: the file is nested too "
-                                                  "deeply to analyse", task.path))
-                continue
-            except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
-                notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
-                continue
+        report_step(check.key)
+        try:
+            found = list(_run(check, parsed, notifications, task.path))
+        except ParseError:
+            continue  # reported once by _parse; the file's other checks still run
+        except RecursionError:
+            notifications.append(Notification("error", f"not checked by {check.key}: the file is nested too "
+                                              "deeply to analyse", task.path))
+            continue
+        except Exception as error:  # a defect in one rule must not cost the user the rest of the scan
+            notifications.append(Notification("error", f"internal error in {check.key}: {error!r}", task.path))
+            continue
         if check.key.startswith("fact:"):
             facts.extend(_occurrence(check.key[5:], task, hit) for hit in found)
         else:
@@ -208,31 +200,6 @@ def _scanner(plan: WorkPlan) -> TokenScanner:
     if scanner is None:
         scanner = _SCANNERS[plan.digest] = TokenScanner.for_matchers(c.matcher for c in plan.checks)
     return scanner
-
-
-def _first_look(checks: list[Check], text: str) -> tuple[list[Check], dict[str, list[Hit]], bool]:
-    """CPython's cheaper parse first: drop the Python checks it shows cannot hit, and answer those it can answer
-    exactly (plain import patterns). Only what is left needs libcst; most modules of a repository need none.
-    The flag says whether CPython parsed the module (then it is not too deep for libcst either)."""
-    if not any(c.matcher.python for c in checks):
-        return checks, {}, False
-    outline = build_outline(text)
-    if outline is None:
-        return checks, {}, False  # libcst reports what does not parse
-    kept: list[Check] = []
-    answered: dict[str, list[Hit]] = {}
-    for check in checks:
-        if check.matcher.python:
-            try:
-                if not check.matcher.could_match_python(outline, check.params, predicates.PYTHON_POSSIBLE):
-                    continue
-                found = check.matcher.outline_hits(outline, check.params, predicates.PYTHON_POSSIBLE)
-            except Exception:  # a defect in a first look may cost time, never a finding: libcst decides
-                found = None
-            if found is not None:
-                answered[check.key] = found
-        kept.append(check)
-    return kept, answered, True
 
 
 def _applies(check: Check, possible: frozenset[str], scope: str) -> bool:
@@ -305,7 +272,7 @@ def _python(parsed: _Parsed, notifications: list[Notification], path: str) -> Py
             parsed.notebook = parse_notebook(parsed.text)
             source = parsed.notebook.source
         try:
-            return PythonFile(parse_python(source, depth_checked=parsed.cpython_accepted), source)
+            return PythonFile(parse_python(source), source)
         except ParseError as error:
             if parsed.notebook is None:
                 raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pfa_policy.parsers.python_outline import cpython_parse
+from pfa_policy.parsers.python import cpython_parse
 
 # Cell magics whose body is Python run in the kernel: only their first line is replaced.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "python", "python3", "px"})

@@ -1,25 +1,23 @@
-"""The `ast` first look may only ever say "cannot hit" when libcst's full match finds nothing, and what it
-answers itself (plain import patterns) is exactly what libcst's path reports.
+"""One `ast` walk answers every Python check: no first look decides which modules a second tree must parse.
 
-Checked on every Python example of the catalogue, the fixtures and this repository's own code, for every
-Python rule and fact with its default parameters (and each example's own)."""
+Every Python rule and fact runs on every Python example of the catalogue, the fixtures and this repository's
+own code without an error; names, literals and imports read off the tree as libcst's index read them (the
+values below are what the libcst implementation gave)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import libcst as cst
 import pytest
 
 from pfa_policy.engine import predicates
 from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.loader import load_catalog
 from pfa_policy.engine.python_match import match_python
-from pfa_policy.engine.values import MAYBE
-from pfa_policy.engine.worker import _first_look
+from pfa_policy.engine.values import UNKNOWN
+from pfa_policy.model import Span
 from pfa_policy.parsers.python import PythonFile, literal_value, parse_python
-from pfa_policy.parsers.python_outline import build_outline
 from pfa_policy.policy import Layer, combine
 from tests.conftest import REPO_ROOT
 
@@ -48,58 +46,51 @@ def _corpus() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("source", "example_params"), list(_corpus()))
-def test_the_first_look_never_hides_a_hit(source: str, example_params: Mapping[str, Any]) -> None:
-    outline = build_outline(source)
-    assert outline is not None
+def test_every_python_check_runs_on_the_one_tree(source: str, example_params: Mapping[str, Any]) -> None:
     file = PythonFile(parse_python(source), source)
     for key, matcher, params in _python_matchers():
-        merged = {**params, **example_params}
-        hits = list(match_python(matcher.python, file, merged, predicates.PYTHON))
-        if hits:
-            assert matcher.could_match_python(outline, merged, predicates.PYTHON_POSSIBLE), (key, hits[0])
-        answered = matcher.outline_hits(outline, merged, predicates.PYTHON_POSSIBLE)
-        if answered is not None:  # read off the outline instead of libcst: must be the very same hits
-            assert answered == hits, key
+        for hit in match_python(matcher.python, file, {**params, **example_params}, predicates.PYTHON):
+            assert 1 <= hit.span.line <= (hit.span.end_line or hit.span.line), key
+            assert hit.span.column >= 1, key
 
 
-def test_the_outline_resolves_names_like_the_index() -> None:
+def test_names_resolve_through_imports_and_bindings() -> None:
     source = (
         "import requests as rq\nfrom yaml import load as yload\nimport os.path\n\n"
         "class Client:\n    def __init__(self):\n        self.session = rq.Session()\n\n"
         "    def fetch(self, url):\n        return self.session.get(url)\n"
     )
-    outline = build_outline(source)
     index = PythonFile(parse_python(source), source).index
-    assert outline is not None
-    for raw in ("rq.get", "yload", "os.path.join", "self.session.get", "Client"):
-        assert outline.qualify(raw) == index.qualify(raw)
-    assert outline.qualify("self.session.get") == "requests.Session().get"
+    assert [index.qualify(raw) for raw in ("rq.get", "yload", "os.path.join", "self.session.get", "Client")] == [
+        "requests.get", "yaml.load", "os.path.join", "requests.Session().get", "Client"]
 
 
 @pytest.mark.parametrize(("expression", "expected"), [
     ("'plain'", "plain"),
     ("b'\\xe9t\\xe9'", "\u00e9t\u00e9"),
     ("-3", -3),
+    ("-2.5", -2.5),
+    ("True", True),
+    ("None", None),
     ("f'http://{host}/v1'", "http://{}/v1"),
-    ("f'line\\n{x}'", MAYBE),  # libcst keeps the escape as written, CPython decodes it
-    ("f'{{{{ ds }}}}/{x}'", "{{{{ ds }}}}/{}"),  # libcst keeps doubled braces as written
-    ("name", None),
+    ("f'line\\n{x}'", "line\\n{}"),  # escapes as written, not decoded
+    ("f'{{{{ ds }}}}/{x}'", "{{{{ ds }}}}/{}"),  # doubled braces as written
+    ("f'{x!r:>{width}}.'", "{}."),  # a field's format spec is part of the field
+    ("'http://' f'{host}'", UNKNOWN),  # an implicit concatenation with an f-string has no literal value
+    ("'a' 'b'", "ab"),
+    ("-True", UNKNOWN),
+    ("1j", UNKNOWN),
+    ("...", UNKNOWN),
+    ("name", UNKNOWN),
 ])
-def test_literals_agree_with_libcst_or_say_maybe(expression: str, expected: object) -> None:
-    outline = build_outline(f"value = {expression}\n")
-    assert outline is not None
-    (value,) = [node for target, node in outline.assignments if target == "value"]
-    result = outline.literal(value)
-    if expected is None:
-        assert result is not MAYBE and not isinstance(result, (str, int))
-    elif expected is MAYBE:
-        assert result is MAYBE
-    else:
-        assert result == expected
-        assert literal_value(cst.parse_expression(expression)) == expected  # what libcst makes of it
+def test_literals_are_libcsts(expression: str, expected: object) -> None:
+    source = f"value = {expression}\n"
+    file = PythonFile(parse_python(source), source)
+    (assignment,) = [a for a in file.index.assignments if a.target == "value"]
+    assert literal_value(assignment.value) == expected or literal_value(assignment.value) is expected
 
 
-def test_a_module_with_only_look_alikes_is_not_parsed_by_libcst() -> None:
+def test_a_module_with_only_look_alikes_has_no_python_hits() -> None:
     from pfa_policy.engine.runner import build_plan
 
     plan = build_plan(_CATALOG, _POLICY, frozenset())
@@ -113,25 +104,30 @@ def test_a_module_with_only_look_alikes_is_not_parsed_by_libcst() -> None:
     present = TokenScanner.for_matchers(c.matcher for c in plan.checks).present(clean.lower())
     python_checks = [c for c in plan.checks if c.matcher.python and c.matcher.admits(present)]
     assert {"PFA-OP-003", "PFA-AC-013"} <= {c.key for c in python_checks}  # the text pre-filter lets them in
-    assert _first_look(python_checks, clean) == ([], {}, True)
-    violation = clean.replace("timeout=5", "verify=True")
-    assert "PFA-OP-003" in [c.key for c in _first_look(python_checks, violation)[0]]
+
+    def hits(source: str) -> dict[str, int]:
+        file = PythonFile(parse_python(source), source)
+        found = {c.key: len(list(match_python(c.matcher.python, file, c.params, predicates.PYTHON)))
+                 for c in python_checks if not c.key.startswith("fact:")}
+        return {key: count for key, count in found.items() if count}
+
+    assert "PFA-OP-003" not in hits(clean) and "PFA-AC-013" not in hits(clean)
+    assert hits(clean.replace("timeout=5", "verify=True")).get("PFA-OP-003") == 1
 
 
-def test_imports_of_tracked_libraries_are_answered_without_libcst() -> None:
-    from pfa_policy.engine.runner import build_plan
-
-    plan = build_plan(_CATALOG, _POLICY, frozenset())
+def test_import_anchors_keep_the_semicolon_libcst_gave_them() -> None:
     source = "import os\n\nclass Trainer:\n    def fit(self):\n        import mlflow ;  x = 1\n\n\nimport mlflow\n"
-    lineage = [c for c in plan.checks if c.key == "fact:dg-lineage-tracking"]
-    assert _first_look(lineage, source)[1] == {}  # `import mlflow ;`: libcst's code includes the `;`
-    kept, answered, _ = _first_look(lineage, source.replace(" ;  x = 1", ""))
-    assert [c.key for c in kept] == ["fact:dg-lineage-tracking"]
-    assert [(h.span.line, h.anchor) for h in answered["fact:dg-lineage-tracking"]] == [
-        (5, "import@Trainer.fit:importmlflow"), (8, "import@:importmlflow")]
+    matcher = _CATALOG.matchers["fact:dg-lineage-tracking"]
+    file = PythonFile(parse_python(source), source)
+    assert [(h.span, h.anchor) for h in match_python(matcher.python, file, {}, predicates.PYTHON)] == [
+        (Span(5, 9, 5, 24), "import@Trainer.fit:importmlflow;"), (Span(8, 1, 8, 14), "import@:importmlflow")]
 
 
-def test_a_carriage_return_line_break_leaves_imports_to_libcst() -> None:
-    outline = build_outline("import os\rimport mlflow\r")  # the engine normalises these; the outline copes
-    assert outline is not None
-    assert [outline.statement_code(site.node) for site in outline.import_sites] == ["importos", None]
+@pytest.mark.parametrize(("source", "second"), [
+    ("import os\rimport mlflow\r", Span(1, 11, 1, 24)),  # a lone carriage return: located by its text
+    ("import os\r\nimport mlflow\r\n", Span(2, 1, 2, 14)),
+])
+def test_carriage_returns_give_libcsts_positions(source: str, second: Span) -> None:
+    file = PythonFile(parse_python(source), source)
+    assert [(file.span_of(node), file.code_of(node)) for node, _, _ in file.index.imports] == [
+        (Span(1, 1, 1, 10), "importos"), (second, "importmlflow")]

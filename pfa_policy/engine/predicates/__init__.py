@@ -17,9 +17,6 @@ _MODULES = ("access_control", "audit_logging", "authentic_integrations", "cicd",
             "lambda_functions", "serverless_apis", "cloudformation_images")
 
 PYTHON: Mapping[str, Any]
-# First looks of Python predicates on the `ast` outline: False when the predicate cannot hit the module, so
-# libcst need not parse it. A predicate without one is always run.
-PYTHON_POSSIBLE: Mapping[str, Any]
 DOCUMENT: Mapping[str, Any]
 DOCKERFILE: Mapping[str, Any]
 REPOSITORY: Mapping[str, Any]
@@ -51,7 +48,7 @@ def _registries() -> dict[str, Any]:
         return merged
 
     found = {attribute: merge(attribute) for attribute in
-             ("PYTHON", "PYTHON_POSSIBLE", "DOCUMENT", "DOCKERFILE", "REPOSITORY", "REPOSITORY_APPLIES")}
+             ("PYTHON", "DOCUMENT", "DOCKERFILE", "REPOSITORY", "REPOSITORY_APPLIES")}
     if found["REPOSITORY_APPLIES"].keys() != found["REPOSITORY"].keys():
         raise RuntimeError(f"repository predicates without a precondition, or the reverse: "
                            f"{sorted(found['REPOSITORY_APPLIES'].keys() ^ found['REPOSITORY'].keys())}")

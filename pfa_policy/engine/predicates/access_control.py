@@ -7,30 +7,23 @@ policy spread over several keyword arguments, and a workflow trigger written as 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.document_match import DocumentPattern, document_identity
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
 from pfa_policy.engine.values import as_text
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # --- Kubernetes: containers that run as root -------------------------------------------------------------
 
@@ -201,10 +194,6 @@ def yaml_load_without_safe_loader(file: PythonFile, params: Mapping[str, Any]) -
                       f"call:{file.code_of(site.node)}")
 
 
-def could_load_yaml_unsafely(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(not call.has_star and outline.qualify(call.raw) in _YAML_LOADS for call in outline.calls)
-
-
 # --- Python: CORS that lets any origin send credentialed requests ----------------------------------------
 
 _CORS_MIDDLEWARE = re.compile(r"^(fastapi|starlette)(\.\w+)*\.CORSMiddleware$")
@@ -214,20 +203,20 @@ _FLASK_CORS = frozenset({"flask_cors.CORS", "flask_cors.cross_origin", "flask_co
 _ANY_ORIGIN_REGEX = frozenset({".*", "^.*$", ".*$", "^.*", ".+", "^.+$", "https?://.*", "^https?://.*$"})
 
 
-def _literal_items(node: cst.BaseExpression) -> list[Any] | None:
+def _literal_items(node: ast.expr) -> list[Any] | None:
     """A literal string, or the literal elements of a list/tuple/set; None when not literal."""
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        return [literal_value(element.value) for element in node.elements]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [literal_value(e.value if isinstance(e, ast.Starred) else e) for e in node.elts]
     value = literal_value(node)
     return None if not isinstance(value, str) else [value]
 
 
-def _is_wildcard(node: cst.BaseExpression) -> bool:
+def _is_wildcard(node: ast.expr) -> bool:
     items = _literal_items(node)
     return items is not None and "*" in items
 
 
-def _cors_hit(file: PythonFile, site_node: cst.Call, report: cst.CSTNode, name: str) -> Hit:
+def _cors_hit(file: PythonFile, site_node: ast.Call, report: ast.AST, name: str) -> Hit:
     return Hit(file.span_of(report), (("name", name), ("value", "any origin")), f"cors:{file.code_of(site_node)}")
 
 
@@ -330,7 +319,6 @@ PYTHON: dict[str, PythonPredicate] = {
     "ac_yaml_load_without_safe_loader": yaml_load_without_safe_loader,
     "ac_permissive_cors": permissive_cors,
 }
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ac_yaml_load_without_safe_loader": could_load_yaml_unsafely}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "ac_container_runs_as_root": container_runs_as_root,
     "ac_pull_request_target_head_checkout": pull_request_target_head_checkout,

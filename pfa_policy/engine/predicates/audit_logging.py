@@ -15,27 +15,19 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.values import MAYBE, as_text
-from pfa_policy.lazy import lazy_module
+from pfa_policy.engine.values import as_text
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import PythonFile, formatted_text, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
+from pfa_policy.parsers.python import PythonFile, literal_value
 from pfa_policy.parsers.tree import Document, Node
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # --- Python: a prediction audit record -------------------------------------------------------------------
 
@@ -44,21 +36,19 @@ _REQUEST_KEY = re.compile(r"(?i)(?:request|trace|correlation|prediction|inferenc
 _MODEL_KEY = re.compile(r"(?i)model[_-]?(?:version|name|id|uri|sha|digest|hash)")
 
 
-def _keys_of(call: cst.Call) -> Iterator[str]:
+def _keys_of(file: PythonFile, call: ast.Call) -> Iterator[str]:
     """Keyword names, keys of dict literals passed to the call, and the static text of string arguments."""
-    for arg in call.args:
+    for arg in file.arguments(call):
         if arg.keyword is not None:
-            yield arg.keyword.value
+            yield arg.keyword
         value = arg.value
-        if isinstance(value, cst.Dict):
-            for element in value.elements:
-                if isinstance(element, cst.DictElement):
-                    key = literal_value(element.key)
+        if isinstance(value, ast.Dict):
+            for key_node in value.keys:
+                if key_node is not None:
+                    key = literal_value(key_node)
                     if isinstance(key, str):
                         yield key
-        elif isinstance(value, cst.FormattedString):
-            yield formatted_text(value)
-        elif isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        elif isinstance(value, (ast.Constant, ast.JoinedStr)):
             text = literal_value(value)
             if isinstance(text, str):
                 yield text
@@ -69,26 +59,9 @@ def au_prediction_audit_record(file: PythonFile, params: Mapping[str, Any]) -> I
     for site in file.index.calls:
         if not _LOG_METHODS.search(site.raw):
             continue
-        if _names_request_and_model(list(_keys_of(site.node))):
+        if _names_request_and_model(list(_keys_of(file, site.node))):
             name = file.index.qualify(site.raw)
             yield Hit(file.span_of(site.node), (("name", name),), f"audit-record:{name}")
-
-
-def could_record_prediction(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        if not _LOG_METHODS.search(call.raw):
-            continue
-        if call.has_star:
-            return True  # `**{"request_id": ...}`: libcst reads the keys of a double-starred dict too
-        keys: list[Any] = list(call.keywords)
-        for value in [*call.positional, *call.keywords.values()]:
-            if isinstance(value, ast.Dict):
-                keys.extend(outline.literal(key) for key in value.keys if key is not None)
-            elif isinstance(value, (ast.Constant, ast.JoinedStr)):
-                keys.append(outline.literal(value))
-        if MAYBE in keys or _names_request_and_model([k for k in keys if isinstance(k, str)]):
-            return True
-    return False
 
 
 def _names_request_and_model(keys: list[str]) -> bool:
@@ -250,7 +223,6 @@ def au_gitlab_deploy_without_environment(document: Document, params: Mapping[str
 
 
 PYTHON: dict[str, PythonPredicate] = {"au_prediction_audit_record": au_prediction_audit_record}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"au_prediction_audit_record": could_record_prediction}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "au_s3_bucket_without_access_logging": au_s3_bucket_without_access_logging,
     "au_gitlab_deploy_without_environment": au_gitlab_deploy_without_environment,

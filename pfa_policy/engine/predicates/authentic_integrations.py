@@ -9,6 +9,7 @@ Dockerfiles so the three families of rules agree and never report the same liter
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,26 +22,26 @@ from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, RepoFile
-from pfa_policy.engine.values import MAYBE
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit, Span
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
-from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
+from pfa_policy.parsers.python import (
+    PythonFile,
+    dotted_name,
+    is_simple_string,
+    literal_value,
+    name_value,
+    visit_children,
+    walk_in_visit_order,
+)
 from pfa_policy.parsers.tree import Document, Node
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from pfa_policy.engine.predicates.python_urls import PythonUrl
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Words and URL classification
@@ -208,10 +209,10 @@ def python_urls(file: PythonFile) -> list[PythonUrl]:
     if cached is None:
         cached = []
         if _may_name_targets(file):
-            from pfa_policy.engine.predicates.python_urls import UrlVisitor  # executes libcst
+            from pfa_policy.engine.predicates.python_urls import UrlVisitor
 
             visitor = UrlVisitor(file)
-            file.module.visit(visitor)
+            visitor.visit(file.module)
             cached = visitor.found
         setattr(file, "_ai_urls", cached)  # noqa: B010 - a per-file memo on an object we do not own
     return cached
@@ -226,16 +227,10 @@ def _may_name_targets(file: PythonFile) -> bool:
 
 
 def _may_hold_targets(source: str, strings: Iterable[Any]) -> bool:
-    """Shared by `_may_name_targets` and the first look; a MAYBE string (outline) may be anything."""
     if "emulator_host" in source.lower():
         return True
-    return any(value is MAYBE or (isinstance(value, str) and (
-        classify(value) is not None or _BARE_LOOPBACK.match(value.strip()) is not None)) for value in strings)
-
-
-def could_name_targets(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    """`_may_name_targets` on the outline, whose strings include every string the index holds."""
-    return _may_hold_targets(outline.source, outline.strings)
+    return any(isinstance(value, str) and (
+        classify(value) is not None or _BARE_LOOPBACK.match(value.strip()) is not None) for value in strings)
 
 
 def _python_category(categories: frozenset[str], *, default: bool | None) -> PythonPredicate:
@@ -451,47 +446,43 @@ def _type_test_names(file: PythonFile) -> set[str]:
     names = set()
     for assignment in file.index.assignments:
         value = assignment.value
-        if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not):
-            value = value.expression
-        if isinstance(value, cst.Call) and (dotted_name(value.func) or "") in _TYPE_TESTS:
+        if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+            value = value.operand
+        if isinstance(value, ast.Call) and (dotted_name(value.func) or "") in _TYPE_TESTS:
             names.add(assignment.target)
     return names
 
 
-def _mock_names_in(expression: cst.CSTNode) -> list[str]:
+def _mock_names_in(file: PythonFile, expression: ast.AST) -> list[str]:
     """Mock-flag names read by a condition: names, attributes and string literals (`os.getenv("USE_MOCK")`).
 
     The called function and its receiver (`is_mock_flag(x)`, `MOCK_PATTERN.match(x)`) and the container of a
     membership test (`w in MOCK_WORDS`) are not flags."""
     names: list[str] = []
-    called: set[int] = set()
-
-    class Mark(cst.CSTVisitor):
-        def visit_Name(self, inner: cst.Name) -> None:
-            called.add(id(inner))
-
-    class Collector(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            node.func.visit(Mark())
-            if (dotted_name(node.func) or "") in _TYPE_TESTS:
-                # `isinstance(fake_resp, StreamingResponse)`: a test of a value's type, never a mode switch.
-                for arg in node.args:
-                    arg.visit(Mark())
-
-        def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
-            if isinstance(node.operator, (cst.In, cst.NotIn)):  # `x in MOCK_WORDS`: a collection, not a switch
-                node.comparator.visit(Mark())
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if id(node) not in called:
-                names.append(node.value)
-
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+    stack: list[tuple[ast.AST, bool]] = [(expression, False)]  # (node, whether its names are called)
+    while stack:
+        node, called = stack.pop()
+        name = name_value(node)
+        if name is not None:
+            if not called:
+                names.append(name)
+            continue
+        if is_simple_string(node):
             value = literal_value(node)
             if isinstance(value, str):
                 names.append(value)
-
-    expression.visit(Collector())
+            continue
+        children: list[tuple[ast.AST, bool]] = [(child, called) for child in visit_children(file, node)]
+        if isinstance(node, ast.Call):
+            # `isinstance(fake_resp, StreamingResponse)`: a test of a value's type, never a mode switch.
+            type_test = (dotted_name(node.func) or "") in _TYPE_TESTS
+            children = [(child, True if child is node.func or type_test else flag) for child, flag in children]
+        elif isinstance(node, ast.Compare):
+            # `x in MOCK_WORDS`: a collection, not a switch
+            collections = {id(c) for op, c in zip(node.ops, node.comparators, strict=True)
+                           if isinstance(op, (ast.In, ast.NotIn))}
+            children = [(child, True if id(child) in collections else flag) for child, flag in children]
+        stack.extend(reversed(children))
     return [n for n in names if is_mock_flag(n)]
 
 
@@ -521,13 +512,13 @@ def mock_branch_in_python(file: PythonFile, params: Mapping[str, Any]) -> Iterat
     type_tests: set[str] | None = None
     configured: set[str] | None = None
     for test in file.index.branch_tests:
-        flags = _mock_names_in(test)
+        flags = _mock_names_in(file, test)
         if flags:
             type_tests = _type_test_names(file) if type_tests is None else type_tests
             flags = [f for f in flags if f not in type_tests]
         if not flags and _OUTPUT_SWITCH_TEXT.search(file.code_of(test)):
             configured = _configured_names(file) if configured is None else configured
-            flags = _output_switches_in(test, configured)
+            flags = _output_switches_in(file, test, configured)
         if flags:
             yield Hit(file.span_of(test), (("name", flags[0]),), f"mock-branch:{file.code_of(test)}")
 
@@ -563,26 +554,20 @@ def _configured_names(file: PythonFile) -> set[str]:
     return names
 
 
-def _output_switches_in(test: cst.BaseExpression, configured: set[str]) -> list[str]:
+def _output_switches_in(file: PythonFile, test: ast.AST, configured: set[str]) -> list[str]:
     found: list[str] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+    for node in walk_in_visit_order(file, test):
+        name = name_value(node)
+        if is_simple_string(node):
             value = literal_value(node)
             if isinstance(value, str) and is_output_switch(value):  # `os.getenv("TEST_RUN")`
                 found.append(value)
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
+        elif isinstance(node, ast.Attribute):
             owner = dotted_name(node.value) or ""
-            if is_output_switch(node.attr.value) and owner.rsplit(".", 1)[-1].lower() in _SETTINGS_OBJECTS:
-                found.append(f"{owner}.{node.attr.value}")  # `settings.DRY_RUN`
-            return True
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value in configured and is_output_switch(node.value):
-                found.append(node.value)
-
-    test.visit(Collector())
+            if is_output_switch(node.attr) and owner.rsplit(".", 1)[-1].lower() in _SETTINGS_OBJECTS:
+                found.append(f"{owner}.{node.attr}")  # `settings.DRY_RUN`
+        elif name is not None and name in configured and is_output_switch(name):
+            found.append(name)
     return found
 
 
@@ -717,8 +702,6 @@ PYTHON: dict[str, PythonPredicate] = {
     "ai_mock_assignment": mock_switch_assigned_in_python,
     "ai_fake_integration_instantiated": fake_integration_instantiated,
 }
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {name: could_name_targets for name in (
-    "ai_endpoint_url_literals", "ai_local_target_defaults", "ai_store_url_literals", "ai_emulator_url_literals")}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "ai_endpoint_url_values": _document_category(ENDPOINT),
     "ai_store_url_values": _document_category(STORE),

@@ -34,7 +34,6 @@ from pfa_policy.engine.predicates.ml_pipelines import (
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
@@ -42,7 +41,6 @@ from pfa_policy.engine.predicates.types import (
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.model import FILE_START, REPOSITORY_ANCHOR, FactOccurrence, Hit, ParseError, Span
 from pfa_policy.parsers.python import PythonFile
-from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # What PFA-CI-001 names when it finds no pipeline.
@@ -438,10 +436,6 @@ def ci_deploy_sdk_call(file: PythonFile, params: Mapping[str, Any]) -> Iterator[
             yield Hit(file.span_of(site.node), (("name", name),), f"call:{name}")
 
 
-def could_deploy_sdk(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(is_deploy_sdk_call(outline.qualify(call.raw)) for call in outline.calls)
-
-
 def _scalar_texts(node: Node | None) -> list[Node]:
     if node is None:
         return []
@@ -736,7 +730,6 @@ def ci_long_lived_cloud_keys(document: Document, params: Mapping[str, Any]) -> I
 
 
 PYTHON: dict[str, PythonPredicate] = {"ci_deploy_sdk_call": ci_deploy_sdk_call}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ci_deploy_sdk_call": could_deploy_sdk}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "ci_unpinned_action": ci_unpinned_action,
     "ci_github_deploy_step_without_environment": ci_github_deploy_step_without_environment,

@@ -14,7 +14,7 @@ import shlex
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pfa_policy.engine.classify import CI_KINDS
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER, LOCAL_CLUSTER_ACTION
@@ -22,25 +22,16 @@ from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.engine.rule import PYTHON_KINDS
-from pfa_policy.engine.values import MAYBE
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
 from pfa_policy.parsers.python import PythonFile, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared helpers
@@ -157,7 +148,7 @@ _READERS = re.compile(
     r"|numpy\.(?:load|loadtxt|genfromtxt|fromfile)|dask\.dataframe\.read_(?:csv|parquet|json)"
     r"|datasets\.load_from_disk)$"
 )
-A = TypeVar("A")  # a call argument: libcst's Arg in the predicate, an ast expression in its first look
+A = TypeVar("A")  # a call argument
 _OPEN = frozenset({"open", "io.open", "builtins.open"})
 _PATH_KEYWORDS = ("filepath_or_buffer", "path", "source", "file", "fname", "filename", "dataset_path")
 _DATA_SUFFIX = re.compile(r"\.(?:csv|tsv|parquet|pq|feather|arrow|jsonl|ndjson|xlsx?|npy|npz|h5|hdf5|avro|orc)"
@@ -171,23 +162,24 @@ def _module_constants(file: PythonFile) -> dict[str, str]:
     """Module-level NAME = "literal" bindings assigned exactly once (a path constant used later)."""
     seen: dict[str, list[object]] = {}
     for assignment in file.index.assignments:
-        if isinstance(assignment.report, cst.Name):
+        if isinstance(assignment.report, ast.Name):
             seen.setdefault(assignment.target, []).append(literal_value(assignment.value))
     return {name: values[0] for name, values in seen.items() if len(values) == 1 and isinstance(values[0], str)}
 
 
-def _path_literal(node: cst.BaseExpression, constants: Mapping[str, str]) -> str | None:
+def _path_literal(file: PythonFile, node: ast.expr, constants: Mapping[str, str]) -> str | None:
     """The literal path an argument names: a string, a constant, or `Path("…")` of either."""
     value = literal_value(node)
     if isinstance(value, str):
         return value
-    if isinstance(node, cst.Name):
-        return constants.get(node.value)
-    if isinstance(node, cst.Call) and node.args and not node.args[0].keyword:
-        head = node.func.attr.value if isinstance(node.func, cst.Attribute) else (
-            node.func.value if isinstance(node.func, cst.Name) else "")
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    arguments = file.arguments(node) if isinstance(node, ast.Call) else []
+    if isinstance(node, ast.Call) and arguments and arguments[0].keyword is None:
+        head = node.func.attr if isinstance(node.func, ast.Attribute) else (
+            node.func.id if isinstance(node.func, ast.Name) else "")
         if head in ("Path", "PurePath", "PosixPath"):
-            return _path_literal(node.args[0].value, constants)
+            return _path_literal(file, arguments[0].value, constants)
     return None
 
 
@@ -227,38 +219,10 @@ def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[
         mode = site.positional[1] if len(site.positional) > 1 else site.keywords.get("mode")
         if qualified in _OPEN and mode is not None and re.search(r"[wax]", str(literal_value(mode.value))):
             continue  # writing a file is not reading data
-        path = _path_literal(argument.value, constants)
+        path = _path_literal(file, argument.value, constants)
         if path is None or not is_local_data_path(path, require_suffix=require_suffix):
             continue
         yield Hit(file.span_of(argument), (("name", path), ("call", qualified)), f"read:{qualified}:{path}")
-
-
-def could_read_local_data(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        read = _data_read(outline.qualify(call.raw), call.positional, call.keywords)
-        if read is None:
-            continue
-        argument, require_suffix = read
-        if any(path is MAYBE or (isinstance(path, str) and is_local_data_path(path, require_suffix=require_suffix))
-               for path in _possible_paths(outline, argument)):
-            return True
-    return False
-
-
-def _possible_paths(outline: PythonOutline, node: ast.expr) -> list[Any]:
-    """What `_path_literal` could make of an argument: its literal, any literal bound to the name (the index
-    keeps a constant only when bound once; any binding is a superset), or the path inside `Path(...)`."""
-    value = outline.literal(node)
-    if value is MAYBE or isinstance(value, str):
-        return [value]
-    if isinstance(node, ast.Name):
-        return [outline.literal(bound) for target, bound in outline.assignments if target in (node.id, MAYBE)]
-    if isinstance(node, ast.Call) and node.args:
-        head = node.func.attr if isinstance(node.func, ast.Attribute) else (
-            node.func.id if isinstance(node.func, ast.Name) else "")
-        if head in ("Path", "PurePath", "PosixPath"):
-            return _possible_paths(outline, node.args[0])
-    return []
 
 
 def dg_ungoverned_local_reads(context: RepoContext, params: Mapping[str, Any],
@@ -721,7 +685,6 @@ def dg_pyproject_no_lock(context: RepoContext, params: Mapping[str, Any],
 
 
 PYTHON: dict[str, PythonPredicate] = {"dg_local_data_read": dg_local_data_read}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"dg_local_data_read": could_read_local_data}
 DOCUMENT: dict[str, DocumentPredicate] = {
     "dg_manifest_images": dg_manifest_images,
     "dg_deploy_command_images": dg_deploy_command_images,

@@ -16,15 +16,12 @@ from typing import Any
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.values import MAYBE
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
 from pfa_policy.parsers.python import PythonFile, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
 from pfa_policy.parsers.tree import Document, Node
 
 # --- What counts as a secret ----------------------------------------------------------------------------
@@ -143,14 +140,6 @@ def _binds_secret(target: str, value: object) -> bool:
     return static_key or secret_literal(target, value) or _auth_header_literal(target, value)
 
 
-def could_bind_secret(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for target, node in outline.assignments:
-        value = outline.literal(node)
-        if target is MAYBE or value is MAYBE or _binds_secret(target, value):
-            return True
-    return False
-
-
 _UNVERIFIED_SSL = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context", "ssl.CERT_NONE",
                              "ssl.VerifyMode.CERT_NONE"})
 
@@ -206,7 +195,7 @@ def en_python_verify_false(file: PythonFile, params: Mapping[str, Any]) -> Itera
     A keyword of the module's own functions or methods (`self._create_logs(..., verify=False)`) is that
     function's own parameter, which may mean anything (validate a reference, check a schema): skipped. Library
     calls and attribute or dict settings are reported."""
-    own = {function.name.value for function, _, _ in file.index.functions}
+    own = {function.name for function, _, _ in file.index.functions}
     local_keywords: set[int] = set()
     for site in file.index.calls:
         head, _, rest = site.raw.partition(".")
@@ -219,20 +208,6 @@ def en_python_verify_false(file: PythonFile, params: Mapping[str, Any]) -> Itera
         if value is False or (isinstance(value, str) and value.lower() == "false"):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target), ("value", str(value))),
                       f"assign:{assignment.target}")
-
-
-def could_disable_verification(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for target, node in outline.assignments:
-        if target is not MAYBE and not _VERIFY_TARGET.match(target):
-            continue
-        value = outline.literal(node)
-        if value is MAYBE or value is False or (isinstance(value, str) and value.lower() == "false"):
-            return True
-    return False
-
-
-def could_use_unverified_ssl(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(outline.qualify(raw) in _UNVERIFIED_SSL for raw in outline.references)
 
 
 # --- Structured documents --------------------------------------------------------------------------------
@@ -466,11 +441,6 @@ PYTHON: dict[str, PythonPredicate] = {
     "en_python_secret_literal": en_python_secret_literal,
     "en_python_verify_false": en_python_verify_false,
     "en_python_unverified_ssl": en_python_unverified_ssl,
-}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {
-    "en_python_secret_literal": could_bind_secret,
-    "en_python_verify_false": could_disable_verification,
-    "en_python_unverified_ssl": could_use_unverified_ssl,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {
     "en_document_secret_literal": en_document_secret_literal,

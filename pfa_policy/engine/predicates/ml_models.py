@@ -12,55 +12,54 @@ scanned code; names resolve through the engine's index like patterns do.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.globs import compile_name_globs
-from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
+from pfa_policy.engine.predicates.types import PythonPredicate
 from pfa_policy.engine.values import UNKNOWN
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import CallSite, PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
+from pfa_policy.parsers.python import (
+    Arg,
+    CallSite,
+    PythonFile,
+    dotted_name,
+    literal_value,
+    visit_children,
+    walk_in_visit_order,
+)
 
 # ---------------------------------------------------------------------------------------------------------
 # Module-level constants
 
 
-def module_constants(module: cst.Module) -> dict[str, Any]:
+def module_constants(module: ast.Module) -> dict[str, Any]:
     """`NAME = "literal"` (or annotated) at module level; a name bound twice to different values is UNKNOWN."""
     constants: dict[str, Any] = {}
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
-            if isinstance(small, cst.Assign):
-                pairs = [(t.target, small.value) for t in small.targets]
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                pairs = [(small.target, small.value)]
-            for target, value in pairs:
-                if isinstance(target, cst.Name):
-                    literal = literal_value(value)
-                    known = constants.get(target.value, literal)
-                    constants[target.value] = literal if known == literal else UNKNOWN
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(statement, ast.Assign):
+            pairs = [(target, statement.value) for target in statement.targets]
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            pairs = [(statement.target, statement.value)]
+        for target, value in pairs:
+            if isinstance(target, ast.Name):
+                literal = literal_value(value)
+                known = constants.get(target.id, literal)
+                constants[target.id] = literal if known == literal else UNKNOWN
     return constants
 
 
-def _resolved(node: cst.BaseExpression, constants: Mapping[str, Any]) -> Any:
+def _resolved(node: ast.expr, constants: Mapping[str, Any]) -> Any:
     value = literal_value(node)
-    if value is UNKNOWN and isinstance(node, cst.Name):
-        return constants.get(node.value, UNKNOWN)
+    if value is UNKNOWN and isinstance(node, ast.Name):
+        return constants.get(node.id, UNKNOWN)
     return value
 
 
-def _argument(site: CallSite, keyword: str, position: int | None) -> cst.Arg | None:
+def _argument(site: CallSite, keyword: str, position: int | None) -> Arg | None:
     arg = site.keywords.get(keyword)
     if arg is None and position is not None and position < len(site.positional):
         arg = site.positional[position]
@@ -106,7 +105,7 @@ _TIMM = "timm.create_model"
 _ALL_HUB = compile_name_globs([g for globs, _, _ in _HF_LOADERS for g in globs] + [_TIMM, "torch.hub.load"])
 
 
-def _hub_hit(file: PythonFile, node: cst.CSTNode, name: str, value: str, source: str, reason: str) -> Hit:
+def _hub_hit(file: PythonFile, node: ast.AST, name: str, value: str, source: str, reason: str) -> Hit:
     site_code = file.code_of(node)
     return Hit(file.span_of(node), (("name", name), ("reason", reason), ("source", source), ("value", value)),
                f"call:{name}@{file.scope_of(node)}:{site_code}")
@@ -169,33 +168,27 @@ def _torch_hub(file: PythonFile, site: CallSite, constants: Mapping[str, Any]) -
         yield _hub_hit(file, site.node, "torch.hub.load", repo, "GitHub (torch.hub)", f"at `{ref}`, a branch")
 
 
-def _dicts(node: cst.CSTNode) -> Iterator[cst.Dict]:
-    for child in node.children:
-        if isinstance(child, cst.Dict):
-            yield child
-        yield from _dicts(child)
-
-
 def _hub_environments(file: PythonFile) -> Iterator[Hit]:
     """`{"HF_MODEL_ID": "org/name", ...}` without `HF_MODEL_REVISION`: the environment of a SageMaker Hugging
     Face model or TGI container, which downloads the model from the Hub when the endpoint starts."""
     constants = module_constants(file.module)
-    for mapping in _dicts(file.module):
-        keys: dict[str, cst.DictElement] = {}
-        for element in mapping.elements:
-            if isinstance(element, cst.DictElement):
-                key = literal_value(element.key)
-                if isinstance(key, str):
-                    keys[key] = element
-        model = keys.get("HF_MODEL_ID")
-        if model is None or "HF_MODEL_REVISION" in keys or any(isinstance(e, cst.StarredDictElement)
-                                                                for e in mapping.elements):
+    for mapping in walk_in_visit_order(file, file.module):
+        if not isinstance(mapping, ast.Dict):
             continue
-        repo = _resolved(model.value, constants)
+        keys: dict[str, tuple[ast.expr, ast.expr]] = {}
+        for key_node, value in zip(mapping.keys, mapping.values, strict=True):
+            if key_node is not None:
+                key = literal_value(key_node)
+                if isinstance(key, str):
+                    keys[key] = (key_node, value)
+        model = keys.get("HF_MODEL_ID")
+        if model is None or "HF_MODEL_REVISION" in keys or None in mapping.keys:
+            continue
+        repo = _resolved(model[1], constants)
         if isinstance(repo, str) and _HUB_ID.match(repo.strip()):
-            yield Hit(file.span_of(model.key), (("name", "HF_MODEL_ID"), ("reason", "without `HF_MODEL_REVISION`"),
-                                                ("source", "the Hugging Face Hub"), ("value", repo)),
-                      f"env:HF_MODEL_ID@{file.scope_of(model)}:{repo}")
+            yield Hit(file.span_of(model[0]), (("name", "HF_MODEL_ID"), ("reason", "without `HF_MODEL_REVISION`"),
+                                               ("source", "the Hugging Face Hub"), ("value", repo)),
+                      f"env:HF_MODEL_ID@{file.scope_of(model[0])}:{repo}")
 
 
 def dg_hub_download_unpinned(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -214,12 +207,6 @@ def dg_hub_download_unpinned(file: PythonFile, params: Mapping[str, Any]) -> Ite
             yield from _torch_hub(file, site, constants)
         else:
             yield from _hugging_face(file, site, name, constants)
-
-
-def could_download_from_hub(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    if "HF_MODEL_ID" in outline.source:
-        return True
-    return any(_ALL_HUB.fullmatch(outline.qualify(call.raw)) for call in outline.calls)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -245,82 +232,82 @@ _REQUEST_METHODS = frozenset({"predict", "preprocess", "postprocess", "explain",
 _RELOAD_WORDS = re.compile(r"(?i)(re)?load|refresh|swap|switch|promot|rollout|deploy|update|admin|warm")
 
 
-def _route_path(decorator: cst.Decorator) -> str:
-    call = decorator.decorator
-    if isinstance(call, cst.Call) and call.args:
-        value = literal_value(call.args[0].value)
+def _route_path(file: PythonFile, call: ast.expr) -> str:
+    arguments = file.arguments(call) if isinstance(call, ast.Call) else []
+    if arguments:
+        value = literal_value(arguments[0].value)
         if isinstance(value, str):
             return value
     return ""
 
 
-def _handler_kind(file: PythonFile, node: cst.FunctionDef, owner: cst.ClassDef | None, web: bool) -> str:
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _handler_kind(file: PythonFile, node: Function, owner: ast.ClassDef | None, web: bool) -> str:
     """'route', 'sagemaker', 'model server' or '' for a function that is not a request handler."""
-    for decorator in node.decorators:
-        expression = decorator.decorator
-        raw = dotted_name(expression.func if isinstance(expression, cst.Call) else expression) or ""
+    for decorator in node.decorator_list:
+        expression = decorator
+        raw = dotted_name(expression.func if isinstance(expression, ast.Call) else expression) or ""
         qualified = file.index.qualify(raw)
         if qualified == "bentoml.api" or (qualified.startswith("bentoml.") and qualified.endswith(".api")):
             return "BentoML API"
         if web and "." in raw and raw.rsplit(".", 1)[1] in _ROUTE_VERBS:
-            return "" if _RELOAD_WORDS.search(_route_path(decorator)) else "route"
-    if owner is None and node.name.value in _SAGEMAKER_HANDLERS:
+            return "" if _RELOAD_WORDS.search(_route_path(file, decorator)) else "route"
+    if owner is None and node.name in _SAGEMAKER_HANDLERS:
         return "SageMaker"
-    if owner is not None and node.name.value in _REQUEST_METHODS and any(
-        _SERVING_BASES.fullmatch(file.index.qualify(dotted_name(arg.value) or "")) for arg in owner.bases
+    if owner is not None and node.name in _REQUEST_METHODS and any(
+        _SERVING_BASES.fullmatch(file.index.qualify(dotted_name(base.value if isinstance(base, ast.Starred) else base)
+                                                    or "")) for base in owner.bases
     ):
         return "model server"
     return ""
 
 
-def _lazy_guard(test: cst.BaseExpression) -> bool:
+def _lazy_guard(test: ast.expr) -> bool:
     """`if model is None:` / `if not self.model:` / `if name not in cache:` - a load that happens once."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return True
-    if isinstance(test, cst.Comparison):
-        return any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.NotIn, cst.In)) for c in test.comparisons)
+    if isinstance(test, ast.Compare):
+        return any(isinstance(op, (ast.Is, ast.IsNot, ast.NotIn, ast.In)) for op in test.ops)
     return False
 
 
-def _loader_calls(file: PythonFile, node: cst.CSTNode) -> Iterator[tuple[cst.Call, str]]:
-    for child in node.children:
-        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+def _loader_calls(file: PythonFile, children: list[ast.AST]) -> Iterator[tuple[ast.Call, str]]:
+    for child in children:
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        if isinstance(child, cst.If) and _lazy_guard(child.test):
+        if isinstance(child, ast.If) and _lazy_guard(child.test):
             continue
-        if isinstance(child, cst.Call):
+        if isinstance(child, ast.Call):
             raw = dotted_name(child.func)
             name = file.index.qualify(raw) if raw is not None else ""
             if name and _LOADERS.fullmatch(name):
                 yield child, name
-        yield from _loader_calls(file, child)
+        yield from _loader_calls(file, visit_children(file, child))
 
 
-def _functions(body: cst.CSTNode, owner: cst.ClassDef | None
-               ) -> Iterator[tuple[cst.FunctionDef, cst.ClassDef | None]]:
-    for child in body.children:
-        if isinstance(child, cst.FunctionDef):
+def _functions(file: PythonFile, children: list[ast.AST], owner: ast.ClassDef | None
+               ) -> Iterator[tuple[Function, ast.ClassDef | None]]:
+    for child in children:
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield child, owner
-        elif isinstance(child, cst.ClassDef):
-            yield from _functions(child.body, child)
-        elif not isinstance(child, cst.Lambda):
-            yield from _functions(child, owner)
+        elif isinstance(child, ast.ClassDef):
+            yield from _functions(file, list(child.body), child)
+        elif not isinstance(child, ast.Lambda):
+            yield from _functions(file, visit_children(file, child), owner)
 
 
 def op_model_loaded_per_request(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     web = any(_WEB_FRAMEWORKS.match(module) for module in file.index.imported_modules())
-    for function, owner in _functions(file.module, None):
+    for function, owner in _functions(file, list(file.module.body), None):
         kind = _handler_kind(file, function, owner, web)
-        if not kind or _RELOAD_WORDS.search(function.name.value.removesuffix("_fn").replace("predict", "")):
+        if not kind or _RELOAD_WORDS.search(function.name.removesuffix("_fn").replace("predict", "")):
             continue
-        handler = function.name.value if owner is None else f"{owner.name.value}.{function.name.value}"
-        for call, name in _loader_calls(file, function.body):
+        handler = function.name if owner is None else f"{owner.name}.{function.name}"
+        for call, name in _loader_calls(file, list(function.body)):
             yield Hit(file.span_of(call), (("handler", handler), ("kind", kind), ("name", name)),
                       f"per-request:{handler}:{file.code_of(call)}")
-
-
-def could_load_per_request(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(_LOADERS.fullmatch(outline.qualify(call.raw)) for call in outline.calls)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -338,7 +325,7 @@ _STARTUP_DECORATORS = re.compile(r"\.on_event$|\.before_first_request$|\.on_star
 def _serving_module(file: PythonFile) -> bool:
     if any(_SERVING_MODULES.match(module) for module in file.index.imported_modules()):
         return True
-    return any(node.name.value in ("model_fn", "predict_fn", "transform_fn") for node, _, _ in file.index.functions)
+    return any(node.name in ("model_fn", "predict_fn", "transform_fn") for node, _, _ in file.index.functions)
 
 
 def _at_start_up(file: PythonFile, site: CallSite, startup: set[str]) -> bool:
@@ -358,8 +345,8 @@ def _fit_call(file: PythonFile, site: CallSite) -> bool:
 def ai_placeholder_model(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     if not _serving_module(file):
         return
-    startup = {node.name.value for node, decorators, _ in file.index.functions
-               if _STARTUP_NAMES.match(node.name.value) or any(_STARTUP_DECORATORS.search(d) for d in decorators)}
+    startup = {node.name for node, decorators, _ in file.index.functions
+               if _STARTUP_NAMES.match(node.name) or any(_STARTUP_DECORATORS.search(d) for d in decorators)}
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
         if name in _DUMMIES:
@@ -370,20 +357,8 @@ def ai_placeholder_model(file: PythonFile, params: Mapping[str, Any]) -> Iterato
                       f"fit:{site.raw}@{file.scope_of(site.node)}:{file.code_of(site.node)}")
 
 
-def could_use_placeholder_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        if outline.qualify(call.raw) in _DUMMIES or call.raw.rsplit(".", 1)[-1] in _FIT_METHODS:
-            return True
-    return False
-
-
 PYTHON: dict[str, PythonPredicate] = {
     "dg_hub_download_unpinned": dg_hub_download_unpinned,
     "op_model_loaded_per_request": op_model_loaded_per_request,
     "ai_placeholder_model": ai_placeholder_model,
-}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {
-    "dg_hub_download_unpinned": could_download_from_hub,
-    "op_model_loaded_per_request": could_load_per_request,
-    "ai_placeholder_model": could_use_placeholder_model,
 }

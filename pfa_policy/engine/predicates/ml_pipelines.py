@@ -14,31 +14,24 @@ CI files are read through the engine's YAML tree; nothing is executed.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import UNKNOWN
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FactOccurrence, Hit
-from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
+from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value, visit_children
 from pfa_policy.parsers.tree import Document, Node
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 # ---------------------------------------------------------------------------------------------------------
 # Model approved or promoted unconditionally
@@ -53,41 +46,42 @@ _ALIAS = re.compile(_MLFLOW_CLIENT + r"\.set_registered_model_alias$")
 _PRODUCTION_ALIAS = re.compile(r"(?i)^(champion|production|prod)$")
 
 
-def _unconditional_calls(node: cst.CSTNode) -> Iterator[cst.Call]:
-    for child in node.children:
-        if isinstance(child, (cst.If, cst.IfExp, cst.While, cst.Match)):  # a branch may not run
+def _unconditional_calls(file: PythonFile, node: ast.AST) -> Iterator[ast.Call]:
+    for child in visit_children(file, node):
+        if isinstance(child, (ast.If, ast.IfExp, ast.While, ast.Match)):  # a branch may not run
             continue
-        if isinstance(child, cst.Call):
+        if isinstance(child, ast.Call):
             yield child
-        yield from _unconditional_calls(child)
+        yield from _unconditional_calls(file, child)
 
 
-def _literal_argument(call: cst.Call, keyword: str, position: int) -> Any:
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
+def _literal_argument(file: PythonFile, call: ast.Call, keyword: str, position: int) -> Any:
+    arguments = file.arguments(call)
+    positional = [arg for arg in arguments if arg.keyword is None and not arg.star]
+    for arg in arguments:
+        if arg.keyword is not None and arg.keyword == keyword:
             return literal_value(arg.value), arg
     if position < len(positional):
         return literal_value(positional[position].value), positional[position]
     return UNKNOWN, None
 
 
-def _approval(file: PythonFile, call: cst.Call) -> tuple[str, str, cst.CSTNode] | None:
+def _approval(file: PythonFile, call: ast.Call) -> tuple[str, str, ast.AST] | None:
     raw = dotted_name(call.func)
     name = file.index.qualify(raw) if raw is not None else ""
     if not name:
         return None
     if _REGISTER.fullmatch(name):
-        value, arg = _literal_argument(call, "approval_status", 99)
+        value, arg = _literal_argument(file, call, "approval_status", 99)
     elif _PACKAGE.fullmatch(name):
-        value, arg = _literal_argument(call, "ModelApprovalStatus", 99)
+        value, arg = _literal_argument(file, call, "ModelApprovalStatus", 99)
     elif _TRANSITION.match(name):
-        value, arg = _literal_argument(call, "stage", 2)
+        value, arg = _literal_argument(file, call, "stage", 2)
         if isinstance(value, str) and value.lower() == "production":
             return name, value, arg or call
         return None
     elif _ALIAS.match(name):
-        value, arg = _literal_argument(call, "alias", 1)
+        value, arg = _literal_argument(file, call, "alias", 1)
         if isinstance(value, str) and _PRODUCTION_ALIAS.match(value):
             return name, value, arg or call
         return None
@@ -103,7 +97,7 @@ _CONDITION_STEP = compile_name_globs(["sagemaker.workflow.condition_step.Conditi
 def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     # A SageMaker pipeline that builds a ConditionStep gates its steps on the evaluation in the pipeline DSL.
     gated = any(_CONDITION_STEP.fullmatch(file.index.qualify(site.raw)) for site in file.index.calls)
-    for call in _unconditional_calls(file.module):
+    for call in _unconditional_calls(file, file.module):
         found = _approval(file, call)
         if found is not None and gated and found[0].startswith(("sagemaker.", "boto3.")):
             continue
@@ -111,14 +105,6 @@ def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any])
             name, value, report = found
             yield Hit(file.span_of(report), (("name", name), ("value", value)),
                       f"approval:{name}@{file.scope_of(call)}:{value}")
-
-
-def could_approve_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        name = outline.qualify(call.raw)
-        if _REGISTER.fullmatch(name) or _PACKAGE.fullmatch(name) or _TRANSITION.match(name) or _ALIAS.match(name):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -298,7 +284,6 @@ def _deploys_models(context: RepoContext, params: Mapping[str, Any], scopes: fro
 
 
 PYTHON: dict[str, PythonPredicate] = {"ci_unconditional_model_approval": ci_unconditional_model_approval}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ci_unconditional_model_approval": could_approve_model}
 DOCUMENT: dict[str, DocumentPredicate] = {"ci_model_deploy_without_evaluation": ci_model_deploy_without_evaluation}
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "te_served_model_without_alerting": te_served_model_without_alerting,

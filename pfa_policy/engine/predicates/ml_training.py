@@ -14,29 +14,21 @@ Files are read as text; nothing is imported or executed.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import (
-    PythonPossible,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
 )
 from pfa_policy.engine.repository import RepoContext
-from pfa_policy.engine.values import MAYBE
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Span
-from pfa_policy.parsers.python import PythonFile
-from pfa_policy.parsers.python_outline import PythonOutline
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
+from pfa_policy.parsers.python import Arg, PythonFile
 
 # ---------------------------------------------------------------------------------------------------------
 # Training without a seed
@@ -81,11 +73,6 @@ def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[H
             return
 
 
-def could_be_training_entry(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(_RANDOM_STEPS.fullmatch(name) or _RANDOM_TRAINING.fullmatch(name)
-               for name in (outline.qualify(call.raw) for call in outline.calls))
-
-
 _SEED_CALLS = compile_name_globs([
     "numpy.random.seed", "random.seed", "torch.manual_seed", "torch.cuda.manual_seed*", "tensorflow.random.set_seed",
     "tensorflow.keras.utils.set_random_seed", "keras.utils.set_random_seed", "transformers.set_seed",
@@ -109,17 +96,10 @@ def dg_seed_set(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
             return
     for assignment in index.assignments:
         if _SEED_NAMES.match(assignment.target) and isinstance(
-            assignment.report, (cst.Arg, cst.Name, cst.SimpleString)
+            assignment.report, (Arg, ast.Name, ast.Constant)
         ):
             yield Hit(file.span_of(assignment.report), (("name", assignment.target),), f"seed:{assignment.target}")
             return
-
-
-def could_set_seed(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(target is MAYBE or (isinstance(target, str) and _SEED_NAMES.match(target))
-               for target, _ in outline.assignments) or any(
-        _SEED_CALLS.fullmatch(outline.qualify(call.raw)) or _SEEDED_GENERATORS.fullmatch(outline.qualify(call.raw))
-        for call in outline.calls)
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))",
@@ -249,8 +229,6 @@ def _has_pickle_models(context: RepoContext, params: Mapping[str, Any], scopes: 
 
 
 PYTHON: dict[str, PythonPredicate] = {"dg_training_entry": dg_training_entry, "dg_seed_set": dg_seed_set}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"dg_training_entry": could_be_training_entry,
-                                              "dg_seed_set": could_set_seed}
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "dg_training_without_seed": dg_training_without_seed,
     "ci_pickle_models_without_scan": ci_pickle_models_without_scan,

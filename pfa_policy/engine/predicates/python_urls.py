@@ -2,19 +2,27 @@
 module are targets (endpoints, stores, emulators) and which are messages, origins, comparisons or overridable
 defaults.
 
-A module of its own because a `libcst.CSTVisitor` subclass executes libcst when it is defined: the predicate
-module imports this one on first use, so a scan that parses no Python never loads libcst.
+A module of its own: the predicate module imports it on first use.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
-import libcst as cst
-
 from pfa_policy.engine.predicates.authentic_integrations import UrlFinding, classify, not_a_target
-from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
+from pfa_policy.parsers.python import (
+    Arg,
+    DictElement,
+    Param,
+    PythonFile,
+    dotted_name,
+    is_documentation,
+    is_simple_string,
+    literal_value,
+    visit_children,
+)
 
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print",
                           "echo", "secho", "fatal"})
@@ -40,20 +48,35 @@ class _Context:
 
 @dataclass(frozen=True, slots=True)
 class PythonUrl:
-    node: cst.CSTNode
+    node: ast.AST
     finding: UrlFinding
     default: bool
 
 
-class UrlVisitor(cst.CSTVisitor):
+class UrlVisitor:
+    """Walks a module in libcst's visiting order, keeping the context each string literal is in."""
+
     def __init__(self, file: PythonFile) -> None:
         self.file = file
         self.stack: list[_Context] = [_Context()]
-        self.calls: list[tuple[cst.Call, str, str]] = []  # enclosing calls: node, raw and qualified name
+        self.calls: list[tuple[ast.Call, str, str]] = []  # enclosing calls: node, raw and qualified name
         self.classes: list[bool] = []  # per enclosing class: is it a pydantic BaseSettings?
         self.functions: list[int] = []  # per enclosing function: how many classes enclosed it
         self.fallbacks: set[int] = set()  # right operands of `x or "literal"`
         self.found: list[PythonUrl] = []
+
+    def visit(self, node: ast.AST) -> None:
+        # Iterative, with a marker to leave a node once its children are done.
+        work: list[tuple[ast.AST, bool]] = [(node, False)]
+        while work:
+            current, leaving = work.pop()
+            if leaving:
+                self._leave(current)
+                continue
+            if not self._visit(current):
+                continue
+            work.append((current, True))
+            work.extend((child, False) for child in reversed(visit_children(self.file, current)))
 
     # -- context bookkeeping ------------------------------------------------------------------------------
     def _push(self, *, skip: bool = False, default: bool = False, key: str = "", store: bool = False) -> None:
@@ -64,26 +87,64 @@ class UrlVisitor(cst.CSTVisitor):
     def _pop(self) -> None:
         self.stack.pop()
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
-        body = node.body
-        return not (len(body) == 1 and isinstance(body[0], cst.Expr)
-                    and isinstance(body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+    def _visit(self, node: ast.AST) -> bool:
+        """What libcst's visit_* did; False: the children are not visited (nor is the node left)."""
+        if isinstance(node, ast.Expr) and self._documentation(node):
+            return False
+        if isinstance(node, ast.ClassDef):
+            bases = [dotted_name(b.value if isinstance(b, ast.Starred) else b) or "" for b in node.bases]
+            self.classes.append(any(b.split(".")[-1] in ("BaseSettings", "Settings") for b in bases))
+        elif isinstance(node, ast.Call):
+            raw = dotted_name(node.func) or ""
+            self.calls.append((node, raw, self.file.index.qualify(raw) if raw else ""))
+        elif isinstance(node, Arg):
+            self._visit_arg(node)
+        elif isinstance(node, ast.Assign):
+            self._push(key=_target_name(node.targets[0]) if node.targets else "")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.functions.append(len(self.classes))
+        elif isinstance(node, Param):
+            # `def __init__(self, host="http://localhost")`: a parameter default is overridable by every caller.
+            self._push(key=node.name, default=True)
+        elif isinstance(node, ast.AnnAssign):
+            # A class-level annotated attribute is a field default (pydantic, dataclasses, attrs, settings
+            # classes): overridable where the object is built. Inside a method it is an ordinary local assignment.
+            in_class_body = bool(self.classes) and (not self.functions or self.functions[-1] < len(self.classes))
+            self._push(key=_target_name(node.target), default=in_class_body)
+        elif isinstance(node, DictElement):
+            key = literal_value(node.key) if node.key is not None else None
+            if node.key is not None:
+                self._push(key=key if isinstance(key, str) else "")
+        elif isinstance(node, ast.BoolOp):
+            # `config.host or "localhost"`: the literal is the fallback when the setting is empty.
+            if isinstance(node.op, ast.Or):
+                self.fallbacks.update(id(value) for value in node.values[1:])
+        elif isinstance(node, ast.Compare):
+            self._push(skip=True)
+        elif is_simple_string(node):
+            self._string(node)
+            return False
+        elif isinstance(node, ast.JoinedStr):
+            self._string(node)
+        return True
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = [dotted_name(arg.value) or "" for arg in node.bases]
-        self.classes.append(any(b.split(".")[-1] in ("BaseSettings", "Settings") for b in bases))
+    def _leave(self, node: ast.AST) -> None:
+        if isinstance(node, ast.ClassDef):
+            self.classes.pop()
+        elif isinstance(node, ast.Call):
+            self.calls.pop()
+        elif isinstance(node, (Arg, ast.Assign, Param, ast.AnnAssign, ast.Compare)):
+            self._pop()
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.functions.pop()
+        elif isinstance(node, DictElement) and node.key is not None:
+            self._pop()
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.classes.pop()
+    def _documentation(self, node: ast.Expr) -> bool:
+        """A string alone on its line, which libcst's visit of the line skipped."""
+        return is_documentation(self.file, node)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        raw = dotted_name(node.func) or ""
-        self.calls.append((node, raw, self.file.index.qualify(raw) if raw else ""))
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self.calls.pop()
-
-    def visit_Arg(self, node: cst.Arg) -> None:
+    def _visit_arg(self, node: Arg) -> None:
         if not self.calls:
             self._push()
             return
@@ -93,11 +154,11 @@ class UrlVisitor(cst.CSTVisitor):
                 or bool(re.search(r"(?:Error|Exception|Warning)$", last)))
         # `click.prompt("Tracking server URL", default="http://localhost:5000")`: a suggestion a person sees and
         # confirms, not a setting a deployment silently falls back to.
-        skip = skip or (last in _PROMPTS and (node.keyword is not None and node.keyword.value == "default"))
-        keyword = node.keyword.value if node.keyword is not None else ""
+        skip = skip or (last in _PROMPTS and node.keyword == "default")
+        keyword = node.keyword or ""
         default = keyword in ("default", "default_factory")
         if not keyword and not skip:
-            positional = [a for a in call.args if a.keyword is None and not a.star]
+            positional = [a for a in self.file.arguments(call) if a.keyword is None and not a.star]
             position = next((i for i, a in enumerate(positional) if a is node), -1)
             env_lookup = last == "getenv" or (last in _ENV_LOOKUPS and "environ" in raw)
             if env_lookup and position == 1:
@@ -109,57 +170,8 @@ class UrlVisitor(cst.CSTVisitor):
                 default = True
         self._push(skip=skip, default=default, key=keyword, store=bool(_STORE_CLIENTS.match(qualified)))
 
-    def leave_Arg(self, original_node: cst.Arg) -> None:
-        self._pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._push(key=_target_name(node.targets[0].target) if node.targets else "")
-
-    def leave_Assign(self, original_node: cst.Assign) -> None:
-        self._pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(len(self.classes))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
-    def visit_Param(self, node: cst.Param) -> None:
-        # `def __init__(self, host="http://localhost")`: a parameter default is overridable by every caller.
-        self._push(key=node.name.value, default=True)
-
-    def leave_Param(self, original_node: cst.Param) -> None:
-        self._pop()
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        # A class-level annotated attribute is a field default (pydantic, dataclasses, attrs, settings classes):
-        # overridable where the object is built. Inside a method it is an ordinary local assignment.
-        in_class_body = bool(self.classes) and (not self.functions or self.functions[-1] < len(self.classes))
-        self._push(key=_target_name(node.target), default=in_class_body)
-
-    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        self._pop()
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key = literal_value(node.key)
-        self._push(key=key if isinstance(key, str) else "")
-
-    def leave_DictElement(self, original_node: cst.DictElement) -> None:
-        self._pop()
-
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
-        # `config.host or "localhost"`: the literal is the fallback when the setting is empty.
-        if isinstance(node.operator, cst.Or):
-            self.fallbacks.add(id(node.right))
-
-    def visit_Comparison(self, node: cst.Comparison) -> None:
-        self._push(skip=True)
-
-    def leave_Comparison(self, original_node: cst.Comparison) -> None:
-        self._pop()
-
     # -- strings ------------------------------------------------------------------------------------------
-    def _string(self, node: cst.BaseExpression) -> None:
+    def _string(self, node: ast.AST) -> None:
         context = self.stack[-1]
         if context.skip:
             return
@@ -173,21 +185,10 @@ class UrlVisitor(cst.CSTVisitor):
         if finding is not None:
             self.found.append(PythonUrl(node, finding, context.default or id(node) in self.fallbacks))
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self._string(node)
 
-    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
-        self._string(node)
-        return False
-
-    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
-        self._string(node)
-        return True
-
-
-def _target_name(target: cst.BaseExpression) -> str:
+def _target_name(target: ast.expr) -> str:
     """`x`, `self.x`, `os.environ["X"]`, `cfg["x"]` -> the name a value is stored under."""
-    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-        key = literal_value(target.slice[0].slice.value)
+    if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Tuple, ast.Slice)):
+        key = literal_value(target.slice)
         return key if isinstance(key, str) else ""
     return (dotted_name(target) or "").split(".")[-1]

@@ -8,20 +8,22 @@
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
-from pfa_policy.engine.predicates.types import PythonPossible, PythonPredicate
-from pfa_policy.lazy import lazy_module
+from pfa_policy.engine.predicates.types import PythonPredicate
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
+from pfa_policy.parsers.python import (
+    PythonFile,
+    dotted_name,
+    is_simple_string,
+    literal_value,
+    name_value,
+    parameters,
+    walk_in_visit_order,
+)
 
 _WEB_FRAMEWORKS = ("fastapi", "flask", "starlette", "quart", "litestar")
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "route", "api_route"})
@@ -40,50 +42,44 @@ _AUTH_WORDS = re.compile(r"(?i)auth|login|token|jwt|oauth|api_?key|apikey|bearer
 _SAGEMAKER_ROUTES = frozenset({"/invocations", "/ping"})
 
 
-def _route_decorator(decorator: cst.Decorator) -> tuple[str, cst.Call | None] | None:
+def _route_decorator(file: PythonFile, decorator: ast.expr) -> tuple[str, ast.Call | None] | None:
     """(path, the decorator call) of `@app.post("/predict")` / `@bp.route(...)`; None for other decorators."""
-    expression = decorator.decorator
-    call = expression if isinstance(expression, cst.Call) else None
-    raw = dotted_name(call.func if call is not None else expression) or ""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    raw = dotted_name(call.func if call is not None else decorator) or ""
     if "." not in raw or raw.rsplit(".", 1)[1] not in _ROUTE_VERBS:
         return None
-    path = literal_value(call.args[0].value) if call is not None and call.args else ""
+    arguments = file.arguments(call) if call is not None else []
+    path = literal_value(arguments[0].value) if arguments else ""
     return (path if isinstance(path, str) else ""), call
 
 
-def _says_auth(node: cst.CSTNode | None) -> bool:
-    if node is None:
-        return False
-    names: list[str] = []
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, inner: cst.Name) -> None:
-            names.append(inner.value)
-
-        def visit_SimpleString(self, inner: cst.SimpleString) -> None:
-            value = literal_value(inner)
-            if isinstance(value, str):
-                names.append(value)
-
-    node.visit(Names())
-    return any(_AUTH_WORDS.search(name) for name in names)
+def _says_auth(file: PythonFile, nodes: Iterable[ast.AST | None]) -> bool:
+    """Whether a name or a string literal in the subtrees says who the caller is."""
+    for node in nodes:
+        if node is None:
+            continue
+        for inner in walk_in_visit_order(file, node):
+            name = name_value(inner)
+            if name is None and is_simple_string(inner):
+                value = literal_value(inner)
+                name = value if isinstance(value, str) else None
+            if name is not None and _AUTH_WORDS.search(name):
+                return True
+    return False
 
 
-def _calls_model(function: cst.FunctionDef) -> bool:
-    found = False
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal found
+def _calls_model(file: PythonFile, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for statement in function.body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Call):
+                continue
             raw = dotted_name(node.func) or ""
             last = raw.rsplit(".", 1)[-1]
             # `score(model, features)`: a helper handed the model runs it too
-            handed = any(_MODEL_OBJECT.search(dotted_name(arg.value) or "") for arg in node.args)
+            handed = any(_MODEL_OBJECT.search(dotted_name(arg.value) or "") for arg in file.arguments(node))
             if last in _MODEL_METHODS or _MODEL_OBJECT.search(raw) or handed:
-                found = True
-
-    function.body.visit(Calls())
-    return found
+                return True
+    return False
 
 
 def _module_authenticates(file: PythonFile) -> bool:
@@ -96,14 +92,14 @@ def _module_authenticates(file: PythonFile) -> bool:
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
         last = name.rsplit(".", 1)[-1]
-        if last in ("FastAPI", "APIRouter", "include_router") and _says_auth(site.keywords.get("dependencies")):
+        if last in ("FastAPI", "APIRouter", "include_router") and _says_auth(file, [site.keywords.get("dependencies")]):
             return True
-        if last == "add_middleware" and _says_auth(site.node):
+        if last == "add_middleware" and _says_auth(file, [site.node]):
             return True
         if last == "before_request":
             return True
     for decorator, name, _ in file.index.decorators:
-        if name.endswith((".before_request", ".middleware")) and _says_auth(decorator):
+        if name.endswith((".before_request", ".middleware")) and _says_auth(file, [decorator]):
             return True
         if name.endswith(".before_request"):
             return True
@@ -119,28 +115,23 @@ def unauthenticated_predict_routes(file: PythonFile, params: Mapping[str, Any]) 
     for function, _, in_main_guard in file.index.functions:
         if in_main_guard:
             continue
-        routes = [r for r in (_route_decorator(d) for d in function.decorators) if r is not None]
+        routes = [r for r in (_route_decorator(file, d) for d in function.decorator_list) if r is not None]
         if not routes or any(path in _SAGEMAKER_ROUTES for path, _ in routes):
             continue
-        if not _calls_model(function):
+        if not _calls_model(file, function):
             continue
-        if any(_says_auth(call) for _, call in routes if call is not None):
+        if any(_says_auth(file, [call]) for _, call in routes if call is not None):
             continue  # `dependencies=[Depends(verify_api_key)]` on the route
-        if any(_route_decorator(d) is None and _says_auth(d) for d in function.decorators):
+        if any(_route_decorator(file, d) is None and _says_auth(file, [d]) for d in function.decorator_list):
             continue  # `@login_required`, `@jwt_required()`, `@auth.login_required`
-        if _says_auth(function.params):
+        if _says_auth(file, parameters(function.args)):
             continue  # `user: User = Depends(current_user)`, `api_key: str = Security(api_key_header)`
         authenticated = _module_authenticates(file) if authenticated is None else authenticated
         if authenticated:
             return
-        path = routes[0][0] or function.name.value
-        yield Hit(file.span_of(function.name), (("name", path), ("value", function.name.value)),
-                  f"route:{file.scope_of(function)}.{function.name.value}")
-
-
-def could_route_to_model(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(m.split(".")[0] in _WEB_FRAMEWORKS for m in outline.imported_modules())
+        path = routes[0][0] or function.name
+        yield Hit(file.name_span(function), (("name", path), ("value", function.name)),
+                  f"route:{file.scope_of(function)}.{function.name}")
 
 
 PYTHON: dict[str, PythonPredicate] = {"ac_unauthenticated_predict_routes": unauthenticated_predict_routes}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {"ac_unauthenticated_predict_routes": could_route_to_model}

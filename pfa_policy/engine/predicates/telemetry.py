@@ -5,53 +5,37 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
-    PythonPossible,
     PythonPredicate,
     RepositoryPredicate,
 )
-from pfa_policy.engine.values import MAYBE
-from pfa_policy.lazy import lazy_module
 from pfa_policy.model import Hit
 from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
-from pfa_policy.parsers.python_outline import PythonOutline, dotted
-
-if TYPE_CHECKING:
-    import libcst as cst
-else:
-    cst = lazy_module("libcst")  # executed on first use: a warm scan parses nothing
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # Finalisers must not raise: a silent handler there is the accepted idiom.
 _FINALISERS = frozenset({"__del__", "__exit__", "__aexit__"})
 
 
-def _is_broad(kind: cst.BaseExpression | None) -> bool:
+def _is_broad(kind: ast.expr | None) -> bool:
     """A bare `except:`, `except Exception`, `except BaseException`, or a tuple holding one of them."""
     if kind is None:
         return True
-    if isinstance(kind, cst.Tuple):
-        return any(_is_broad(element.value) for element in kind.elements)
+    if isinstance(kind, ast.Tuple):
+        return any(_is_broad(e.value if isinstance(e, ast.Starred) else e) for e in kind.elts)
     return (dotted_name(kind) or "") in _BROAD
 
 
-def _is_silent(body: cst.BaseSuite) -> bool:
+def _is_silent(body: list[ast.stmt]) -> bool:
     """Whether a block only holds `pass`, `...` or `continue`: nothing logged, counted or re-raised."""
-    if isinstance(body, cst.SimpleStatementSuite):
-        small = list(body.body)
-    else:
-        small = []
-        for statement in body.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                return False
-            small.extend(statement.body)
-    return bool(small) and all(
-        isinstance(s, (cst.Pass, cst.Continue)) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis))
-        for s in small
+    return bool(body) and all(
+        isinstance(s, (ast.Pass, ast.Continue))
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)
+        for s in body
     )
 
 
@@ -66,31 +50,13 @@ def swallowed_exceptions(file: PythonFile, params: Mapping[str, Any]) -> Iterato
             continue
         span = file.span_of(handler)
         kind = "except" if handler.type is None else f"except {file.code_of(handler.type)}"
-        yield Hit(span, (("name", kind),), f"swallow:{kind}:{file.code_of(handler.body)}")
+        yield Hit(span, (("name", kind),), f"swallow:{kind}:{file.body_code(handler)}")
     for site in file.index.calls:
         if file.index.qualify(site.raw) != "contextlib.suppress":
             continue
         if any((dotted_name(arg.value) or "") in _BROAD for arg in site.positional):
             yield Hit(file.span_of(site.node), (("name", "contextlib.suppress(Exception)"),),
                       f"swallow:{file.code_of(site.node)}")
-
-
-def could_swallow(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(_broad_type(h.type) and _silent_body(h.body) for h in outline.handlers) or any(
-        outline.qualify(call.raw) == "contextlib.suppress" for call in outline.calls)
-
-
-def _broad_type(kind: ast.expr | None) -> bool:
-    if kind is None:
-        return True
-    if isinstance(kind, ast.Tuple):
-        return any(_broad_type(element) for element in kind.elts)
-    return (dotted(kind) or "") in _BROAD
-
-
-def _silent_body(body: list[ast.stmt]) -> bool:
-    return all(isinstance(s, (ast.Pass, ast.Continue)) or (
-        isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis) for s in body)
 
 
 _METRIC_TYPES = frozenset(f"prometheus_client.{kind}" for kind in ("Counter", "Gauge", "Histogram", "Summary",
@@ -108,12 +74,13 @@ def high_cardinality_metric_labels(file: PythonFile, params: Mapping[str, Any]) 
         if file.index.qualify(site.raw) not in _METRIC_TYPES:
             continue
         arg = site.keywords.get("labelnames") or (site.positional[2] if len(site.positional) > 2 else None)
-        if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+        if arg is None or not isinstance(arg.value, (ast.List, ast.Tuple)):
             continue
-        for element in arg.value.elements:
-            label = literal_value(element.value)
+        for element in arg.value.elts:
+            value = element.value if isinstance(element, ast.Starred) else element
+            label = literal_value(value)
             if isinstance(label, str) and _UNBOUNDED_LABEL.match(label):
-                yield Hit(file.span_of(element.value), (("name", label),), f"metric-label:{label}")
+                yield Hit(file.span_of(value), (("name", label),), f"metric-label:{label}")
 
 
 _WARNING_FILTERS = frozenset({"warnings.filterwarnings", "warnings.simplefilter"})
@@ -125,23 +92,13 @@ _NARROWING_POSITIONS = {"warnings.filterwarnings": 1, "warnings.simplefilter": 1
 def _calls_under_catch_warnings(file: PythonFile) -> set[int]:
     """Calls inside `with warnings.catch_warnings():`: their filters are restored when the block exits."""
     inside: set[int] = set()
-    stack: list[bool] = []
-
-    class Blocks(cst.CSTVisitor):
-        def visit_With(self, node: cst.With) -> None:
-            stack.append(any(
-                isinstance(item.item, cst.Call)
-                and file.index.qualify(dotted_name(item.item.func) or "") == "warnings.catch_warnings"
-                for item in node.items))
-
-        def leave_With(self, original_node: cst.With) -> None:
-            stack.pop()
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if any(stack):
-                inside.add(id(node))
-
-    file.module.visit(Blocks())
+    for node in ast.walk(file.module):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            isinstance(item.context_expr, ast.Call)
+            and file.index.qualify(dotted_name(item.context_expr.func) or "") == "warnings.catch_warnings"
+            for item in node.items
+        ):
+            inside.update(id(call) for call in ast.walk(node) if isinstance(call, ast.Call))
     return inside
 
 
@@ -160,7 +117,7 @@ def global_silencing(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hi
             continue
         action = site.keywords.get("action")
         action_value = literal_value(action.value if action is not None else
-                                     site.positional[0].value if site.positional else cst.Name("None"))
+                                     site.positional[0].value if site.positional else None)
         if action_value != "ignore" or site.has_star:
             continue
         if any(k in site.keywords for k in ("category", "message", "module")):
@@ -212,8 +169,8 @@ _LAMBDA_CONTEXT = frozenset({"context", "ctx", "_context", "_ctx"})
 _SELDON_FEATURE_PARAMS = frozenset({"features_names", "feature_names"})
 
 
-def _parameters(node: cst.FunctionDef) -> list[str]:
-    return [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
 
 
 def _handler_scopes(file: PythonFile) -> dict[str, str]:
@@ -223,16 +180,16 @@ def _handler_scopes(file: PythonFile) -> dict[str, str]:
     for node, _, _ in file.index.functions:
         owner = file.scope_of(node)
         parameters = _parameters(node)
-        if owner and node.name.value == "predict" and _SELDON_FEATURE_PARAMS & set(parameters) \
+        if owner and node.name == "predict" and _SELDON_FEATURE_PARAMS & set(parameters) \
                 and "." not in owner:
             seldon_classes.add(owner)
         if not owner and len(parameters) >= 2 and parameters[0] in _LAMBDA_EVENT \
                 and parameters[1] in _LAMBDA_CONTEXT:
-            found[node.name.value] = "Lambda handler"
+            found[node.name] = "Lambda handler"
     for node, _, _ in file.index.functions:
         owner = file.scope_of(node)
         if owner in seldon_classes:
-            found[f"{owner}.{node.name.value}"] = "Seldon model"
+            found[f"{owner}.{node.name}"] = "Seldon model"
     return found
 
 
@@ -254,40 +211,12 @@ def print_in_handlers(file: PythonFile, params: Mapping[str, Any]) -> Iterator[H
             yield Hit(file.span_of(site.node), (("name", "print"), ("value", kind)), f"print:{scope}")
 
 
-def could_print_in_handler(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(outline.qualify(call.raw) == "print" for call in outline.calls)
-
-
-def could_silence(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    for call in outline.calls:
-        name = outline.qualify(call.raw)
-        if name == "logging.disable":
-            return True
-        if name not in _WARNING_FILTERS or call.has_star:
-            continue
-        action = call.keywords.get("action") or (call.positional[0] if call.positional else None)
-        value = outline.literal(action) if action is not None else None
-        if value is MAYBE or value == "ignore":
-            return True
-    return False
-
-
-def could_construct_app(outline: PythonOutline, params: Mapping[str, Any]) -> bool:
-    return any(outline.qualify(call.raw) in _APP_CONSTRUCTORS for call in outline.calls)
-
-
 PYTHON: dict[str, PythonPredicate] = {
     "serving_app_constructors": serving_app_constructors,
     "te_print_in_handlers": print_in_handlers,
     "te_swallowed_exceptions": swallowed_exceptions,
     "te_global_silencing": global_silencing,
     "te_high_cardinality_metric_labels": high_cardinality_metric_labels,
-}
-PYTHON_POSSIBLE: dict[str, PythonPossible] = {
-    "serving_app_constructors": could_construct_app,
-    "te_print_in_handlers": could_print_in_handler,
-    "te_swallowed_exceptions": could_swallow,
-    "te_global_silencing": could_silence,
 }
 DOCUMENT: dict[str, DocumentPredicate] = {}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
