@@ -1,9 +1,9 @@
 """Heavy third-party modules bound now, executed on first use.
 
-A warm scan answers every file from the cache: it never parses Python with libcst, validates no schema with
-jsonschema and, outside a git work tree, never asks git. Importing them anyway was most of its wall time
-(libcst alone ~0.14 s). A module bound with `lazy_module` is executed the first time one of its attributes is
-read; the importing module keeps a typed name through `if TYPE_CHECKING: import x` beside it.
+A warm scan answers every file from the cache: it validates no schema with jsonschema and, outside a git
+work tree, never asks git. Importing them anyway was most of its wall time. A module bound with `lazy_module`
+is executed the first time one of its attributes is read; the importing module keeps a typed name through
+`if TYPE_CHECKING: import x` beside it.
 """
 
 from __future__ import annotations

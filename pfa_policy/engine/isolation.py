@@ -1,7 +1,7 @@
 """Worker processes that analyse one item at a time, each under a time budget.
 
-A scanned file can crash the process that parses it (libcst's native parser overflows its stack on deeply
-nested code) or make it run for minutes. Each item is therefore analysed in a worker process: a worker that
+A scanned file can crash the process that parses it (a native parser overflowing its stack on deeply nested
+input) or make it run for minutes. Each item is therefore analysed in a worker process: a worker that
 dies or overruns its budget is replaced, and only its own item is lost, reported as a failure; every other
 item of the scan completes. Items go out one at a time, so a failure always names the item that caused it.
 

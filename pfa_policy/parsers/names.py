@@ -1,5 +1,4 @@
-"""How a module's names resolve: import aliases and simple assignments, shared by the libcst index and the
-`ast` outline so that both qualify a name the same way."""
+"""How a module's names resolve: import aliases and simple assignments, as the Python index records them."""
 
 from __future__ import annotations
 
