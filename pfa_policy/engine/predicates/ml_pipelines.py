@@ -7,7 +7,8 @@
 - `op_served_model_without_rollout` (operability, repository): a model endpoint manifest in a repository with no
   progressive-delivery mechanism (`op-progressive-rollout*` facts).
 - `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
-  serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts).
+  serving workload of a repository with an inference service) and no alert definition (`te-alerting*` facts;
+  a CloudFormation alarm only with actions, and bound to the endpoint or function it watches: cloudwatch_alarms).
 
 CI files are read through the engine's YAML tree; nothing is executed.
 """
@@ -272,9 +273,19 @@ def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactO
 
 def te_served_model_without_alerting(context: RepoContext, params: Mapping[str, Any],
                                      scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
+    """Alert rules, Terraform alert resources and alarms created from code count for the whole repository; a
+    CloudFormation alarm counts only if it notifies someone, and for a CloudFormation endpoint or function only
+    if it names it (cloudwatch_alarms)."""
     if any(context.occurrences(fact, scopes) for fact in _ALERTING_FACTS):
         return
+    # Imported here: cloudwatch_alarms reads lambda_functions, which imports this module's vocabulary.
+    from pfa_policy.engine.predicates.cloudwatch_alarms import CloudWatchAlarms
+
+    alarms = CloudWatchAlarms(context, scopes)
     for occurrence in _deployed_models(context, scopes):
+        resource = alarms.served_resource(occurrence)
+        if alarms.alerts_on(resource) if resource is not None else alarms.any_notifying:
+            continue
         yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
                                    f"fact:{occurrence.name}:{occurrence.value}")
 
