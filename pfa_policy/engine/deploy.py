@@ -19,11 +19,19 @@ the `ci-manual-deploy` / `ci-deploy-endpoint-code` facts), so a verb added here 
   `online_deployments.begin_create_or_update`, MLflow deployment clients, BentoML and KServe clients).
 - `LOCAL_CLUSTER` / `LOCAL_CLUSTER_ACTION`: a throw-away cluster created in the same job (kind, minikube, k3d,
   microk8s): what follows is an end-to-end test, not a deployment.
+- `helm_installs` / `deploys_repository`: which chart a `helm install` / `helm upgrade` line installs, and
+  whether it is the repository's own. A remote chart (an `oci://` or `https://` reference, `--repo <url>`, or
+  `<repo>/<chart>` whose repository the script `helm repo add`s or that is no directory of the repository) and
+  a `kubectl apply -f https://...` of a published manifest deploy someone else's release: still a deployment
+  for the rules that judge how deploy jobs run (CI-010, AU-008 ...), not the repository deploying its own
+  charts and manifests (PFA-CI-008).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 _OPTIONS = r"(?:-{1,2}[\w-]+(?:[= ][^\s-]\S*)?\s+)*"  # `-n ml`, `--namespace=ml`, `--kubeconfig ./k`
@@ -95,6 +103,134 @@ def deploy_command(text: str) -> str:
 def deploys(text: str) -> bool:
     """Whether a script deploys: a deploy command, and no throw-away cluster it deploys to."""
     return bool(DEPLOY_COMMAND.search(text)) and not LOCAL_CLUSTER.search(text)
+
+
+# helm install / upgrade options that take a value as the next word (`--namespace ml`); the others are flags.
+_HELM_VALUE_OPTIONS = frozenset({
+    "-n", "--namespace", "-f", "--values", "--set", "--set-string", "--set-file", "--set-json", "--set-literal",
+    "--version", "--kube-context", "--kubeconfig", "--kube-apiserver", "--kube-token", "--kube-as-user",
+    "--kube-as-group", "--kube-ca-file", "--timeout", "--repo", "--username", "--password", "--description",
+    "--post-renderer", "--post-renderer-args", "--history-max", "-o", "--output", "--ca-file", "--cert-file",
+    "--key-file", "--keyring", "--name-template", "--registry-config", "--repository-cache",
+    "--repository-config", "--burst-limit", "--qps", "--labels", "-l", "--wait-for"})
+_HELM_VERB = re.compile(rf"(?i)\bhelm\s+{_OPTIONS}(upgrade|install)\b")
+_HELM_REPO_ADD = re.compile(r"(?i)\bhelm\s+repo\s+add\s+(?:-\S+\s+)*([\w.-]+)")
+_SHELL_END = re.compile(r"\s(?:&&|\|\||;|\||>)\s|[;|]$")
+_URL_CHART = re.compile(r"(?i)^(?:oci|https?)://")
+
+
+@dataclass(frozen=True, slots=True)
+class HelmInstall:
+    """One `helm install` / `helm upgrade` command line: the chart it names, and the options it was given."""
+
+    chart: str  # "" when no chart could be read (a variable, a line continued in a way not followed)
+    options: frozenset[str]
+    remote_repository: bool  # `--repo <url>`: the chart is fetched from that repository
+
+
+def logical_lines(text: str) -> list[str]:
+    """Shell lines with their backslash continuations joined (`helm upgrade --install x \\n  ./chart`)."""
+    return re.sub(r"\\[ \t]*\r?\n", " ", text).split("\n")
+
+
+def helm_repositories_added(text: str) -> frozenset[str]:
+    """The chart repositories a script adds (`helm repo add bitnami https://...`): `bitnami/<chart>` is remote."""
+    return frozenset(_HELM_REPO_ADD.findall(text))
+
+
+def helm_installs(line: str) -> list[HelmInstall]:
+    """The helm install / upgrade commands of one logical line."""
+    found = []
+    for verb in _HELM_VERB.finditer(line):
+        rest = _SHELL_END.split(line[verb.end():], maxsplit=1)[0]
+        words = rest.split()
+        positional: list[str] = []
+        options: set[str] = set()
+        index = 0
+        while index < len(words):
+            word = words[index].strip("\"'")
+            if word.startswith("-"):
+                name = word.split("=", 1)[0]
+                options.add(name)
+                if "=" not in word and name in _HELM_VALUE_OPTIONS:
+                    index += 1
+            else:
+                positional.append(word)
+            index += 1
+        generated = "--generate-name" in options or "-g" in options
+        wanted = 1 if generated and verb.group(1).lower() == "install" else 2
+        chart = positional[wanted - 1] if len(positional) >= wanted else ""
+        found.append(HelmInstall(chart, frozenset(options), "--repo" in options))
+    return found
+
+
+def remote_chart(install: HelmInstall, added_repositories: frozenset[str],
+                 is_local: Callable[[str], bool] | None = None) -> bool:
+    """Whether a helm command installs a published chart rather than one in the repository: an `oci://` /
+    `https://` reference, `--repo <url>`, or `<repo>/<chart>` whose repository was `helm repo add`ed or (when
+    the repository's directories are known) that names no directory of it. A variable is not judged remote."""
+    chart = install.chart
+    if not chart or "$" in chart or "{{" in chart:
+        return False
+    if _URL_CHART.match(chart) or install.remote_repository:
+        return True
+    if chart.startswith((".", "/", "~")) or chart.endswith((".tgz", ".tar.gz")):
+        return False
+    repository, slash, _ = chart.partition("/")
+    if slash and repository in added_repositories:
+        return True
+    return is_local is not None and not is_local(chart.rstrip("/"))
+
+
+def repository_chart(paths: Iterable[str]) -> Callable[[str], bool]:
+    """`is_local` for a repository of these file paths: a chart reference (`charts/api`) names one of its
+    directories, from the root or below (a job may `cd` first)."""
+    directories = {path.rpartition("/")[0] for path in paths}
+    directories |= {parent for directory in directories for parent in _parents(directory)}
+
+    def is_local(reference: str) -> bool:
+        return reference in directories or any(d.endswith(f"/{reference}") for d in directories)
+    return is_local
+
+
+def _parents(directory: str) -> Iterator[str]:
+    while "/" in directory:
+        directory = directory.rpartition("/")[0]
+        yield directory
+
+
+def deploys_repository(text: str, is_local: Callable[[str], bool] | None = None) -> bool:
+    """Whether a script deploys the repository's own artefacts: a deploy command other than a helm install of
+    remote charts (`remote_chart`) or a `kubectl apply -f https://...` of published manifests. `is_local`
+    says whether a chart reference such as `charts/api` is a directory of the repository."""
+    added = helm_repositories_added(text)
+    for line in logical_lines(text):
+        if not DEPLOY_COMMAND.search(line):
+            continue
+        for command in _COMMAND_SEPARATOR.split(line):
+            if not DEPLOY_COMMAND.search(command):
+                continue
+            installs = helm_installs(command)
+            if installs and all(remote_chart(install, added, is_local) for install in installs):
+                continue
+            if not installs and _kubectl_remote_only(command):
+                continue
+            return True
+    return False
+
+
+_COMMAND_SEPARATOR = re.compile(r"&&|\|\||;")
+_KUBECTL_APPLY = re.compile(r"(?i)\bkubectl\s+.*?\b(?:apply|create|replace)\b(?P<rest>.*)")
+_KUBECTL_FILE = re.compile(r"(?:^|\s)(?:-f|--filename)(?:=|\s+)[\"']?(\S+?)[\"']?(?=\s|$)")
+
+
+def _kubectl_remote_only(command: str) -> bool:
+    """A `kubectl apply` whose every `-f` is a URL (a published release manifest) and that applies no `-k`."""
+    found = _KUBECTL_APPLY.search(command)
+    if found is None or re.search(r"(?:^|\s)(?:-k|--kustomize)\b", found.group("rest")):
+        return False
+    files = _KUBECTL_FILE.findall(found.group("rest"))
+    return bool(files) and all(_URL_CHART.match(name) and not name.lower().startswith("oci:") for name in files)
 
 
 def is_deploy_sdk_call(qualified_name: str) -> bool:

@@ -19,7 +19,9 @@ from pfa_policy.engine.deploy import (
     LOCAL_CLUSTER,
     LOCAL_CLUSTER_ACTION,
     deploy_command,
+    deploys_repository,
     is_deploy_sdk_call,
+    repository_chart,
 )
 from pfa_policy.engine.document_match import document_identity
 from pfa_policy.engine.predicates.ml_pipelines import (
@@ -282,8 +284,9 @@ def ci_deploy_not_automated(context: RepoContext, params: Mapping[str, Any],
     ci = ci_files(context, scopes)
     artifacts = _deploy_artifacts(context, scopes)
     text = _ci_text(context, ci)
-    if (DEPLOY_COMMAND.search(text) or DEPLOY_ENTRY_POINT.search(text) or _uses_deploy_action(text)
-            or _runs_deploy_code(context, text, scopes)):
+    # Installing published charts or manifests (`helm install pg bitnami/postgresql`) is not deploying these.
+    if (deploys_repository(text, repository_chart(f.path for f in context.files)) or DEPLOY_ENTRY_POINT.search(text)
+            or _uses_deploy_action(text) or _runs_deploy_code(context, text, scopes)):
         return
     manual = _manual_deploy(context, scopes)
     where_path, where_span, name = manual or (artifacts[0].path, artifacts[0].span,
