@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from pfa_policy.engine.globs import NameGlobs, compile_name_globs
-from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text, may_hold
+from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import Arg, PythonFile, literal_value
+from pfa_policy.parsers.python import Arg, CallSite, PythonFile, literal_value
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
-A = TypeVar("A")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +150,7 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
         if not pattern.names.fullmatch(qualified):
             continue
         values = {"name": qualified}
-        verdict = call_verdict(pattern, site.keywords, site.positional, site.has_star, _arg_value, params, values)
+        verdict = _call_verdict(pattern, site, params, values)
         if verdict is None:
             continue
         where, arg = verdict
@@ -159,23 +158,19 @@ def _match_calls(pattern: PythonPattern, file: PythonFile, params: Mapping[str, 
         yield _hit(file, report, f"call:{qualified}", **values)
 
 
-def _arg_value(arg: Arg) -> Any:
-    return literal_value(arg.value)
-
-
-def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: Sequence[A], has_star: bool,
-                 value_of: Callable[[A], Any], params: Mapping[str, Any],
-                 values: dict[str, str]) -> tuple[str, A | None] | None:
+def _call_verdict(pattern: PythonPattern, site: CallSite, params: Mapping[str, Any],
+                  values: dict[str, str]) -> tuple[str, Arg | None] | None:
     """Whether a call's arguments satisfy the pattern; and what to report: ("call", None), or ("keyword" |
     "positional", the argument) - the most precise place, unless the finding is about a keyword the call lacks.
     None: no match."""
-    report: tuple[str, A | None] = ("call", None)
+    keywords, positional, has_star = site.keywords, site.positional, site.has_star
+    report: tuple[str, Arg | None] = ("call", None)
     for keyword, condition in pattern.keyword:
         arg = keywords.get(keyword)
         if arg is None:
             return None
-        value = value_of(arg)
-        if not may_hold(condition, value, params):
+        value = literal_value(arg.value)
+        if not condition.holds(value, params):
             return None
         report = ("keyword", arg)
         values["value"] = as_text(value)
@@ -187,7 +182,7 @@ def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: 
             if has_star:
                 return None
             continue
-        value = value_of(arg)
+        value = literal_value(arg.value)
         # A non-literal value might satisfy the condition at run time: stay quiet rather than guess.
         if value is UNKNOWN or condition.holds(value, params):
             return None
@@ -196,8 +191,8 @@ def call_verdict(pattern: PythonPattern, keywords: Mapping[str, A], positional: 
     for position, condition in pattern.positional:
         if position >= len(positional):
             return None
-        value = value_of(positional[position])
-        if not may_hold(condition, value, params):
+        value = literal_value(positional[position].value)
+        if not condition.holds(value, params):
             return None
         values["value"] = as_text(value)
         if not pattern.keyword_absent:

@@ -10,8 +10,6 @@ from typing import Any
 
 # A value the matcher could not evaluate statically (a variable, a call...). No condition holds on it.
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
-# A value a cheap first look cannot pin down but the full parse might: every condition may hold on it.
-MAYBE: Any = type("Maybe", (), {"__repr__": lambda self: "MAYBE"})()
 
 VALUE_KEYS = frozenset(
     {"equals", "one_of", "matches", "not_matches", "param_one_of", "not_param_one_of", "gt", "ge", "lt", "le"}
@@ -92,10 +90,6 @@ class ValueCondition:
 @cache
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-def may_hold(condition: ValueCondition, value: object, params: Mapping[str, Any]) -> bool:
-    return value is MAYBE or condition.holds(value, params)
 
 
 def _equal(value: object, expected: object) -> bool:
