@@ -67,7 +67,8 @@ class _Parsed:
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A file that must be analysed, with the bytes triage read: the analysis sees exactly what the cache key
-    names, and a failed analysis still reports the facts its path alone contributes."""
+    names, and a failed analysis still reports the facts its path alone contributes. Without a cache nothing is
+    keyed, so triage reads nothing: the worker reads `source` itself and the bytes never cross the pipe."""
 
     task: FileTask
     data: bytes
@@ -76,6 +77,7 @@ class Pending:
     path_facts: tuple[FactOccurrence, ...]
     module: terraform.ModuleFiles = ()  # a Terraform file's module: its directory's other files; a Helm
     # template's chart files
+    source: str = ""  # the file to read, when triage did not
 
 
 def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome | Pending:
@@ -87,30 +89,41 @@ def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None
     if task.size > MAX_BYTES:
         note = Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB", task.path)
         return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
+    module = terraform.module_files(root, task.path) if kind == "terraform" else (
+        helm.chart_files(root, task.path, plan.charts) if kind == "helm-template" else ())
+    if cache is None:
+        return Pending(task, b"", "", possible, facts, module, str(root / task.path))
+    data = _read(root / task.path, task, possible, facts)
+    if isinstance(data, FileOutcome):
+        return data
+    digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
+    # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
+    key = cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
+                    if module else data)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    return Pending(task, data, key, possible, facts, module)
+
+
+def _read(path: Path, task: FileTask, possible: frozenset[str],
+          facts: tuple[FactOccurrence, ...]) -> bytes | FileOutcome:
     try:
-        data = (root / task.path).read_bytes()
+        return path.read_bytes()
     except OSError as error:
         note = Notification("error", f"not scanned: {error.strerror or error}", task.path)
         return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
-    digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
-    module = terraform.module_files(root, task.path) if kind == "terraform" else (
-        helm.chart_files(root, task.path, plan.charts) if kind == "helm-template" else ())
-    # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
-    key = cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
-                    if module else data) if cache is not None else ""
-    if cache is not None:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    return Pending(task, data, key, possible, facts, module)
 
 
 def analyse(plan: WorkPlan, pending: Pending) -> FileOutcome:
     """Parse once and run every applicable check: the part that may be slow or crash, run in a worker."""
     task = pending.task
+    data = _read(Path(pending.source), task, pending.possible, pending.path_facts) if pending.source else pending.data
+    if isinstance(data, FileOutcome):
+        return data
     kind, possible, checks, facts = _applicable(plan, task)
     chart = (helm.chart_of(task.path, plan.charts) or "") if kind == "helm-template" else ""
-    return _analyse(task, kind, possible, checks, list(facts), pending.data, _scanner(plan), pending.module, chart)
+    return _analyse(task, kind, possible, checks, list(facts), data, _scanner(plan), pending.module, chart)
 
 
 def failed(pending: Pending, reason: str) -> FileOutcome:
