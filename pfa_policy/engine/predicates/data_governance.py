@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import posixpath
 import re
 import shlex
 import tomllib
@@ -30,7 +31,7 @@ from pfa_policy.engine.repository import RepoContext, RepoFile, yaml_documents
 from pfa_policy.engine.rule import PYTHON_KINDS
 from pfa_policy.model import FILE_START, Hit, ParseError, Span
 from pfa_policy.parsers.dockerfile import Instruction
-from pfa_policy.parsers.python import PythonFile, literal_value
+from pfa_policy.parsers.python import PythonFile, dotted_name, literal_value
 from pfa_policy.parsers.tree import Document, Node
 
 # ---------------------------------------------------------------------------------------------------------
@@ -158,28 +159,106 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _MANAGED_MOUNTS = ("/opt/ml/", "/gcs/", "/mnt/azureml/", "/dbfs/", "/Volumes/", "/Workspace/")
 
 
-def _module_constants(file: PythonFile) -> dict[str, str]:
-    """Module-level NAME = "literal" bindings assigned exactly once (a path constant used later)."""
-    seen: dict[str, list[object]] = {}
+def _module_constants(file: PythonFile) -> dict[str, ast.expr]:
+    """Names bound exactly once by a plain `NAME = value` (a path constant used later), with their values."""
+    seen: dict[str, list[ast.expr]] = {}
     for assignment in file.index.assignments:
         if isinstance(assignment.report, ast.Name):
-            seen.setdefault(assignment.target, []).append(literal_value(assignment.value))
-    return {name: values[0] for name, values in seen.items() if len(values) == 1 and isinstance(values[0], str)}
+            seen.setdefault(assignment.target, []).append(assignment.value)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1}
 
 
-def _path_literal(file: PythonFile, node: ast.expr, constants: Mapping[str, str]) -> str | None:
-    """The literal path an argument names: a string, a constant, or `Path("…")` of either."""
+# A path relative to the directory of the scanned file (`Path(__file__).parent / "data"`) is written with this
+# prefix; the repository predicate resolves it against the file's directory. `__file__` itself is _THIS_FILE.
+FILE_RELATIVE = "__file__/"
+_THIS_FILE = "\0__file__"
+_PATH_TYPES = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath", "WindowsPath"})
+_SAME_PATH_METHODS = frozenset({"resolve", "absolute", "expanduser"})
+_SAME_PATH_CALLS = frozenset({"os.path.abspath", "os.path.realpath", "os.path.normpath", "os.path.expanduser",
+                              "os.fspath", "str"})
+
+
+def _join(base: str, part: str) -> str | None:
+    if base == _THIS_FILE:
+        return None  # `__file__ / "x"` is not a path
+    if part.startswith("/"):
+        return part
+    if base.startswith(FILE_RELATIVE):
+        return FILE_RELATIVE + posixpath.normpath(posixpath.join(base[len(FILE_RELATIVE):], part))
+    return posixpath.join(base, part) if base not in ("", ".") else part
+
+
+def _join_all(path: str | None, parts: Sequence[str]) -> str | None:
+    for part in parts:
+        path = None if path is None else _join(path, part)
+    return path
+
+
+def _parent(path: str, levels: int = 1) -> str | None:
+    if path == _THIS_FILE:
+        path, levels = FILE_RELATIVE + ".", levels - 1
+    for _ in range(levels):
+        if path.startswith(FILE_RELATIVE):
+            path = FILE_RELATIVE + posixpath.normpath(posixpath.join(path[len(FILE_RELATIVE):], ".."))
+        elif path.startswith("/") or not path:
+            return None
+        else:
+            path = posixpath.dirname(path.rstrip("/")) or "."
+    return path
+
+
+def _path_literal(file: PythonFile, node: ast.expr, constants: Mapping[str, ast.expr],
+                  depth: int = 0) -> str | None:
+    """The path an expression names when it is known statically: a string, a constant holding one, `Path(…)`,
+    `/` and `joinpath` on such paths, `os.path.join`, and `__file__`-relative paths (`Path(__file__).parent`,
+    `.parents[1]`, `os.path.dirname(__file__)`, `.resolve()`), which come back prefixed with FILE_RELATIVE."""
+    if depth > 12:
+        return None
     value = literal_value(node)
     if isinstance(value, str):
         return value
+
+    def inner(child: ast.expr) -> str | None:
+        return _path_literal(file, child, constants, depth + 1)
+
     if isinstance(node, ast.Name):
-        return constants.get(node.id)
-    arguments = file.arguments(node) if isinstance(node, ast.Call) else []
-    if isinstance(node, ast.Call) and arguments and arguments[0].keyword is None:
-        head = node.func.attr if isinstance(node.func, ast.Attribute) else (
-            node.func.id if isinstance(node.func, ast.Name) else "")
-        if head in ("Path", "PurePath", "PosixPath"):
-            return _path_literal(file, arguments[0].value, constants)
+        if node.id == "__file__":
+            return _THIS_FILE
+        bound = constants.get(node.id)
+        return None if bound is None else inner(bound)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = inner(node.left), inner(node.right)
+        return None if left is None or right is None else _join(left, right)
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        base = inner(node.value)
+        return None if base is None else _parent(base)
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents"
+            and isinstance(literal_value(node.slice), int) and not isinstance(literal_value(node.slice), bool)):
+        base = inner(node.value.value)
+        return None if base is None else _parent(base, int(literal_value(node.slice)) + 1)
+    if not isinstance(node, ast.Call):
+        return None
+    arguments = file.arguments(node)
+    if any(a.keyword is not None or a.star for a in arguments):
+        return None
+    values = [inner(a.value) for a in arguments]
+    if any(v is None for v in values):
+        return None
+    parts = [v for v in values if v is not None]
+    if isinstance(node.func, ast.Attribute) and not arguments and node.func.attr in _SAME_PATH_METHODS:
+        return inner(node.func.value)  # Path(...).resolve(), .absolute()
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath" and parts:
+        return _join_all(inner(node.func.value), parts)
+    qualified = file.index.qualify(dotted_name(node.func) or "")
+    head = qualified.rsplit(".", 1)[-1]
+    if (qualified.startswith("pathlib.") or qualified == head) and head in _PATH_TYPES and parts:
+        return _join_all(parts[0], parts[1:])
+    if qualified == "os.path.join" and parts:
+        return _join_all(parts[0], parts[1:])
+    if qualified == "os.path.dirname" and len(parts) == 1:
+        return _parent(parts[0])
+    if qualified in _SAME_PATH_CALLS and len(parts) == 1:
+        return parts[0]
     return None
 
 
@@ -220,7 +299,9 @@ def dg_local_data_read(file: PythonFile, params: Mapping[str, Any]) -> Iterator[
         if qualified in _OPEN and mode is not None and re.search(r"[wax]", str(literal_value(mode.value))):
             continue  # writing a file is not reading data
         path = _path_literal(file, argument.value, constants)
-        if path is None or not is_local_data_path(path, require_suffix=require_suffix):
+        if path is None or path == _THIS_FILE:
+            continue
+        if not is_local_data_path(path.removeprefix(FILE_RELATIVE), require_suffix=require_suffix):
             continue
         yield Hit(file.span_of(argument), (("name", path), ("call", qualified)), f"read:{qualified}:{path}")
 
@@ -231,7 +312,11 @@ def dg_ungoverned_local_reads(context: RepoContext, params: Mapping[str, Any],
     tracked = dvc_tracked(context)
     for occurrence in context.occurrences("dg-local-data-read", scopes):
         path = occurrence.value
-        if path.startswith("/"):
+        if path.startswith(FILE_RELATIVE):  # next to the code: resolved against the file's directory
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(occurrence.path),
+                                                     path.removeprefix(FILE_RELATIVE)))
+            candidates = [path]
+        elif path.startswith("/"):
             candidates = [path]
         else:
             base = PurePosixPath(occurrence.path).parent
