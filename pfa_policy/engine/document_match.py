@@ -362,6 +362,62 @@ def pod_specs(root: Node, base: Node, base_path: str) -> Iterator[tuple[str, Nod
         yield from resolve(base, segments, base_path)
 
 
+# Argo Workflows kinds and where their workflow spec lives. Each template with a `container`, `script` or
+# `containerSet` is one pod: its containers are workloads like a Job's (resources, securityContext, images).
+ARGO_WORKFLOW_SPECS: dict[str, tuple[str, ...]] = {
+    "Workflow": ("spec",),
+    "WorkflowTemplate": ("spec",),
+    "ClusterWorkflowTemplate": ("spec",),
+    "CronWorkflow": ("spec", "workflowSpec"),
+}
+
+
+def _merged(defaults: Node | None, own: Node) -> Node:
+    """`own` with the keys it does not set taken from `defaults` (Argo `templateDefaults`, the workflow's
+    pod-level `securityContext`), keeping `own`'s position for findings."""
+    if defaults is None or not defaults.is_mapping or not own.is_mapping:
+        return own
+    merged = dict(defaults.value)  # type: ignore[arg-type]
+    merged.update(own.value)  # type: ignore[arg-type]
+    return Node(merged, own.span, own.key_span, own.tag)
+
+
+def argo_containers(root: Node, base: Node, base_path: str, *, all_containers: bool = False
+                    ) -> Iterator[tuple[str, Node, Node, str]]:
+    """(path, container, pod-like template, "container" | "script" | "containerSet" | list name) of every step
+    container of an Argo Workflow / WorkflowTemplate / ClusterWorkflowTemplate / CronWorkflow. A container
+    inherits the keys it does not set from `spec.templateDefaults.<container|script>`; the template, standing
+    for the pod, inherits the workflow's pod-level `securityContext`."""
+    kind_node = root.get("kind")
+    api = root.get("apiVersion")
+    kind = kind_node.value if kind_node is not None else None
+    if not isinstance(kind, str) or kind not in ARGO_WORKFLOW_SPECS or api is None or not as_text(
+            api.value).startswith("argoproj.io/"):
+        return
+    for spec_path, spec in resolve(base, tuple(("key", k) for k in ARGO_WORKFLOW_SPECS[kind]), base_path):
+        defaults = spec.get("templateDefaults")
+        pod_context = spec.get("securityContext")
+        for template_path, template in resolve(spec, (("key", "templates"), ("any", "*")), spec_path):
+            if not template.is_mapping:
+                continue
+            pod = template
+            if pod_context is not None and template.get("securityContext") is None:
+                pod = _merged(Node({"securityContext": pod_context}, template.span), template)
+            for key in ("container", "script"):
+                own = template.get(key)
+                if own is not None and own.is_mapping:
+                    inherited = defaults.get(key) if defaults is not None else None
+                    yield _join(template_path, key), _merged(inherited, own), pod, key
+            lists: list[tuple[tuple[str, ...], str]] = [(("containerSet",), "containers")]
+            if all_containers:
+                lists += [((), "initContainers"), ((), "sidecars")]
+            for parents, list_name in lists:
+                segments: tuple[Segment, ...] = (*(("key", k) for k in (*parents, list_name)), ("any", "*"))
+                for path, own in resolve(template, segments, template_path):
+                    if own.is_mapping:
+                        yield path, own, pod, list_name
+
+
 FOR_EACH_MACROS = ("$pod_specs", "$containers", "$all_containers", "$env", "$iam_statements")
 
 
@@ -379,6 +435,9 @@ def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Elemen
                 spec = pod.get(framework)
                 if spec is not None and spec.is_mapping:
                     yield Element(spec, _join(path, framework), pod, root)
+        for path, container, pod, _ in argo_containers(root, base, base_path,
+                                                      all_containers=name == "$all_containers"):
+            yield Element(container, path, pod, root)
     elif name == "$env":
         yield from _env_elements(base, base_path, root)
     elif name == "$iam_statements":

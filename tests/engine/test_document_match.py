@@ -76,6 +76,59 @@ def test_kserve_framework_predictor_is_a_container() -> None:
                    "where": [{"path": "storageUri", "exists": True}]}) == [33]
 
 
+_ARGO = """apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: train
+spec:
+  securityContext: {runAsNonRoot: true}
+  templateDefaults:
+    container:
+      resources: {limits: {memory: 1Gi}}
+  templates:
+    - name: pipeline
+      steps:
+        - - {name: train, template: train}
+    - name: train
+      initContainers:
+        - {name: fetch, image: alpine/git}
+      container:
+        image: registry.internal/trainer:2.1.0
+    - name: report
+      script:
+        image: python:3.11.9-slim
+        source: print(1)
+    - name: fan-out
+      containerSet:
+        containers:
+          - {name: a, image: busybox:1.36}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: not-a-workflow
+spec:
+  templates:
+    - name: x
+      container: {image: busybox:1.36}
+"""
+
+
+def test_argo_workflow_steps_are_containers() -> None:
+    # container, script and containerSet containers (not the steps template, not a look-alike ConfigMap);
+    # initContainers only for $all_containers.
+    assert _lines({"for_each": "$containers", "where": [{"path": "args", "missing": True}]}, _ARGO) \
+        == [17, 20, 26]
+    assert _lines({"for_each": "$all_containers", "where": [{"path": "args", "missing": True}]}, _ARGO) \
+        == [17, 16, 20, 26]  # a template's main container first, then its init containers
+    # templateDefaults.container gives the container (not the script) its resources; the workflow's
+    # securityContext is each template's pod context.
+    assert _lines({"for_each": "$containers", "where": [{"path": "resources.limits.memory", "missing": True}]},
+                  _ARGO) == [20, 26]
+    assert _lines({"for_each": "$containers", "where": [
+        {"path": "$pod.securityContext.runAsNonRoot", "equals": True}]}, _ARGO) == [6, 6, 6]  # the inherited key
+
+
 def test_env_macro_and_quoted_keys() -> None:
     assert _lines({"for_each": "$env", "where": [{"path": "name", "matches": "^USE_MOCK"},
                                                  {"path": "value", "matches": "(?i)^true$"}]}) == [17]

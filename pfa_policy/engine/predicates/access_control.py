@@ -94,6 +94,9 @@ def container_runs_as_root(document: Document, params: Mapping[str, Any]) -> Ite
             reported.add(id(node))
         container = element.node.get("name")
         label = as_text(container.value) if container is not None else element.path.rsplit(".", 1)[-1]
+        template = element.pod.get("name") if element.pod is not None and container is None else None
+        if template is not None and label in ("container", "script"):
+            label = f"{as_text(template.value)}.{label}"  # an Argo step's unnamed container: its template
         target = node or element.node
         yield Hit(target.anchor_span, (("name", label), ("resource", resource), ("value", reason)),
                   f"{identity}:{element.path}")
