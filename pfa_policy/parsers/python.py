@@ -545,27 +545,34 @@ class PythonFile:
         if isinstance(node, ast.ExceptHandler):
             return self._handler_text(node)
         start, end = self._text_extent(node)
-        text = self._without_block_indent(start, end)
+        text = self._without_block_indent(start, end, self._text_anchor(node, start, end))
         if isinstance(node, Decorator):
             text = self._decorator_leading(node) + text
         return text
 
+    def _text_anchor(self, node: ast.AST, start: int, end: int) -> tuple[int, int]:
+        """The extent that places a text in its block: an import's own, not with its `;`."""
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return self._extent(node)
+        return start, end
+
     def _handler_text(self, node: ast.ExceptHandler) -> str:
-        """`except ...:` and its body. Only a handler at the module's level keeps its text (libcst indents the
-        body relative to the handler): deeper ones are never found in the source, and take `ast`'s span."""
-        start = self.offset(node.lineno, node.col_offset)
-        if node.col_offset:
-            return ""
+        """`except ...:` and its body to the end of its last line, as libcst generates it: the body indented
+        relative to the handler. (A nested handler's text can so equal a shallower copy's, which libcst's
+        occurrence search then took for its place: kept, as findings must not move.)"""
+        start, own_end = self._extent(node)
         last = node.end_lineno or node.lineno
         end = self._starts()[last] - 1 if last < len(self._starts()) else len(self.source)
-        return self.source[start:end]
+        return self._without_block_indent(start, end, (start, own_end))
 
-    def _without_block_indent(self, start: int, end: int) -> str:
+    def _without_block_indent(self, start: int, end: int, within: tuple[int, int] | None = None) -> str:
+        """The text from `start` to `end` as libcst generates it; `within`: the extent whose statement's block
+        the text is in (the node's own, when the text runs past it: a trailing comment, a `;`)."""
         source = self.source
         first_break = source.find("\n", start, end)
         if first_break < 0:
             return source[start:end]
-        indent = self._block_indent(start, end)
+        indent = self._block_indent(*(within or (start, end)))
         if not indent:
             return source[start:end]
         if self._syntax_parens is None:

@@ -5,7 +5,8 @@ below: every node the index reports, with its span, its `code_of` text and its s
 trees disagree on: parentheses (libcst's positions leave an expression's own out, its code keeps them), an
 argument's comma and the comments after it, a decorator's `@` and the comment lines before it, an import's
 `;`, lines continued in brackets (libcst drops the block's indentation from them, so the text is not found in
-the source), handlers at the module's level, UTF-8 columns, f-string text as written.
+the source), handlers (their body is indented relative to them: a nested handler whose text so equals a
+module-level one's was located there, and still is), UTF-8 columns, f-string text as written.
 """
 
 from __future__ import annotations
@@ -87,6 +88,13 @@ _SNIPPETS = {
         "    except:\n        pass\n"
         "        # nothing to do\n"
         "    try:\n        run()\n    except (ValueError, Exception): ...\n"
+    ),
+    "nested_handlers": (
+        "try:\n    import orjson\nexcept ImportError:\n    pass\n\n\n"
+        "def load():\n"
+        "    try:\n        import orjson\n    except ImportError:\n        pass\n"
+        "    try:\n        run()\n    except (SyntaxError, ValueError):\n        pass  # why\n"
+        "    from os import (\n        path,\n    ) ; x = 1\n"
     ),
     "unicode": (
         "\"\"\"Modèle — prévision.\"\"\"\n"
