@@ -28,7 +28,7 @@ from pfa_policy.engine.predicates.types import (
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.model import FILE_START, FactOccurrence, Hit, Span
-from pfa_policy.parsers.python import Arg, PythonFile
+from pfa_policy.parsers.python import Arg, CallSite, PythonFile
 
 # ---------------------------------------------------------------------------------------------------------
 # Training without a seed
@@ -43,10 +43,18 @@ _RANDOM_STEPS = compile_name_globs([
     "sklearn.neural_network.MLP*", "sklearn.cluster.KMeans", "sklearn.cluster.MiniBatchKMeans",
     "sklearn.tree.DecisionTree*", "sklearn.tree.ExtraTree*",
 ])
-_RANDOM_TRAINING = compile_name_globs([
-    "torch.optim.*", "tensorflow.keras.*.fit", "keras.*.fit", "pytorch_lightning.Trainer", "lightning.Trainer",
-    "lightning.pytorch.Trainer",
-])
+# Deep-learning training and hyperparameter searches, by the framework whose own seed they need: a numpy seed
+# or a `random_state=` keyword elsewhere does not seed TensorFlow's or torch's weight initialisation.
+_FRAMEWORK_TRAINING = {
+    "torch": compile_name_globs(["torch.optim.*", "pytorch_lightning.Trainer", "lightning.Trainer",
+                                 "lightning.pytorch.Trainer"]),
+    "tensorflow": compile_name_globs(["tensorflow.keras.*.fit", "keras.*.fit"]),
+}
+_HYPEROPT_SEARCH = compile_name_globs(["hyperopt.fmin", "hyperopt.fmin.fmin"])
+_KERAS_MODULES = ("tensorflow", "keras", "tf_keras")
+# Libraries whose models are fitted too, and are not Keras models: a builder imported from them is not one.
+_NOT_KERAS = ("sklearn", "xgboost", "lightgbm", "catboost", "statsmodels", "prophet", "torch", "pytorch_lightning",
+              "lightning", "transformers", "pyspark", "joblib", "pickle", "cuml", "imblearn", "pandas", "numpy")
 _ENTRY_CALLS = compile_name_globs(["argparse.ArgumentParser", "typer.Typer", "typer.run", "fire.Fire", "click.*"])
 _ENTRY_DECORATORS = compile_name_globs(["hydra.main", "click.command", "click.group", "typer.Typer().command"])
 
@@ -60,45 +68,104 @@ def _is_entry_point(file: PythonFile) -> bool:
     return any(raw and _ENTRY_DECORATORS.fullmatch(index.qualify(raw)) for _, raw, _ in index.decorators)
 
 
+def _imports_keras(file: PythonFile) -> bool:
+    return any(module.split(".", 1)[0] in _KERAS_MODULES for module in file.index.imported_modules())
+
+
+def _builds_keras(file: PythonFile, name: str) -> bool:
+    """Whether `name()` (the receiver of a `.fit`) returns a Keras model: a function of this module whose body
+    calls TensorFlow / Keras, or a function imported from anywhere but a non-Keras library."""
+    if name.split(".", 1)[0] in _NOT_KERAS or name.startswith(_KERAS_MODULES):
+        return False
+    for definition, _, _ in file.index.functions:
+        if definition.name != name:
+            continue
+        first, last = definition.lineno, definition.end_lineno or definition.lineno
+        return any(first <= site.node.lineno <= last
+                   and file.index.qualify(site.raw).split(".", 1)[0] in _KERAS_MODULES for site in file.index.calls)
+    return "." in name  # imported (`from model import get_model`), not a local function of another shape
+
+
+def _training_family(file: PythonFile, site: CallSite, name: str, keras: bool) -> str | None:
+    """The framework whose seed a random training step needs ('sklearn' for the scikit-learn steps, which any
+    seed counts for), or None when the call is no random training step."""
+    # a constructor or function, not a method of an instance (`model.predict` of `model = RandomForest…()`)
+    if "(" not in name and _RANDOM_STEPS.fullmatch(name) and "random_state" not in site.keywords \
+            and not site.has_star:
+        return "sklearn"
+    for family, steps in _FRAMEWORK_TRAINING.items():
+        if steps.fullmatch(name):
+            return family
+    if _HYPEROPT_SEARCH.fullmatch(name) and "rstate" not in site.keywords and not site.has_star:
+        return "hyperopt"
+    # `model = build_and_compile_model(...)` then `model.fit(...)`, in a module that imports TensorFlow / Keras
+    if keras and name.endswith("().fit") and name.count("(") == 1:
+        builder = name[: -len("().fit")]
+        if builder and _builds_keras(file, builder):
+            return "tensorflow"
+    return None
+
+
 def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The first random training step of each framework in a module run as a program; name = the framework
+    and the call (`tensorflow:keras.Model().fit`)."""
     if not _is_entry_point(file):
         return
+    keras = _imports_keras(file)
+    seen: set[str] = set()
     for site in file.index.calls:
         name = file.index.qualify(site.raw)
-        # a constructor or function, not a method of an instance (`model.predict` of `model = RandomForest…()`)
-        unseeded = ("(" not in name and _RANDOM_STEPS.fullmatch(name) and "random_state" not in site.keywords
-                    and not site.has_star)
-        if unseeded or _RANDOM_TRAINING.fullmatch(name):
-            yield Hit(file.span_of(site.node), (("name", name),), "training-entry")
-            return
+        family = _training_family(file, site, name, keras)
+        if family is None or family in seen:
+            continue
+        seen.add(family)
+        yield Hit(file.span_of(site.node), (("name", f"{family}:{name}"),), f"training-entry:{family}")
 
 
-_SEED_CALLS = compile_name_globs([
-    "numpy.random.seed", "random.seed", "torch.manual_seed", "torch.cuda.manual_seed*", "tensorflow.random.set_seed",
-    "tensorflow.keras.utils.set_random_seed", "keras.utils.set_random_seed", "transformers.set_seed",
-    "transformers.enable_full_determinism", "accelerate.utils.set_seed", "pytorch_lightning.seed_everything",
-    "lightning.*seed_everything", "lightning.fabric.utilities.seed.seed_everything",
-])
+_GENERAL_SEEDS = compile_name_globs(["numpy.random.seed", "random.seed"])
+# Seeding functions and what they seed besides scikit-learn (which any seed counts for).
+_FRAMEWORK_SEEDS = {
+    "torch": compile_name_globs(["torch.manual_seed", "torch.cuda.manual_seed*", "torch.random.manual_seed"]),
+    "tensorflow": compile_name_globs(["tensorflow.random.set_seed", "tensorflow.set_random_seed",
+                                      "tensorflow.compat.v1.set_random_seed",
+                                      "tensorflow.compat.v1.random.set_random_seed",
+                                      "tensorflow.keras.utils.set_random_seed", "keras.utils.set_random_seed",
+                                      "tf_keras.utils.set_random_seed"]),
+    # these seed python, numpy, torch and (transformers) TensorFlow at once
+    "torch,tensorflow": compile_name_globs(["transformers.set_seed", "transformers.enable_full_determinism",
+                                            "accelerate.utils.set_seed", "accelerate.utils.random.set_seed"]),
+    "torch,lightning": compile_name_globs(["pytorch_lightning.seed_everything", "lightning.*seed_everything",
+                                           "lightning.fabric.utilities.seed.seed_everything"]),
+}
 _SEEDED_GENERATORS = compile_name_globs(["numpy.random.default_rng", "numpy.random.RandomState",
                                          "numpy.random.Generator"])
 _SEED_NAMES = re.compile(r"(?i)^(seed|random_state|random_seed|rng_seed|global_seed|seed_value)$")
 
 
 def dg_seed_set(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """A seed set in code: a seeding function, a seeded generator, a `seed=` / `random_state=` keyword (any
-    value: a configured seed counts), a `SEED = ...` name or a `"seed"` dictionary key. An attribute named
-    seed (`self.seed = seed`) is not seeding anything."""
+    """Seeds set in code, one hit per kind; name = what they seed: 'general' for a numpy / random seed, a seeded
+    generator, a `seed=` / `random_state=` keyword (any value: a configured seed counts), a `SEED = ...` name or
+    a `"seed"` dictionary key (all of which count for scikit-learn only), or the frameworks a seeding function
+    seeds ('torch', 'tensorflow', 'torch,tensorflow' ...). An attribute named seed (`self.seed = seed`) is not
+    seeding anything."""
     index = file.index
+    found: set[str] = set()
     for site in index.calls:
         name = index.qualify(site.raw)
-        if _SEED_CALLS.fullmatch(name) or (_SEEDED_GENERATORS.fullmatch(name) and site.positional):
-            yield Hit(file.span_of(site.node), (("name", name),), f"seed:{name}")
-            return
+        kind = next((k for k, seeds in _FRAMEWORK_SEEDS.items() if seeds.fullmatch(name)), None)
+        if kind is None and (_GENERAL_SEEDS.fullmatch(name) or (_SEEDED_GENERATORS.fullmatch(name)
+                                                                 and site.positional)):
+            kind = "general"
+        if kind is not None and kind not in found:
+            found.add(kind)
+            yield Hit(file.span_of(site.node), (("name", kind),), f"seed:{kind}")
+    if "general" in found:
+        return
     for assignment in index.assignments:
         if _SEED_NAMES.match(assignment.target) and isinstance(
             assignment.report, (Arg, ast.Name, ast.Constant)
         ):
-            yield Hit(file.span_of(assignment.report), (("name", assignment.target),), f"seed:{assignment.target}")
+            yield Hit(file.span_of(assignment.report), (("name", "general"),), "seed:general")
             return
 
 
@@ -145,15 +212,37 @@ def dg_training_without_seed(context: RepoContext, params: Mapping[str, Any],
                              scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     if context.occurrences("dg-seed-config", scopes):
         return
-    seeded = {o.path for o in context.occurrences("dg-seed-set")}
+    seeds: dict[str, set[str]] = {}  # path -> the frameworks seeded there ('general' counts for scikit-learn)
+    for seed in context.occurrences("dg-seed-set"):
+        seeds.setdefault(seed.path, set()).update(seed.value.split(","))
     present = frozenset(f.path for f in context.files if f.path.endswith(".py"))
+    imported: dict[str, set[str]] = {}
     for occurrence in context.occurrences("dg-training-entry", scopes):
-        if occurrence.path in seeded:
+        family, _, name = occurrence.value.partition(":")
+        if occurrence.path not in imported:
+            imported[occurrence.path] = _imported_files(context, occurrence.path, present)
+        seeded: set[str] = set(seeds.get(occurrence.path, ()))
+        for module in imported[occurrence.path] & seeds.keys():
+            seeded |= seeds[module]
+        if family == "sklearn" and seeded:
+            continue  # any seed: scikit-learn draws from numpy's global state or a configured random_state
+        if family in seeded:
             continue
-        if seeded & _imported_files(context, occurrence.path, present):
-            continue
-        yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value), ("path", occurrence.path)),
-                                   f"training-without-seed:{occurrence.path}")
+        key = f"training-without-seed:{occurrence.path}" + ("" if family == "sklearn" else f":{family}")
+        yield occurrence.path, Hit(occurrence.span, (("name", name), ("path", occurrence.path),
+                                                     ("value", _MISSING_SEED[family])), key)
+
+
+_MISSING_SEED = {
+    "sklearn": "sets no random seed, neither there nor in the modules it imports",
+    "tensorflow": "sets no TensorFlow / Keras seed (`tf.random.set_seed`, `keras.utils.set_random_seed`), neither "
+                  "there nor in the modules it imports; a numpy seed or a `random_state=` does not seed the "
+                  "weight initialisation",
+    "torch": "sets no PyTorch seed (`torch.manual_seed`, `seed_everything`), neither there nor in the modules it "
+             "imports; a numpy seed or a `random_state=` does not seed torch",
+    "hyperopt": "runs `fmin` without `rstate=` (e.g. `rstate=np.random.default_rng(SEED)`): the search draws its "
+                "trials from an unseeded generator whatever else is seeded",
+}
 
 
 def _trains(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
