@@ -9,6 +9,8 @@ under `homepage:` is documentation, under `tracking_uri:` it is a connection).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,6 +21,7 @@ from pfa_policy.engine.predicates.types import (
     PythonPredicate,
     RepositoryPredicate,
 )
+from pfa_policy.engine.values import UNKNOWN, as_text
 from pfa_policy.model import Hit
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
 from pfa_policy.parsers.python import PythonFile, literal_value
@@ -284,6 +287,76 @@ def en_document_secret_literal(document: Document, params: Mapping[str, Any]) ->
                 yield Hit(default.anchor_span, (("name", name),), f"secret-parameter:{name}")
 
 
+# --- Kubernetes Secret manifests -------------------------------------------------------------------------
+
+# Keys of a Secret that hold settings, not credentials: the last word of the key (`AWS_DEFAULT_REGION`,
+# `s3Endpoint`, `POSTGRES_DB`, `username`, `ca.crt`). KServe's S3 Secret carries the region beside its keys,
+# a database Secret the user and database names beside the password.
+_SETTING_WORD = frozenset({"region", "endpoint", "url", "uri", "host", "hostname", "server", "address", "port",
+                           "bucket", "db", "database", "dbname", "schema", "user", "username", "login", "namespace",
+                           "protocol", "scheme", "version", "https", "usehttps", "ssl", "verifyssl", "insecure",
+                           "email", "name", "crt", "cert", "certificate", "ca"})
+_KEY_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_URL_CREDENTIALS = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
+# Conventional placeholders of a Secret value: `${VAR}` / `{{ }}` holes, `<token>`, `changeme`, `REPLACE_ME`,
+# `xxx`, and a token prefix followed by filler (`ghp_xxx`, `sk-xxxx`, `hf_****`). A literal such as
+# `password` is not one here: a Secret's value is the credential itself, however weak.
+_SHELL_VARIABLE = re.compile(r"\$[A-Za-z_]")
+_SECRET_FILLER_TOKEN = re.compile(r"[a-z0-9]{1,10}[_\-][x*.#]{3,}")
+
+
+def _secret_value_placeholder(text: str) -> bool:
+    value = text.strip()
+    lowered = value.lower()
+    if any(marker in value for marker in _INTERPOLATED) or _SHELL_VARIABLE.match(value):
+        return True  # not `$2y$12$...`: a bcrypt hash of the password is committed
+    if _FILLER.fullmatch(lowered) or _SECRET_FILLER_TOKEN.fullmatch(lowered):
+        return True
+    return any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+def _is_setting(key: str, value: str) -> bool:
+    words = _KEY_WORDS.findall(key)
+    if not words or words[-1].lower() not in _SETTING_WORD:
+        return False
+    return not _URL_CREDENTIALS.search(value) and "PRIVATE KEY" not in value
+
+
+def _decoded(node: Node) -> str:
+    """A `data` value as text: base64-decoded when it decodes to UTF-8, else as written."""
+    text = as_text(node.value).strip()
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return text
+
+
+def en_kubernetes_secret_values(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A `kind: Secret` (not a service-account token) with at least one committed credential value: a
+    non-empty `stringData` / `data` entry that is neither a placeholder nor a setting (region, endpoint,
+    user or database name, CA certificate). One finding a Secret, at its first such entry."""
+    root = document.root
+    kind = root.get("kind")
+    secret_type = root.get("type")
+    if kind is None or kind.value != "Secret":
+        return
+    if secret_type is not None and secret_type.value == "kubernetes.io/service-account-token":
+        return
+    metadata = root.get("metadata")
+    name = metadata.get("name") if metadata is not None else None
+    resource = as_text(name.value) if name is not None else ""
+    for section in ("stringData", "data"):
+        entries = root.get(section)
+        for key, node in entries.items() if entries is not None else ():
+            if not node.is_scalar or node.value is None or node.value is UNKNOWN or isinstance(node.value, bool):
+                continue  # UNKNOWN: a Helm template prints it from the chart's values (PFA-EN-010's)
+            text = _decoded(node) if section == "data" else as_text(node.value)
+            if not text.strip() or _secret_value_placeholder(text) or _is_setting(key, text):
+                continue
+            yield Hit(node.anchor_span, (("resource", resource), ("name", key)), f"Secret/{resource}")
+            return
+
+
 # --- Dockerfiles -----------------------------------------------------------------------------------------
 
 
@@ -445,6 +518,7 @@ PYTHON: dict[str, PythonPredicate] = {
 DOCUMENT: dict[str, DocumentPredicate] = {
     "en_document_secret_literal": en_document_secret_literal,
     "en_plaintext_endpoint_in_config": en_plaintext_endpoint_in_config,
+    "en_kubernetes_secret_values": en_kubernetes_secret_values,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {
     "en_dockerfile_secret_literal": en_dockerfile_secret_literal,
