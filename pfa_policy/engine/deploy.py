@@ -11,7 +11,8 @@ the `ci-manual-deploy` / `ci-deploy-endpoint-code` facts), so a verb added here 
   deploy, az ml online- / batch-deployment and endpoint create / update (v1: az ml model deploy), mlflow
   deployments, bentoml deploy, anyscale service deploy / rollout, Ray `serve deploy`, skaffold run / deploy,
   argocd app sync, helmfile, modal deploy, a `deploy*.py` script). A comment or a `--dry-run` line is not a deployment.
-- `DEPLOY_ACTION`: GitHub Actions that deploy (`uses:`).
+- `DEPLOY_ACTION`: GitHub Actions that deploy (`uses:`); `DEPLOY_TASK`: Azure Pipelines tasks and Bitbucket
+  pipes that deploy.
 - `DEPLOY_ENTRY_POINT`: a make target, script or task runner entry named deploy / release / rollout: a
   deployment whose command is elsewhere (what "does CI deploy at all" accepts, not what names a deploy line).
 - `DEPLOY_SDK_CALLS`: qualified Python calls that deploy a model (SageMaker `Model.deploy`,
@@ -66,6 +67,16 @@ DEPLOY_ENTRY_POINT = re.compile(
     r"(?i)(?<![\w-])(?:make\s+(?:-\S+\s+)*(?:[\w-]+\s+)*(?:deploy|release|rollout|publish-model)[\w-]*"
     r"|(?:just|task|npm\s+run|yarn|poetry\s+run|uv\s+run)\s+deploy[\w:-]*"
     r"|(?:\./|\S+/)?(?:deploy|release|rollout)[\w-]*\.(?:sh|bash|py))"
+)
+# Azure Pipelines tasks and Bitbucket pipes that deploy (the `uses:` of those systems; a task whose
+# `inputs.command` is a CLI verb, `HelmDeploy@0` upgrade, is read as that command by engine.ci_jobs).
+DEPLOY_TASK = re.compile(
+    r"(?i)^(?:KubernetesManifest@\d+|AzureWebApp(?:Container)?@\d+|AzureRmWebAppDeployment@\d+"
+    r"|AzureFunctionApp(?:Container)?@\d+|AzureContainerApps@\d+|AzureResourceManagerTemplateDeployment@\d+"
+    r"|AzureResourceGroupDeployment@\d+|SqlAzureDacpacDeployment@\d+"
+    r"|atlassian/(?:aws-ecs-deploy|aws-elasticbeanstalk-deploy|aws-lambda-deploy|aws-cloudformation-deploy"
+    r"|aws-sam-deploy|azure-web-apps-deploy|azure-functions-deploy|google-app-engine-deploy"
+    r"|google-cloud-functions-deploy|google-cloud-run-deploy|helm-deploy):)"
 )
 LOCAL_CLUSTER = re.compile(
     r"(?i)\b(?:kind\s+create\s+cluster|minikube\s+start|k3d\s+cluster\s+create|kwokctl\s+create\s+cluster"

@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.ci_jobs import Job, ci_system, gate_of, pipeline_jobs, waits_for
 from pfa_policy.engine.classify import CI_KINDS
 from pfa_policy.engine.deploy import (
     DEPLOY_ACTION,
     DEPLOY_COMMAND,
     DEPLOY_ENTRY_POINT,
+    DEPLOY_TASK,
     LOCAL_CLUSTER,
     LOCAL_CLUSTER_ACTION,
     deploy_command,
@@ -25,13 +27,8 @@ from pfa_policy.engine.deploy import (
 )
 from pfa_policy.engine.document_match import document_identity
 from pfa_policy.engine.predicates.ml_pipelines import (
-    _github_text,
-    _gitlab_earlier,
-    _gitlab_text,
     _needs,
-    _scalars_text,
     github_jobs,
-    gitlab_jobs,
 )
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -246,26 +243,65 @@ def _workflow_uses(root: Node) -> Iterator[Node]:
         yield from _step_uses(runs.get("steps"))
 
 
+def _mutable_image(value: str) -> bool:
+    """An image reference with no tag or the `latest` tag (and no digest): whatever was pushed last runs."""
+    if "@sha256:" in value or "$" in value or "{{" in value:
+        return False
+    last = value.rsplit("/", 1)[-1]
+    return ":" not in last or last.rsplit(":", 1)[1] == "latest"
+
+
+def _step_images(document: Document) -> Iterator[Node]:
+    """The images the steps and jobs of a non-GitHub pipeline run in (engine.ci_jobs), once each; GitLab's
+    top-level and `default:` images too."""
+    seen: set[int] = set()
+    root = document.root
+    default = root.get("default")
+    extra = [root.get("image"), default.get("image") if default is not None else None]
+    found = [n for job in pipeline_jobs(document, templates=True).values() for n in job.images]
+    for node in [*found, *(n for n in (_image(e) for e in extra) if n is not None)]:
+        if id(node) not in seen:
+            seen.add(id(node))
+            yield node
+
+
+def _image(node: Node | None) -> Node | None:
+    if node is not None and node.is_mapping:
+        node = node.get("name")
+    return node if node is not None and node.is_scalar and isinstance(node.value, str) else None
+
+
 def ci_unpinned_action(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     """`uses:` references to actions or reusable workflows that are not pinned to a full commit SHA (CI-5).
 
     Local actions (`./...`) are skipped; `docker://` images must carry a digest; owners listed in the
-    `exempt_owners` parameter (default: GitHub's own `actions` and `github`) are skipped.
+    `exempt_owners` parameter (default: GitHub's own `actions` and `github`) are skipped. In the other CI
+    systems (engine.ci_jobs) the images steps and jobs run in are reported when untagged or `:latest`.
     """
+    if ci_system(document) not in ("", "github-workflow"):
+        for node in _step_images(document):
+            value = str(node.value)
+            if _mutable_image(value):
+                what = "has no tag" if ":" not in value.rsplit("/", 1)[-1] else "is tagged `latest`"
+                yield Hit(node.anchor_span, (("value", value), ("name", f"step image `{value}` {what}")),
+                          f"image:{value}")
+        return
     exempt = {str(o).lower() for o in params.get("exempt_owners", ())}
     for node in _workflow_uses(document.root):
-        value = node.value
-        if not isinstance(value, str) or value.startswith("./") or "${{" in value:
+        if not isinstance(node.value, str) or node.value.startswith("./") or "${{" in node.value:
             continue
+        value = node.value
         if value.startswith("docker://"):
             if "@sha256:" not in value:
-                yield Hit(node.anchor_span, (("value", value),), f"uses:{value}")
+                yield Hit(node.anchor_span, (("value", value), ("name", f"`uses: {value}` has no digest")),
+                          f"uses:{value}")
             continue
         reference, _, ref = value.partition("@")
         owner = reference.split("/")[0].lower()
         if owner in exempt or _SHA.fullmatch(ref):
             continue
-        yield Hit(node.anchor_span, (("value", value),), f"uses:{value}")
+        yield Hit(node.anchor_span, (("value", value), ("name", f"`uses: {value}` is not pinned to a full commit "
+                                                                 "SHA")), f"uses:{value}")
 
 
 def _deploy_artifacts(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
@@ -467,21 +503,55 @@ def github_job_deploys(job: Node) -> Node | None:
     return None
 
 
-def _deploys_without_environment(document: Document) -> Iterator[tuple[str, Node, Node]]:
-    for name, job in github_jobs(document.root).items():
-        if job.get("environment") is not None:
-            continue
-        step = github_job_deploys(job)
-        if step is not None:
-            yield name, job, step
+def _deploying_command(job: Job) -> tuple[Node, str] | None:
+    """The first command (or deploy action / task / pipe) with which a job of any CI system deploys, and what
+    it is; None when it does not, or when it first creates a throw-away cluster (an end-to-end test)."""
+    texts = [command.text for command in job.commands()]
+    if any(LOCAL_CLUSTER.search(text) for text in texts) or any(
+            step.uses is not None and LOCAL_CLUSTER_ACTION.match(str(step.uses.value)) for step in job.steps):
+        return None
+    for step in job.steps:
+        for command in step.commands:
+            if DEPLOY_COMMAND.search(command.text):
+                return command.node, deploy_command(command.text)
+        uses = str(step.uses.value) if step.uses is not None and step.uses.is_scalar else ""
+        if uses and (DEPLOY_ACTION.match(uses) or DEPLOY_TASK.match(uses)):
+            return step.uses, uses  # type: ignore[return-value]
+    return None
+
+
+# What each system offers to hold a deploy job for a person (engine.ci_jobs documents how each is read).
+_APPROVAL_MISSING = {
+    "github-workflow": "no GitHub `environment:` (required reviewers, wait timer, branch rules)",
+    "azure-pipelines": "no deployment job `environment:` (approvals and checks) and no ManualValidation task",
+    "circleci": "no `type: approval` job in its `requires:`",
+    "bitbucket-pipelines": "no `trigger: manual` step before it and no `deployment:` environment",
+    "buildkite": "no `block` / `input` step before it",
+    "cloudbuild": "a Cloud Build file cannot hold a build for approval: only the trigger's `approvalConfig` can",
+    "drone": "no promotion (`trigger: event: [promote]`) runs it",
+}
 
 
 def ci_github_deploy_step_without_environment(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """The deploying step of a GitHub job without `environment:` (PFA-AU-008 and PFA-CI-010 both report it)."""
+    """The deploying step of a CI job that no approval or environment guards (PFA-AU-008 and PFA-CI-010 both
+    report it): GitHub `environment:`, Azure deployment environments and ManualValidation, CircleCI approval
+    jobs, Bitbucket manual steps and deployments, Buildkite block steps, Drone promotions; Cloud Build has none
+    in the file. GitLab (PFA-AU-009) and CodeBuild (its approval is a CodePipeline action) are not read."""
+    system = ci_system(document) or "github-workflow"  # a workflow under another name (a test's document)
+    missing = _APPROVAL_MISSING.get(system)
+    if missing is None:
+        return
     identity = document_identity(document)
-    for name, _, step in _deploys_without_environment(document):
-        values = (("path", f"jobs.{name}"), ("value", str(step.value)), ("name", name))
-        yield Hit(step.anchor_span, values, f"{identity}:jobs.{name}")
+    jobs = pipeline_jobs(document)
+    for name, job in jobs.items():
+        found = _deploying_command(job)
+        if found is None or gate_of(jobs, name):
+            continue
+        node, shown = found
+        where = f"jobs.{name}" if system == "github-workflow" else name
+        values = (("path", where), ("value", shown), ("name", name),
+                  ("looked_for", missing))
+        yield Hit(node.anchor_span, values, f"{identity}:jobs.{name}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -505,63 +575,30 @@ def _runs_tests_text(text: str) -> bool:
     return bool(TEST_COMMAND.search(text))
 
 
-def _tests_before_deploy(job: Node, deploy: Node) -> bool:
-    """Whether a test command runs in the same job before its deploying step (a failed step stops the job)."""
-    for node in _scalar_texts(job.get("steps")):
-        if node is deploy:
+def _tests_before_deploy(job: Job, deploy: Node) -> bool:
+    """Whether a test command runs in the same job before its deploying command (a failed step stops the job)."""
+    for command in job.commands():
+        if command.node is deploy:
             return False
-        if _runs_tests_text(str(node.value)):
+        if _runs_tests_text(command.text):
             return True
     return False
 
 
-def _github_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
-    jobs = github_jobs(document.root)
-    testers = [name for name, job in jobs.items() if _runs_tests_text(_github_text(job))]
-    for name, job in jobs.items():
-        step = github_job_deploys(job)
-        if step is None or (name in testers and _tests_before_deploy(job, step)):
-            continue
-        others = [t for t in testers if t != name]
-        waited = github_needs(jobs, name)
-        missing = [t for t in others if t not in waited]
-        if others and missing:
-            yield name, job, missing[0]
-
-
-def _gitlab_ungated(document: Document) -> Iterator[tuple[str, Node, str]]:
-    root = document.root
-    jobs = gitlab_jobs(root)
-    texts = {name: _gitlab_text(job) for name, job in jobs.items()}
-    testers = [name for name, text in texts.items() if _runs_tests_text(text)]
-    earlier = _gitlab_earlier(root, jobs)
-    for name, job in jobs.items():
-        script = "\n".join(str(n.value) for n in _scalar_texts(job.get("script")))
-        if not DEPLOY_COMMAND.search(script) or LOCAL_CLUSTER.search(script):
-            continue
-        when = job.get("when")
-        always = (when is not None and when.value == "always") or "always" in _scalars_text(job.get("rules")).split()
-        others = [t for t in testers if t != name]
-        if name in testers and not always:
-            continue  # tests in the same script run first or stop it
-        waited: set[str] = set()
-        pending = [name]
-        while pending:
-            current = pending.pop()
-            for parent in [*_needs(jobs[current]), *earlier.get(current, ())]:
-                if parent in jobs and parent not in waited:
-                    waited.add(parent)
-                    pending.append(parent)
-        missing = [t for t in others if t not in waited or always]
-        if others and missing:
-            yield name, job, missing[0]
-
-
 def ci_deploy_not_after_tests(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """A deploying job of a pipeline that has a test job, and does not wait for it (needs:, stages, when:)."""
-    found = _gitlab_ungated(document) if document.kind == "gitlab-ci" else _github_ungated(document)
-    for name, job, tests in found:
-        yield Hit(job.anchor_span, (("name", name), ("value", tests)), f"ci-deploy-not-after-tests:{name}")
+    """A deploying job of a pipeline that has a test job, and does not wait for it (engine.ci_jobs: needs:,
+    stages, dependsOn, requires, step order, waits, waitFor; `when: always` and `always()` do not wait)."""
+    jobs = pipeline_jobs(document)
+    testers = [name for name, job in jobs.items() if any(_runs_tests_text(c.text) for c in job.commands())]
+    for name, job in jobs.items():
+        found = _deploying_command(job)
+        if found is None or (name in testers and not job.always and _tests_before_deploy(job, found[0])):
+            continue
+        waited = waits_for(jobs, name)
+        missing = [t for t in testers if t != name and (t not in waited or job.always)]
+        if missing:
+            yield Hit(job.node.anchor_span, (("name", name), ("value", missing[0])),
+                      f"ci-deploy-not-after-tests:{name}")
 
 
 # ---------------------------------------------------------------------------------------------------------

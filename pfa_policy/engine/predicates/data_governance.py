@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from pfa_policy.engine.ci_jobs import pipeline_jobs
 from pfa_policy.engine.classify import CI_KINDS
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER, LOCAL_CLUSTER_ACTION
 from pfa_policy.engine.globs import path_matches
@@ -629,44 +630,21 @@ def _script_lines(node: Node) -> Iterator[tuple[int, str]]:
         yield start + offset if block else start, line
 
 
-def _ci_commands(root: Node) -> Iterator[Node]:
-    """The shell lines of a pipeline: GitHub Actions `run:` steps, GitLab `script:` entries and AWS CodeBuild
-    buildspec `phases.<phase>.commands` / `finally` lists."""
-    phases = root.get("phases")
-    for _, phase in phases.items() if phases is not None else ():
-        for key in ("commands", "finally"):
-            value = phase.get(key)
-            yield from value.elements() if value is not None and value.is_sequence else ()
-    jobs = root.get("jobs")
-    for _, job in jobs.items() if jobs is not None else ():
-        steps = job.get("steps")
-        for step in steps.elements() if steps is not None else ():
-            run = step.get("run")
-            if run is not None:
-                yield run
-    for _, job in root.items():
-        for key in ("script", "before_script", "after_script"):
-            value = job.get(key)
-            if value is None:
-                continue
-            if value.is_sequence:
-                yield from value.elements()
-            else:
-                yield value
-
-
 def dg_ci_pip_unpinned(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """`pip install` of unpinned package names in GitHub Actions `run:` steps, GitLab `script:` lines and
-    CodeBuild buildspec commands."""
+    """`pip install` of unpinned package names in the commands of any CI system (engine.ci_jobs: GitHub `run:`,
+    GitLab scripts and templates, Azure scripts, CircleCI `run:`, Bitbucket / Buildkite / Drone scripts, Cloud
+    Build steps, CodeBuild buildspec commands)."""
     exempt = params.get("exempt_packages", ())
-    for node in _ci_commands(document.root):
-        for line, text in _script_lines(node):
-            if "pip" not in text:
-                continue
-            packages = unpinned_packages(text, exempt)
-            if packages:
-                column = len(text) - len(text.lstrip()) + 1
-                yield Hit(Span(line, column), (("name", ", ".join(packages)),), f"ci-pip:{' '.join(packages)}")
+    for job in pipeline_jobs(document, templates=True).values():
+        for command in job.commands():
+            lines = _script_lines(command.node) if command.exact else iter([(command.node.span.line, command.text)])
+            for line, text in lines:
+                if "pip" not in text:
+                    continue
+                packages = unpinned_packages(text, exempt)
+                if packages:
+                    column = len(text) - len(text.lstrip()) + 1 if command.exact else command.node.span.column
+                    yield Hit(Span(line, column), (("name", ", ".join(packages)),), f"ci-pip:{' '.join(packages)}")
 
 
 _DEV_REQUIREMENTS = re.compile(r"(?i)(^|[-_.])(dev|devel|test|tests|testing|doc|docs|lint|ci|tox|bench|typing|"
