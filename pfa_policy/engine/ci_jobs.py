@@ -13,7 +13,8 @@ Per system (document kind): what a job is; its commands; what it waits for; what
   `powershell` and task `inputs.inlineScript` / `script` / `arguments` (HelmDeploy / Kubernetes / Terraform
   tasks' `inputs.command` as that CLI's verb); `dependsOn:` of jobs and stages (a stage waits for the previous
   one by default; `condition: always()` does not wait); a deployment job's `environment:` (approvals and checks
-  are set on it), an agentless `ManualValidation` task.
+  are set on it), an agentless `ManualValidation` task; a steps template (`parameters` and `steps` only) is held
+  by the job that includes it. `container:` names a `resources.containers` entry or an image.
 - CircleCI (`circleci`): a job of a workflow (its `name:` override); `run:` (string or `command:`);
   `requires:`; a required job of `type: approval`.
 - Bitbucket Pipelines (`bitbucket-pipelines`): one step of a pipeline; `script` / `after-script` (pipes as
@@ -235,6 +236,14 @@ def _azure(root: Node) -> dict[str, Job]:
     found: dict[str, Job] = {}
     members: dict[str, list[str]] = {}
     previous = ""
+    # `container: mlops` names a `resources.containers` entry; a file of `parameters` and `steps` only is a
+    # steps template: the job that includes it decides what holds it (its environment), not the template.
+    resources = root.get("resources")
+    containers = resources.get("containers") if resources is not None else None
+    aliases = {_scalar(c.get("container")): c.get("image") for c in
+               (containers.elements() if containers is not None else ()) if c.is_mapping}
+    included = root.get("parameters") is not None and not any(
+        root.get(key) is not None for key in ("trigger", "pr", "pool", "stages", "jobs", "schedules", "resources"))
     for stage in listed:
         stage_name = _scalar(stage.get("stage"))
         depends = stage.get("dependsOn")
@@ -251,8 +260,10 @@ def _azure(root: Node) -> dict[str, Job]:
             env_name = _scalar(environment) or _scalar(environment.get("name")) if environment is not None else ""
             approval = any(_scalar(step.uses).lower().startswith("manualvalidation@") for step in steps)
             after = [f"{stage_name}.{n}" if stage_name else n for n in _names(job.get("dependsOn"))]
-            image = _image_node(job.get("container"))
-            found[name] = Job(name, job, steps, after, f"environment: {env_name}" if environment is not None else "",
+            image = _image_node(aliases.get(_scalar(job.get("container"))) or job.get("container"))
+            gate = f"environment: {env_name}" if environment is not None else (
+                "steps template (the including job decides)" if included else "")
+            found[name] = Job(name, job, steps, after, gate,
                               approval=approval, always=stage_always or bool(_ALWAYS.search(
                                   _scalar(job.get("condition")))), images=[image] if image is not None else [])
             members.setdefault(stage_name, []).append(name)
