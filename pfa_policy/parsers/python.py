@@ -726,7 +726,6 @@ class PythonFile:
 
 # -- the walk -----------------------------------------------------------------------------------------------
 
-_SKIPPED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _Entry = tuple[ast.AST, bool, str]
 
 
@@ -782,15 +781,22 @@ def _parameters(arguments: ast.arguments) -> list[ast.AST]:
     return children
 
 
+# Fields that never hold a node worth walking: Load/Store/Del markers and operators (a third of all nodes).
+_MARKER_FIELDS = frozenset({"ctx", "op", "ops"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _children(node: ast.AST) -> list[ast.AST]:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(name for name in node._fields if name not in _MARKER_FIELDS)
     children: list[ast.AST] = []
-    for name in node._fields:
+    for name in names:
         value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            if not isinstance(value, _SKIPPED):
-                children.append(value)
-        elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _SKIPPED))
+        if isinstance(value, list):
+            children.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            children.append(value)
     return children
 
 
@@ -818,11 +824,11 @@ class _Walk:
                 children = _children(node)
             elif children is _STOP:
                 continue
-            stack.extend((child, guard, scope) for child in reversed(children))
+            stack.extend([(child, guard, scope) for child in reversed(children)])
         return index
 
     def push(self, children: list[ast.AST], guard: bool, scope: str) -> list[ast.AST]:
-        self.stack.extend((child, guard, scope) for child in reversed(children))
+        self.stack.extend([(child, guard, scope) for child in reversed(children)])
         return _STOP
 
     # -- statements -----------------------------------------------------------------------------------------
