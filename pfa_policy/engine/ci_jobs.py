@@ -15,7 +15,8 @@ Per system (document kind): what a job is; its commands; what it waits for; what
   one by default; `condition: always()` does not wait); a deployment job's `environment:` (approvals and checks
   are set on it), an agentless `ManualValidation` task; a steps template (`parameters` and `steps` only) is held
   by the job that includes it. `container:` names a `resources.containers` entry or an image.
-- CircleCI (`circleci`): a job of a workflow (its `name:` override); `run:` (string or `command:`);
+- CircleCI (`circleci`): a job of a workflow (its `name:` override), its `docker:` images or its executor's;
+  `run:` (string or `command:`);
   `requires:`; a required job of `type: approval`.
 - Bitbucket Pipelines (`bitbucket-pipelines`): one step of a pipeline; `script` / `after-script` (pipes as
   `uses`); every earlier step of the same pipeline (parallel steps do not wait for each other); `trigger:
@@ -289,8 +290,13 @@ def _circleci_steps(job: Node) -> list[Step]:
     return found
 
 
-def _circleci_images(definition: Node | None) -> list[Node]:
+def _circleci_images(definition: Node | None, executors: Node | None) -> list[Node]:
+    """`docker: [{image}]` of the job, or of the `executors:` entry it names (`executor: py` or `{name: py}`)."""
     docker = definition.get("docker") if definition is not None else None
+    executor = definition.get("executor") if definition is not None else None
+    named = _scalar(executor.get("name") if executor is not None and executor.is_mapping else executor)
+    if docker is None and named and executors is not None and executors.get(named) is not None:
+        docker = executors.get(named).get("docker")  # type: ignore[union-attr]
     return [image for item in (docker.elements() if docker is not None else ())
             if (image := _image_node(item)) is not None]
 
@@ -311,13 +317,13 @@ def _circleci(root: Node) -> dict[str, Job]:
             name = name or job_name
             definition = defined.get(job_name)
             approval = config is not None and _scalar(config.get("type")) == "approval"
-            images = _circleci_images(definition)
+            images = _circleci_images(definition, root.get("executors"))
             found[name] = Job(name, config or entry, _circleci_steps(definition) if definition is not None else [],
                               _names(config.get("requires")) if config is not None and config.is_mapping else [],
                               "type: approval" if approval else "", approval=approval, images=images)
     for name, definition in defined.items():  # jobs no workflow lists (CircleCI 2.0 runs `build`)
         if name not in found and not any(j.node is definition for j in found.values()):
-            images = _circleci_images(definition)
+            images = _circleci_images(definition, root.get("executors"))
             found.setdefault(name, Job(name, definition, _circleci_steps(definition), images=images))
     return found
 
