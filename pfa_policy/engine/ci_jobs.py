@@ -541,6 +541,15 @@ def pipeline_jobs(document: Document, templates: bool = False) -> dict[str, Job]
     return _READERS[system](root)
 
 
+def follows_pipeline(document: Document) -> bool:
+    """Whether the pipeline runs when another one completes (Azure `resources.pipelines[].trigger`): that
+    pipeline's conclusion gates it, as a GitHub `workflow_run` is gated by the workflow it follows."""
+    resources = document.root.get("resources") if document.root.is_mapping else None
+    pipelines = resources.get("pipelines") if resources is not None else None
+    return any(item.is_mapping and item.get("trigger") is not None and _scalar(item.get("trigger")) != "none"
+               for item in (pipelines.elements() if pipelines is not None else ()))
+
+
 def waits_for(jobs: dict[str, Job], name: str) -> set[str]:
     """Every job `name` waits for, transitively."""
     seen: set[str] = set()

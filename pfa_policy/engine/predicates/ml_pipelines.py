@@ -2,8 +2,8 @@
 
 - `ci_unconditional_model_approval` (CI/CD, Python): a registration that approves, or a promotion to
   production / `champion`, hard-coded and outside any condition.
-- `ci_model_deploy_without_evaluation` (CI/CD, GitHub Actions and GitLab CI): a job that deploys or promotes a
-  model with no evaluation in it or in the jobs it needs (GitLab: also earlier stages).
+- `ci_model_deploy_without_evaluation` (CI/CD, every CI system of engine.ci_jobs): a job that deploys or
+  promotes a model with no evaluation in it or in the jobs it waits for (GitLab: also earlier stages).
 - `op_served_model_without_rollout` (operability, repository): a model endpoint manifest in a repository with no
   progressive-delivery mechanism (`op-progressive-rollout*` facts).
 - `te_served_model_without_alerting` (telemetry, repository): a deployed model (an endpoint manifest, or a
@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.ci_jobs import Job, ci_system, follows_pipeline, pipeline_jobs, waits_for
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import (
@@ -202,8 +203,34 @@ def _gitlab_earlier(root: Node, jobs: dict[str, Node]) -> dict[str, list[str]]:
     return earlier
 
 
+def _model_job_text(job: Job) -> str:
+    """What a job of the shared CI job model says: its name and every scalar of its definition (commands, step
+    names, labels)."""
+    return f"{job.name}\n{_scalars_text(job.node)}"
+
+
+def _other_ci_ungated(document: Document) -> Iterator[Hit]:
+    """The CI systems beyond GitHub Actions and GitLab, through the shared job model (engine.ci_jobs): a job
+    that deploys or promotes a model while neither it nor any job it waits for evaluates."""
+    if follows_pipeline(document):
+        return  # runs after another pipeline (Azure resources.pipelines trigger), whose conclusion gates it
+    jobs = pipeline_jobs(document)
+    for name, job in jobs.items():
+        text = _model_job_text(job)
+        commands = "\n".join(command.text for command in job.commands())
+        shown = _deploy_line(commands)
+        if not shown or LOCAL_CLUSTER.search(commands) or not _MODEL_WORDS.search(text):
+            continue
+        if any(_EVALUATION.search(_model_job_text(jobs[other])) for other in {name} | waits_for(jobs, name)):
+            continue
+        yield Hit(job.node.anchor_span, (("name", name), ("value", shown)), f"ci-model-deploy:{name}")
+
+
 def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     root = document.root
+    if ci_system(document) not in ("", "github-workflow", "gitlab-ci"):
+        yield from _other_ci_ungated(document)
+        return
     if document.kind == "gitlab-ci":
         jobs, text_of = gitlab_jobs(root), _gitlab_text
         earlier = _gitlab_earlier(root, jobs)
