@@ -5,6 +5,7 @@ model or a pipeline component runs (for PFA-DG-004), and where the Vertex AI SDK
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,7 +25,9 @@ from pfa_policy.parsers.python import PythonFile, literal_value
 _IMAGE_KEYWORD_SUFFIXES = ("container_uri", "container_image_uri", "image_uri")
 # Dictionary keys of a worker pool spec (`{"container_spec": {"image_uri": ...}}`) and of a KFP container spec.
 _IMAGE_KEYS = frozenset({"image_uri", "imageUri"})
-_SDK_MODULES = ("google.cloud.aiplatform", "vertexai", "kfp", "google_cloud_pipeline_components")
+_SDK_MODULES = ("google.cloud.aiplatform", "vertexai", "kfp", "google_cloud_pipeline_components", "tfx")
+# A module constant named for a container image URI (`SERVING_IMAGE_URI = ".../tf2-cpu.2-5:latest"`).
+_IMAGE_CONSTANT = re.compile(r"(?i)(?:^|_)(?:container_image_uri|container_uri|image_uri)$")
 # KFP: the image of a lightweight Python component and of a container component.
 _BASE_IMAGE_CALLS = frozenset({"kfp.dsl.component", "kfp.v2.dsl.component", "kfp.components.create_component_from_func",
                                "kfp.components.func_to_container_op", "kfp.dsl.python_component"})
@@ -36,14 +39,15 @@ def _uses_sdk(file: PythonFile) -> bool:
                for _, module, _ in file.index.imports for prefix in _SDK_MODULES)
 
 
-def _image(file: PythonFile, node: ast.AST, constants: Mapping[str, ast.expr]) -> str | None:
-    """The literal image a value holds: a string, an f-string (its static text) or a module constant."""
+def _image(node: ast.AST, constants: Mapping[str, ast.expr]) -> tuple[ast.AST, str] | None:
+    """The literal image a value holds (a string, an f-string's static text or a module constant) and the node
+    that writes it: a constant is reported where it is defined, once however often it is used."""
     if isinstance(node, ast.Name) and node.id in constants:
         node = constants[node.id]
     value = literal_value(node)
     if value is UNKNOWN or not isinstance(value, str) or not value.strip():
         return None
-    return value.strip()
+    return node, value.strip()
 
 
 def _floats(image: str) -> str:
@@ -73,31 +77,34 @@ def dg_vertex_sdk_images(file: PythonFile, params: Mapping[str, Any]) -> Iterato
     constants = _constants(file)
     seen: set[int] = set()
 
-    def hit(node: ast.AST, image: str, how: str) -> Iterator[Hit]:
-        if id(node) in seen:
+    def hit(found: tuple[ast.AST, str] | None, how: str, bare: bool = False) -> Iterator[Hit]:
+        """`bare`: a name without a registry path (`python`) is an image here (base_image, ContainerSpec)."""
+        if found is None or id(found[0]) in seen:
             return
-        seen.add(id(node))
+        node, image = found
+        if not bare and "/" not in image:
+            return  # `image_uri="photo.jpg"`: not a registry path
         reason = _floats(image)
         if reason:
+            seen.add(id(node))
             yield Hit(file.span_of(node), (("name", image), ("value", reason)), f"sdk-image:{how}:{image}")
 
     for site in file.index.calls:
         qualified = file.index.qualify(site.raw)
         for keyword, argument in site.keywords.items():
-            image = _image(file, argument.value, constants)
-            if image is None:
-                continue
-            if keyword.endswith(_IMAGE_KEYWORD_SUFFIXES) \
-                    or (keyword == "base_image" and qualified in _BASE_IMAGE_CALLS) \
+            if keyword.endswith(_IMAGE_KEYWORD_SUFFIXES):
+                yield from hit(_image(argument.value, constants), keyword)
+            elif (keyword == "base_image" and qualified in _BASE_IMAGE_CALLS) \
                     or (keyword == "image" and qualified in _CONTAINER_SPEC_CALLS):
-                yield from hit(argument.value, image, keyword)
+                yield from hit(_image(argument.value, constants), keyword, bare=True)
+    for name, value in constants.items():
+        if _IMAGE_CONSTANT.search(name):
+            yield from hit(_image(value, constants), name)
     for node in ast.walk(file.module):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value in _IMAGE_KEYS:
-                    image = _image(file, value, constants)
-                    if image is not None:
-                        yield from hit(value, image, str(key.value))
+                    yield from hit(_image(value, constants), str(key.value))
 
 
 _INIT_CALLS = frozenset({"google.cloud.aiplatform.init", "vertexai.init"})
