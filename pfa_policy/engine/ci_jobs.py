@@ -118,7 +118,8 @@ def _shell_steps(nodes: list[Node]) -> list[Step]:
 # GitHub Actions and GitLab CI
 
 
-def _needs(job: Node) -> list[str]:
+def needs(job: Node) -> list[str]:
+    """The jobs a GitHub / GitLab job's `needs:` names (strings or `{job: name}` entries)."""
     needs = job.get("needs")
     if needs is None:
         return []
@@ -146,7 +147,7 @@ def _github(root: Node) -> dict[str, Job]:
             steps.append(Step(step, commands, uses=step.get("uses") if step.is_mapping else None))
         environment = job.get("environment")
         gate = f"environment: {_scalar(environment) or _scalar(environment.get('name'))}" if environment else ""
-        found[name] = Job(name, job, steps, _needs(job), gate.rstrip(": "))
+        found[name] = Job(name, job, steps, needs(job), gate.rstrip(": "))
     return found
 
 
@@ -185,7 +186,7 @@ def _gitlab(root: Node, templates: bool) -> dict[str, Job]:
         gate = "when: manual" if "manual" in whens else (
             f"environment: {_scalar(environment) or _scalar(environment.get('name'))}" if environment else "")
         image = _image_node(job.get("image"))
-        found[name] = Job(name, job, steps, [*_needs(job), *earlier.get(name, ())], gate, always="always" in whens,
+        found[name] = Job(name, job, steps, [*needs(job), *earlier.get(name, ())], gate, always="always" in whens,
                           images=[image] if image is not None else [])
     return found
 

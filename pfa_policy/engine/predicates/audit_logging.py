@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.ci_jobs import GITLAB_RESERVED
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -147,8 +148,6 @@ def au_s3_bucket_without_access_logging(document: Document, params: Mapping[str,
 # --- GitLab CI: deploy jobs without an environment ----------------------------------------------------------
 
 # Deploy commands and throw-away clusters: the shared vocabulary of `pfa_policy.engine.deploy`.
-_GITLAB_RESERVED = frozenset({"stages", "variables", "default", "include", "workflow", "image", "services",
-                              "before_script", "after_script", "cache", "pages"})
 _MAX_EXTENDS = 8
 
 
@@ -196,7 +195,7 @@ def au_gitlab_deploy_without_environment(document: Document, params: Mapping[str
     """A GitLab job whose (possibly inherited) script deploys while no `environment:` applies to it."""
     root = document.root
     for name, job in root.items():
-        if name in _GITLAB_RESERVED or name.startswith(".") or not job.is_mapping or job.get("trigger"):
+        if name in GITLAB_RESERVED or name.startswith(".") or not job.is_mapping or job.get("trigger"):
             continue
         environment, known = _effective(root, job, "environment")
         if environment is not None or not known:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pfa_policy.engine.ci_jobs import Job, ci_system, gate_of, pipeline_jobs, waits_for
+from pfa_policy.engine.ci_jobs import Job, ci_system, gate_of, needs, pipeline_jobs, waits_for
 from pfa_policy.engine.classify import CI_KINDS
 from pfa_policy.engine.deploy import (
     DEPLOY_ACTION,
@@ -26,10 +26,7 @@ from pfa_policy.engine.deploy import (
     repository_chart,
 )
 from pfa_policy.engine.document_match import document_identity
-from pfa_policy.engine.predicates.ml_pipelines import (
-    _needs,
-    github_jobs,
-)
+from pfa_policy.engine.predicates.ml_pipelines import github_jobs
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -559,16 +556,8 @@ def ci_github_deploy_step_without_environment(document: Document, params: Mappin
 
 
 def github_needs(jobs: Mapping[str, Node], name: str) -> set[str]:
-    """Every job `name` waits for, transitively."""
-    seen: set[str] = set()
-    pending = list(_needs(jobs[name])) if name in jobs else []
-    while pending:
-        current = pending.pop()
-        if current in seen or current not in jobs:
-            continue
-        seen.add(current)
-        pending.extend(_needs(jobs[current]))
-    return seen
+    """Every job `name` waits for, transitively (engine.ci_jobs.waits_for over the jobs' `needs:`)."""
+    return waits_for({other: Job(other, job, after=needs(job)) for other, job in jobs.items()}, name)
 
 
 def _runs_tests_text(text: str) -> bool:

@@ -20,7 +20,16 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pfa_policy.engine.ci_jobs import Job, ci_system, follows_pipeline, pipeline_jobs, waits_for
+from pfa_policy.engine.ci_jobs import (
+    GITLAB_RESERVED,
+    Job,
+    ci_system,
+    follows_pipeline,
+    gitlab_earlier,
+    needs,
+    pipeline_jobs,
+    waits_for,
+)
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
 from pfa_policy.engine.predicates.types import (
@@ -112,9 +121,6 @@ def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any])
 # ---------------------------------------------------------------------------------------------------------
 # Model deployed by CI without an evaluation gate
 
-# GitLab CI top-level keys that are not jobs (as in audit_logging).
-GITLAB_RESERVED = frozenset({"stages", "variables", "default", "include", "workflow", "image", "services",
-                              "before_script", "after_script", "cache", "pages"})
 # Promotions that are deployments of a model even when no cluster is touched.
 _PROMOTE_COMMAND = re.compile(
     r"(?i)transition[-_]model[-_]version[-_]stage|set[-_]registered[-_]model[-_]alias"
@@ -133,20 +139,6 @@ def _scalars_text(node: Node | None) -> str:
     return "\n".join(str(item.value) for item in node.walk() if item.is_scalar and item.value is not None)
 
 
-def _needs(job: Node) -> list[str]:
-    needs = job.get("needs")
-    if needs is None:
-        return []
-    if needs.is_scalar:
-        return [str(needs.value)]
-    names = []
-    for item in needs.elements():
-        target = item.get("job") if item.is_mapping else item
-        if target is not None and target.is_scalar:
-            names.append(str(target.value))
-    return names
-
-
 def _gated(jobs: dict[str, Node], name: str, earlier: Mapping[str, list[str]], text_of: Any) -> bool:
     """Whether the job or any job it depends on (transitively) evaluates the model."""
     seen: set[str] = set()
@@ -158,7 +150,7 @@ def _gated(jobs: dict[str, Node], name: str, earlier: Mapping[str, list[str]], t
         seen.add(current)
         if _EVALUATION.search(current) or _EVALUATION.search(text_of(jobs[current])):
             return True
-        pending.extend(_needs(jobs[current]))
+        pending.extend(needs(jobs[current]))
         pending.extend(earlier.get(current, ()))
     return False
 
@@ -184,23 +176,6 @@ def gitlab_jobs(root: Node) -> dict[str, Node]:
 
 def _gitlab_text(job: Node) -> str:
     return "\n".join(_scalars_text(job.get(key)) for key in ("script", "before_script", "rules", "only"))
-
-
-def _gitlab_earlier(root: Node, jobs: dict[str, Node]) -> dict[str, list[str]]:
-    stages_node = root.get("stages")
-    stages = [str(s.value) for s in stages_node.elements()] if stages_node is not None else [
-        "build", "test", "deploy"]
-    order = {stage: position for position, stage in enumerate(stages)}
-
-    def stage_of(job: Node) -> int:
-        stage = job.get("stage")
-        return order.get(str(stage.value) if stage is not None else "test", 1)
-
-    earlier: dict[str, list[str]] = {}
-    for name, job in jobs.items():
-        if job.get("needs") is None:  # `needs:` replaces stage ordering
-            earlier[name] = [other for other, o in jobs.items() if stage_of(o) < stage_of(job)]
-    return earlier
 
 
 def _model_job_text(job: Job) -> str:
@@ -233,7 +208,7 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
         return
     if document.kind == "gitlab-ci":
         jobs, text_of = gitlab_jobs(root), _gitlab_text
-        earlier = _gitlab_earlier(root, jobs)
+        earlier = gitlab_earlier(root, jobs)
     else:
         on = root.get("on") or root.get("True")  # a YAML 1.1 reader may have turned the key into a boolean
         if on is not None and "workflow_run" in _scalars_text(on) + " ".join(k for k, _ in on.items()):
