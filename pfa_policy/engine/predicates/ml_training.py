@@ -122,6 +122,18 @@ def dg_training_entry(file: PythonFile, params: Mapping[str, Any]) -> Iterator[H
         yield Hit(file.span_of(site.node), (("name", f"{family}:{name}"),), f"training-entry:{family}")
 
 
+def dg_keras_builder_fit(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A Keras `fit` on a model a builder function returns (`model = build_and_compile_model(...)`), in a
+    module that imports TensorFlow / Keras: training that the call patterns of `dg-training-code` cannot name."""
+    if not _imports_keras(file):
+        return
+    for site in file.index.calls:
+        name = file.index.qualify(site.raw)
+        if name.endswith("().fit") and name.count("(") == 1 and _builds_keras(file, name[: -len("().fit")]):
+            yield Hit(file.span_of(site.node), (("name", name),), f"keras-builder-fit:{name}")
+            return
+
+
 _GENERAL_SEEDS = compile_name_globs(["numpy.random.seed", "random.seed"])
 # Seeding functions and what they seed besides scikit-learn (which any seed counts for).
 _FRAMEWORK_SEEDS = {
@@ -317,7 +329,8 @@ def _has_pickle_models(context: RepoContext, params: Mapping[str, Any], scopes: 
     return bool(_pickle_files(context, scopes) or _ci_fetches(context))
 
 
-PYTHON: dict[str, PythonPredicate] = {"dg_training_entry": dg_training_entry, "dg_seed_set": dg_seed_set}
+PYTHON: dict[str, PythonPredicate] = {"dg_keras_builder_fit": dg_keras_builder_fit,
+                                      "dg_training_entry": dg_training_entry, "dg_seed_set": dg_seed_set}
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "dg_training_without_seed": dg_training_without_seed,
     "ci_pickle_models_without_scan": ci_pickle_models_without_scan,
