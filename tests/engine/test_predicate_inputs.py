@@ -1,9 +1,10 @@
-"""Predicates changed for the second held-out check: DG-001 path expressions, DG-016 seeds per framework,
-AC-026 KServe model servers (the rule examples cover the rules end to end; these pin the predicates' values)."""
+"""Values of predicates that read Python path expressions (DG-001), seeds per framework (DG-016) and KServe model servers
+(AC-026): the rule examples cover the rules end to end, these pin what the predicates compute."""
 
 from __future__ import annotations
 
 import ast
+import posixpath
 import textwrap
 
 import pytest
@@ -29,7 +30,7 @@ def _names(hits) -> list[str]:
     ('Path("data").joinpath("raw", "x.csv")', "data/raw/x.csv"),
     ('os.path.join("data", "x.csv")', "data/x.csv"),
     ('Path(__file__).parent / "x.csv"', FILE_RELATIVE + "x.csv"),
-    ('Path(__file__).resolve().parents[1] / "data" / "x.csv"', FILE_RELATIVE + "../data/x.csv"),
+    ('Path(__file__).resolve().parents[1] / "data" / "x.csv"', posixpath.join(FILE_RELATIVE + "..", "data", "x.csv")),
     ('os.path.join(os.path.dirname(os.path.abspath(__file__)), "x.csv")', FILE_RELATIVE + "x.csv"),
     ('Path("data", "x.csv")', "data/x.csv"),
 ])
