@@ -1,5 +1,5 @@
-"""Values of predicates that read Python path expressions (DG-001), seeds per framework (DG-016) and KServe model servers
-(AC-026): the rule examples cover the rules end to end, these pin what the predicates compute."""
+"""Values of predicates that read Python path expressions (DG-001), seeds per framework (DG-016) and KServe model
+servers (AC-026): the rule examples cover the rules end to end, these pin what the predicates compute."""
 
 from __future__ import annotations
 
