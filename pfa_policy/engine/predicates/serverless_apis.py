@@ -27,6 +27,7 @@ from typing import Any
 
 from pfa_policy.engine.document_match import document_identity
 from pfa_policy.engine.iam_statements import iam_statements
+from pfa_policy.engine.predicates.cloudwatch_alarms import referenced
 from pfa_policy.engine.predicates.lambda_functions import (
     SERVERLESS,
     LambdaFunction,
@@ -44,24 +45,6 @@ _API_EVENTS = {"Api": ("RestApiId", "AWS::Serverless::Api", "Api"),
                "HttpApi": ("ApiId", "AWS::Serverless::HttpApi", "HttpApi")}
 
 
-def _referenced(node: Node | None) -> set[str]:
-    """The logical ids an intrinsic function names: `!Ref X`, `!GetAtt X.Arn`, `!Sub "${X.Arn}"`."""
-    names: set[str] = set()
-    for child in node.walk() if node is not None else ():
-        for key, value in child.items():
-            if key == "Ref" and isinstance(value.value, str):
-                names.add(value.value)
-            elif key == "Fn::GetAtt":
-                first = value.value[0].value if isinstance(value.value, list) and value.value else value.value
-                if isinstance(first, str):
-                    names.add(first.split(".")[0])
-            elif key == "Fn::Sub":
-                text = value.value[0].value if isinstance(value.value, list) and value.value else value.value
-                if isinstance(text, str):
-                    names.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
-    return names
-
-
 def _statement_invokes_model(statement: Node) -> bool:
     effect = literal(statement.get("Effect"))
     action = statement.get("Action")
@@ -71,16 +54,16 @@ def _statement_invokes_model(statement: Node) -> bool:
 
 def _invokes_model(function: LambdaFunction, resources: Mapping[str, Node]) -> bool:
     statements = [s for _, s in iam_statements(function.node, function.path)]
-    roles = _referenced(function.setting("Role"))
+    roles = referenced(function.setting("Role"))
     for logical_id, resource in resources.items():
         kind = literal(resource.get("Type"))
-        attached = roles & _referenced(mapping_of(resource.get("Properties")).get("Roles"))
+        attached = roles & referenced(mapping_of(resource.get("Properties")).get("Roles"))
         if (kind == "AWS::IAM::Role" and logical_id in roles) or (kind == "AWS::IAM::Policy" and attached):
             statements += [s for _, s in iam_statements(resource, f"Resources.{logical_id}")]
     if any(_statement_invokes_model(s) for s in statements):
         return True
     endpoints = {i for i, r in resources.items() if literal(r.get("Type")) == "AWS::SageMaker::Endpoint"}
-    return bool(endpoints & _referenced(mapping_of(function.setting("Environment")).get("Variables")))
+    return bool(endpoints & referenced(mapping_of(function.setting("Environment")).get("Variables")))
 
 
 def _serves_model(function: LambdaFunction, resources: Mapping[str, Node]) -> bool:
@@ -134,7 +117,7 @@ def _open_events(function: LambdaFunction, root: Node, resources: Mapping[str, N
                 if _auth_protects(implicit.get("Auth"), api_level=True):
                     continue
             else:
-                apis = [resources[i] for i in _referenced(api_ref) if i in resources]
+                apis = [resources[i] for i in referenced(api_ref) if i in resources]
                 if not apis or any(literal(api.get("Type")) != api_type or _api_protects(api, kind) for api in apis):
                     continue
         yield event, f"the API Gateway event `{name}` (`Type: {kind}`)"
