@@ -69,9 +69,10 @@ def parse_yaml(text: str, *, unique_keys: bool = False) -> list[Document]:
 
 
 # A line that starts a document or ends one; YAML forbids such a line inside a scalar.
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+# After a newline rather than `^` with re.MULTILINE, which the regex engine tries at every position of a file of
+# megabytes; blank_documents never splits before the first line.
+_DOCUMENT_MARKER = re.compile(r"\n(?:---|\.\.\.)(?=[ \t\r\n]|$)")
 _BARE_START = re.compile(r"---[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)")
-_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
 _LINE_CONTENT = re.compile(r"[^\r\n]+")
 
 
@@ -79,12 +80,13 @@ def blank_documents(text: str, skip: Callable[[str], bool]) -> str:
     """`text` with the documents `skip` accepts emptied line by line: each becomes an explicit empty document
     (`---`, then a `#` for each line that had text), so the other documents keep their lines, columns and
     stream positions."""
-    starts = [0, *(m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0)]
+    starts = [0, *(m.start() + 1 for m in _DOCUMENT_MARKER.finditer(text))]
     pieces: list[str] = []
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[start:end]
         explicit = _BARE_START.match(chunk) is not None
-        if (explicit or start == 0) and not _DIRECTIVE.search(chunk) and skip(chunk):
+        directive = chunk.startswith("%") or "\n%" in chunk
+        if (explicit or start == 0) and not directive and skip(chunk):
             # Comment lines rather than empty ones: a pattern like `^\s*key` must not run across thousands of
             # blank lines at every line start.
             first = _LINE_CONTENT.match(chunk)
