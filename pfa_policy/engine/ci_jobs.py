@@ -449,20 +449,25 @@ def _cloudbuild_commands(step: Node) -> tuple[Command, ...]:
     return (Command(" ".join([program, *(str(w.value) for w in words)]), args, exact=False),)
 
 
-def _cloudbuild(root: Node) -> dict[str, Job]:
-    steps = root.get("steps")
-    found: dict[str, Job] = {}
+def _in_order(steps: Node | None, name_key: str, wait_key: str) -> Iterator[tuple[str, Node, list[str]]]:
+    """The mapping steps of a list that runs in order, each with its name and the steps it waits for: every earlier
+    one, unless `wait_key` names them (Cloud Build `waitFor`, where `-` means none; Drone `depends_on`)."""
     previous: list[str] = []
     for index, step in enumerate(steps.elements() if steps is not None else ()):
         if not step.is_mapping:
             continue
-        name = _scalar(step.get("id")) or f"steps[{index}]"
-        wait_for = step.get("waitFor")
-        after = list(previous) if wait_for is None else [n for n in _names(wait_for) if n != "-"]
+        name = _scalar(step.get(name_key)) or f"steps[{index}]"
+        wait = step.get(wait_key)
+        yield name, step, list(previous) if wait is None else [n for n in _names(wait) if n != "-"]
+        previous.append(name)
+
+
+def _cloudbuild(root: Node) -> dict[str, Job]:
+    found: dict[str, Job] = {}
+    for name, step, after in _in_order(root.get("steps"), "id", "waitFor"):
         image = _image_node(step.get("name"))
         found[name] = Job(name, step, [Step(step, _cloudbuild_commands(step), image=image)], after,
                           images=[image] if image is not None else [])
-        previous.append(name)
     return found
 
 
@@ -479,19 +484,11 @@ def _drone(root: Node) -> dict[str, Job]:
     trigger = root.get("trigger")
     events = _names(trigger.get("event")) if trigger is not None and trigger.is_mapping else []
     promoted = bool(events) and all(event in ("promote", "rollback") for event in events)
-    steps = root.get("steps")
     found: dict[str, Job] = {}
-    previous: list[str] = []
-    for index, step in enumerate(steps.elements() if steps is not None else ()):
-        if not step.is_mapping:
-            continue
-        name = _scalar(step.get("name")) or f"steps[{index}]"
-        depends = step.get("depends_on")
+    for name, step, after in _in_order(root.get("steps"), "name", "depends_on"):
         image = _image_node(step.get("image"))
-        found[name] = Job(name, step, _shell_steps(_strings(step.get("commands"))),
-                          _names(depends) if depends is not None else list(previous),
+        found[name] = Job(name, step, _shell_steps(_strings(step.get("commands"))), after,
                           "trigger: event promote" if promoted else "", images=[image] if image is not None else [])
-        previous.append(name)
     return found
 
 
