@@ -761,18 +761,22 @@ REPOSITORY: dict[str, RepositoryPredicate] = {
     "dg_ungoverned_local_reads": dg_ungoverned_local_reads,
     "dg_large_binaries": dg_large_binaries,
     "dg_no_lineage": dg_no_lineage,
-    "dg_floating_k8s_images": dg_floating_k8s_images,
     "dg_unpinned_requirements": dg_unpinned_requirements,
     "dg_pyproject_no_lock": dg_pyproject_no_lock,
 }
 _MANIFEST_KINDS = frozenset({"kubernetes", "kserve", "seldon"})
+
+
+def judges_floating_images(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    """Whether `dg_floating_k8s_images` has something to judge: manifests, CI files or CloudFormation templates."""
+    return context.has_kinds(_MANIFEST_KINDS | CI_KINDS | {"cloudformation"}, scopes)
+
+
 # When each has something to judge (readiness counts it only then): the code or files it is about are there.
 REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
     "dg_ungoverned_local_reads": lambda context, params, scopes: context.has_kinds(PYTHON_KINDS, scopes),
     "dg_large_binaries": _has_files,
     "dg_no_lineage": _trains_models,
-    "dg_floating_k8s_images": lambda context, params, scopes: context.has_kinds(
-        _MANIFEST_KINDS | CI_KINDS | {"cloudformation"}, scopes),
     "dg_unpinned_requirements": _has_runtime_requirements,
     "dg_pyproject_no_lock": _is_deployed_pyproject_project,
 }

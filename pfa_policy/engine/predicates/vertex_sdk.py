@@ -9,8 +9,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pfa_policy.engine.predicates.data_governance import REPOSITORY_APPLIES as _DG_APPLIES
-from pfa_policy.engine.predicates.data_governance import dg_floating_k8s_images, image_floats
+from pfa_policy.engine.predicates.data_governance import (
+    dg_floating_k8s_images,
+    image_floats,
+    judges_floating_images,
+)
 from pfa_policy.engine.predicates.types import PythonPredicate, RepositoryApplies, RepositoryPredicate
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.rule import PYTHON_KINDS
@@ -153,5 +156,5 @@ PYTHON: dict[str, PythonPredicate] = {
 REPOSITORY: dict[str, RepositoryPredicate] = {"dg_floating_images": dg_floating_images}
 REPOSITORY_APPLIES: dict[str, RepositoryApplies] = {
     "dg_floating_images": lambda context, params, scopes: (
-        _DG_APPLIES["dg_floating_k8s_images"](context, params, scopes) or context.has_kinds(PYTHON_KINDS, scopes)),
+        judges_floating_images(context, params, scopes) or context.has_kinds(PYTHON_KINDS, scopes)),
 }
