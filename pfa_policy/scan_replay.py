@@ -29,6 +29,7 @@ from typing import Any
 
 from pfa_policy import __version__
 from pfa_policy.resources import code_digest
+from pfa_policy.terminal import text_width
 
 _FORMAT = 1
 RACY_SECONDS = 2.0
@@ -78,7 +79,7 @@ def request_key(options: Mapping[str, Any], root: Path, environ: Mapping[str, st
         "root": str(root),
         "cwd": os.getcwd(),
         "environment": {name: environ.get(name) for name in _ENVIRONMENT},
-        "terminal": [to_terminal, os.get_terminal_size().columns if to_terminal else None],
+        "terminal": [to_terminal, text_width(to_terminal, environ)],  # the width the text report wraps to
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
