@@ -11,6 +11,9 @@ the `ci-manual-deploy` / `ci-deploy-endpoint-code` facts), so a verb added here 
   deploy, az ml online- / batch-deployment and endpoint create / update (v1: az ml model deploy), mlflow
   deployments, bentoml deploy, anyscale service deploy / rollout, Ray `serve deploy`, skaffold run / deploy,
   argocd app sync, helmfile, modal deploy, a `deploy*.py` script). A comment or a `--dry-run` line is not a deployment.
+- `TEARDOWN_COMMAND`: a CLI line that removes a deployed environment (terraform / tofu / terragrunt destroy, pulumi
+  destroy, cdk destroy, serverless remove, sam delete, aws cloudformation delete-stack, helmfile destroy): a
+  production change the approval rules hold like a deploy (`change_command`), not a deployment.
 - `DEPLOY_ACTION`: GitHub Actions that deploy (`uses:`); `DEPLOY_TASK`: Azure Pipelines tasks and Bitbucket
   pipes that deploy.
 - `DEPLOY_ENTRY_POINT`: a make target, script or task runner entry named deploy / release / rollout: a
@@ -56,6 +59,17 @@ DEPLOY_COMMAND = re.compile(
     r"|\banyscale\s+service\s+(?:deploy|rollout)\b|\bserve\s+deploy\b"
     r"|\bskaffold\s+(?:run|deploy)\b|\bargocd\s+app\s+sync\b|\bmodal\s+deploy\b"
     r"|\bpython3?\s+(?:-m\s+)?(?:\S+/)?deploy[\w-]*(?:\.py)?\b)"
+)
+# Commands that tear a deployed environment down: as much a change to what runs in a shared environment as a
+# deploy, so the rules that hold changes for a person read them (PFA-CI-010, PFA-AU-008, PFA-AU-009, through
+# `change_command`), but they deploy nothing: the rules about what a deploy ships (evaluation, tests, images,
+# "does CI deploy at all") read `DEPLOY_COMMAND` only. `helm uninstall` and `kubectl delete` are not here: CI
+# runs them to clean up test releases and pods far more often than to remove a production service.
+TEARDOWN_COMMAND = re.compile(
+    r"(?mi)^(?!\s*(?:#|//))(?!.*--dry-run).*?(?:"
+    r"\b(?:terraform|tofu)\s+(?:-\S+\s+)*destroy\b|\bterragrunt\s+(?:run-all\s+)?destroy\b|\bpulumi\s+destroy\b"
+    r"|\bcdk\s+destroy\b|\b(?:serverless|sls)\s+remove\b|\bsam\s+delete\b|\baws\s+cloudformation\s+delete-stack\b"
+    rf"|\bhelmfile\s+{_OPTIONS}destroy\b)"
 )
 DEPLOY_ACTION = re.compile(
     r"(?i)^(?:aws-actions/amazon-ecs-deploy-task-definition|aws-actions/aws-cloudformation-github-deploy"
@@ -109,6 +123,12 @@ def deploy_command(text: str) -> str:
     """The first deploy command of `text` (up to 120 characters), or ""."""
     found = DEPLOY_COMMAND.search(text)
     return found.group(0).strip()[:120] if found is not None else ""
+
+
+def change_command(text: str) -> str:
+    """The first command of `text` that deploys or tears down (`TEARDOWN_COMMAND`; up to 120 characters), or ""."""
+    found = [m for m in (DEPLOY_COMMAND.search(text), TEARDOWN_COMMAND.search(text)) if m is not None]
+    return min(found, key=lambda m: m.start()).group(0).strip()[:120] if found else ""
 
 
 def deploys(text: str) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pfa_policy.engine.ci_jobs import GITLAB_RESERVED
-from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
+from pfa_policy.engine.deploy import LOCAL_CLUSTER, change_command
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -210,14 +210,13 @@ def au_gitlab_deploy_without_environment(document: Document, params: Mapping[str
             texts = [str(line.value) for line in lines]
             if any(LOCAL_CLUSTER.search(text) for text in texts):
                 continue
-            deploying = [line for line in lines if DEPLOY_COMMAND.search(str(line.value))]
+            deploying = [line for line in lines if change_command(str(line.value))]
             if not deploying:
                 continue
             own = {id(n) for n in _script_lines(job.get("script"))} | {
                 id(n) for n in _script_lines(job.get("before_script"))}
             target = deploying[0] if id(deploying[0]) in own else job
-            command = DEPLOY_COMMAND.search(str(deploying[0].value))
-            shown = command.group(0).strip()[:120] if command is not None else ""
+            shown = change_command(str(deploying[0].value))
             yield Hit(target.anchor_span, (("name", name), ("value", shown)), f"gitlab-job:{name}")
 
 

@@ -20,6 +20,7 @@ from pfa_policy.engine.deploy import (
     DEPLOY_TASK,
     LOCAL_CLUSTER,
     LOCAL_CLUSTER_ACTION,
+    change_command,
     deploy_command,
     deploys_repository,
     is_deploy_sdk_call,
@@ -500,17 +501,19 @@ def github_job_deploys(job: Node) -> Node | None:
     return None
 
 
-def _deploying_command(job: Job) -> tuple[Node, str] | None:
+def _deploying_command(job: Job, teardown: bool = False) -> tuple[Node, str] | None:
     """The first command (or deploy action / task / pipe) with which a job of any CI system deploys, and what
-    it is; None when it does not, or when it first creates a throw-away cluster (an end-to-end test)."""
+    it is; None when it does not, or when it first creates a throw-away cluster (an end-to-end test).
+    `teardown`: a command that tears a deployed environment down (`terraform destroy` ...) counts too."""
     texts = [command.text for command in job.commands()]
     if any(LOCAL_CLUSTER.search(text) for text in texts) or any(
             step.uses is not None and LOCAL_CLUSTER_ACTION.match(str(step.uses.value)) for step in job.steps):
         return None
     for step in job.steps:
         for command in step.commands:
-            if DEPLOY_COMMAND.search(command.text):
-                return command.node, deploy_command(command.text)
+            shown = change_command(command.text) if teardown else deploy_command(command.text)
+            if shown:
+                return command.node, shown
         uses = str(step.uses.value) if step.uses is not None and step.uses.is_scalar else ""
         if uses and (DEPLOY_ACTION.match(uses) or DEPLOY_TASK.match(uses)):
             return step.uses, uses  # type: ignore[return-value]
@@ -530,10 +533,11 @@ _APPROVAL_MISSING = {
 
 
 def ci_github_deploy_step_without_environment(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
-    """The deploying step of a CI job that no approval or environment guards (PFA-AU-008 and PFA-CI-010 both
-    report it): GitHub `environment:`, Azure deployment environments and ManualValidation, CircleCI approval
-    jobs, Bitbucket manual steps and deployments, Buildkite block steps, Drone promotions; Cloud Build has none
-    in the file. GitLab (PFA-AU-009) and CodeBuild (its approval is a CodePipeline action) are not read."""
+    """The deploying (or tearing-down: `terraform destroy` ...) step of a CI job that no approval or environment
+    guards (PFA-AU-008 and PFA-CI-010 both report it): GitHub `environment:`, Azure deployment environments and
+    ManualValidation, CircleCI approval jobs, Bitbucket manual steps and deployments, Buildkite block steps,
+    Drone promotions; Cloud Build has none in the file. GitLab (PFA-AU-009) and CodeBuild (its approval is a
+    CodePipeline action) are not read."""
     system = ci_system(document) or "github-workflow"  # a workflow under another name (a test's document)
     missing = _APPROVAL_MISSING.get(system)
     if missing is None:
@@ -541,7 +545,7 @@ def ci_github_deploy_step_without_environment(document: Document, params: Mappin
     identity = document_identity(document)
     jobs = pipeline_jobs(document)
     for name, job in jobs.items():
-        found = _deploying_command(job)
+        found = _deploying_command(job, teardown=True)
         if found is None or gate_of(jobs, name):
             continue
         node, shown = found
