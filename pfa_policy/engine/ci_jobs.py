@@ -548,6 +548,43 @@ def follows_pipeline(document: Document) -> bool:
                for item in (pipelines.elements() if pipelines is not None else ()))
 
 
+def workflow_run_trigger(root: Node) -> list[str] | None:
+    """The workflows a GitHub workflow's `on: workflow_run` follows (`workflows:`; [] when it names none), or
+    None when it is not triggered by `workflow_run`. A YAML 1.1 reader may have turned the `on` key into True."""
+    on = root.get("on") or root.get("True") if root.is_mapping else None
+    if on is None:
+        return None
+    if not on.is_mapping:
+        return [] if "workflow_run" in _names(on) else None
+    trigger = on.get("workflow_run")
+    if trigger is None:
+        return None if not any(key == "workflow_run" for key, _ in on.items()) else []
+    return _names(trigger.get("workflows")) if trigger.is_mapping else []
+
+
+_CONCLUSION = re.compile(r"\bworkflow_run\s*\.\s*conclusion\b|\bworkflow_run\s*\[\s*['\"]conclusion['\"]\s*\]")
+
+
+def checks_conclusion(jobs: dict[str, Job], name: str) -> bool:
+    """Whether a job of a `workflow_run` workflow looks at the followed run's conclusion before it acts: in its
+    own `if:`, the `if:` of a job it waits for (a skipped job skips those that need it), or the `if:` or script
+    of one of its steps (`if: github.event.workflow_run.conclusion == 'success'` on the deploy step, or a script
+    that exits when it is not). Without one, the workflow runs after a failed or cancelled run as well."""
+    if name not in jobs:
+        return False
+    for current in {name} | waits_for(jobs, name):
+        condition = jobs[current].node.get("if") if jobs[current].node.is_mapping else None
+        if condition is not None and _CONCLUSION.search(_scalar(condition)):
+            return True
+    for step in jobs[name].steps:
+        condition = step.node.get("if") if step.node.is_mapping else None
+        if condition is not None and _CONCLUSION.search(_scalar(condition)):
+            return True
+        if any(_CONCLUSION.search(command.text) for command in step.commands):
+            return True
+    return False
+
+
 def waits_for(jobs: dict[str, Job], name: str) -> set[str]:
     """Every job `name` waits for, transitively."""
     seen: set[str] = set()

@@ -11,7 +11,16 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pfa_policy.engine.ci_jobs import Job, ci_system, gate_of, needs, pipeline_jobs, waits_for
+from pfa_policy.engine.ci_jobs import (
+    Job,
+    checks_conclusion,
+    ci_system,
+    gate_of,
+    needs,
+    pipeline_jobs,
+    waits_for,
+    workflow_run_trigger,
+)
 from pfa_policy.engine.classify import CI_KINDS
 from pfa_policy.engine.deploy import (
     DEPLOY_ACTION,
@@ -555,6 +564,24 @@ def ci_github_deploy_step_without_environment(document: Document, params: Mappin
         yield Hit(node.anchor_span, values, f"{identity}:jobs.{name}")
 
 
+def ci_workflow_run_deploy_ignores_conclusion(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A job of a GitHub workflow triggered by `workflow_run` that deploys or tears down while nothing in it (or
+    in the jobs it needs) reads `github.event.workflow_run.conclusion` (engine.ci_jobs.checks_conclusion)."""
+    if document.kind != "github-workflow":
+        return
+    followed = workflow_run_trigger(document.root)
+    if followed is None:
+        return
+    upstream = ", ".join(f"`{name}`" for name in followed) or "the workflow it follows"
+    jobs = pipeline_jobs(document)
+    for name, job in jobs.items():
+        found = _deploying_command(job, teardown=True)
+        if found is None or checks_conclusion(jobs, name):
+            continue
+        yield Hit(job.node.anchor_span, (("name", name), ("value", found[1]), ("path", upstream)),
+                  f"ci-workflow-run-conclusion:{name}")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Gates that cannot gate: a deploy job that does not wait for the tests (PFA-CI-015)
 
@@ -769,6 +796,7 @@ DOCUMENT: dict[str, DocumentPredicate] = {
     "ci_deploy_not_after_tests": ci_deploy_not_after_tests,
     "ci_test_step_cannot_fail": ci_test_step_cannot_fail,
     "ci_long_lived_cloud_keys": ci_long_lived_cloud_keys,
+    "ci_workflow_run_deploy_ignores_conclusion": ci_workflow_run_deploy_ignores_conclusion,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {

@@ -23,12 +23,14 @@ from typing import Any
 from pfa_policy.engine.ci_jobs import (
     GITLAB_RESERVED,
     Job,
+    checks_conclusion,
     ci_system,
     follows_pipeline,
     gitlab_earlier,
     needs,
     pipeline_jobs,
     waits_for,
+    workflow_run_trigger,
 )
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER
 from pfa_policy.engine.globs import compile_name_globs
@@ -206,15 +208,20 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
     if ci_system(document) not in ("", "github-workflow", "gitlab-ci"):
         yield from _other_ci_ungated(document)
         return
+    followed: set[str] = set()  # jobs gated by the workflow they follow
     if document.kind == "gitlab-ci":
         jobs, text_of = gitlab_jobs(root), _gitlab_text
         earlier = gitlab_earlier(root, jobs)
     else:
-        on = root.get("on") or root.get("True")  # a YAML 1.1 reader may have turned the key into a boolean
-        if on is not None and "workflow_run" in _scalars_text(on) + " ".join(k for k, _ in on.items()):
-            return  # runs after another workflow, whose conclusion gates it
         jobs, text_of, earlier = github_jobs(root), _github_text, {}
+        if workflow_run_trigger(root) is not None:
+            # Runs after another workflow: that workflow gates a job only if the job reads its conclusion;
+            # one that does not runs after a failed run too (PFA-CI-018) and is judged on its own.
+            modelled = pipeline_jobs(document)
+            followed = {name for name in jobs if checks_conclusion(modelled, name)}
     for name, job in jobs.items():
+        if name in followed:
+            continue
         text = text_of(job)
         shown = _deploy_line(text)
         if not shown or LOCAL_CLUSTER.search(text) or not _MODEL_WORDS.search(f"{name}\n{text}"):
