@@ -33,6 +33,7 @@ from pfa_policy.engine.deploy import (
     deploy_command,
     deploys_repository,
     is_deploy_sdk_call,
+    logical_lines,
     repository_chart,
 )
 from pfa_policy.engine.document_match import document_identity
@@ -583,6 +584,88 @@ def ci_workflow_run_deploy_ignores_conclusion(document: Document, params: Mappin
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Credentials a step mints at run time and exposes: unmasked in the log, or handed to every later step (PFA-CI-019)
+
+# Commands that print a fresh credential (GitHub masks registered secrets, not what a step mints).
+_MINT = re.compile(
+    r"(?i)\bACTIONS_ID_TOKEN_REQUEST_(?:URL|TOKEN)\b|\bgcloud\s+(?:auth\s+(?:application-default\s+)?"
+    r"print-(?:access|identity)-token)\b|\baz\s+account\s+get-access-token\b"
+    r"|\baws\s+(?:ecr(?:-public)?\s+get-login-password|sts\s+(?:assume-role(?:-with-web-identity)?|get-session-token"
+    r"|get-federation-token)|codeartifact\s+get-authorization-token|eks\s+get-token)\b|\bgh\s+auth\s+token\b"
+    r"|\bkubectl\s+create\s+token\b|\bvault\s+(?:token\s+create|login)\b")
+_ASSIGNED = re.compile(r"^\s*(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(.*)$")
+_TO_GITHUB_FILE = re.compile(r">>?\s*[\"']?\$\{?(GITHUB_OUTPUT|GITHUB_ENV)\b")
+_SET_OUTPUT = re.compile(r"::set-(?:output|env)\s")
+_PRINTS = re.compile(r"^\s*(?:echo|printf)\b")
+# Output sent to a file (not $GITHUB_OUTPUT / $GITHUB_ENV / the job summary): not the log.
+_OTHER_REDIRECT = re.compile(r"(?<![0-9&])>>?\s*(?![\"']?\$\{?GITHUB_(?:OUTPUT|ENV|STEP_SUMMARY)\b)(?!&)\S")
+_CONSUMED = re.compile(r"\|\s*(?:docker|podman|helm|oras|skopeo|crane|buildah|nerdctl)\b[^|]*\blogin\b|--password-stdin"
+                       r"|\|\s*(?:kubectl|aws|gcloud|az|vault|gh)\b")
+_SECRET_PRINTED = re.compile(r"\$\{\{\s*secrets\.(\w+)\s*\}\}")
+_UNMASKING = re.compile(r"\|\s*(?:base64|xxd|od|rev|hexdump|sed\s+['\"]?s/\./|tr\s)")
+
+
+def _references(line: str, names: set[str]) -> str:
+    return next((name for name in sorted(names)
+                 if re.search(rf"\$(?:{name}\b|\{{{name}\b)", line)), "")
+
+
+def _exposures(script: str) -> Iterator[tuple[str, str]]:
+    """(what, where) for each way a script exposes a credential it minted: a variable holding the output of a
+    minting command (or a value derived from one) written to $GITHUB_OUTPUT / $GITHUB_ENV or echoed to the log
+    without `::add-mask::`, a minting command's output written there directly; a `${{ secrets.X }}` echoed
+    through a transformation that defeats the log masking (base64, rev ...)."""
+    minted: set[str] = set()
+    masked: set[str] = set()
+    for line in logical_lines(script):
+        if line.lstrip().startswith("#"):
+            continue
+        if "::add-mask::" in line:
+            masked |= {name for name in minted if _references(line, {name})}
+            continue
+        assigned = _ASSIGNED.match(line)
+        if assigned is not None and (_MINT.search(assigned.group(2)) or _references(assigned.group(2), minted)):
+            minted.add(assigned.group(1))
+            masked.discard(assigned.group(1))
+            continue
+        exposed = _references(line, minted - masked)
+        if not exposed and _MINT.search(line) and "$(" in line:
+            exposed = _MINT.search(line).group(0)  # type: ignore[union-attr]
+        if exposed:
+            target = _TO_GITHUB_FILE.search(line)
+            if target is not None:
+                yield exposed, f"writes it to ${target.group(1)} (every later step of the job reads it)"
+                continue
+            if _SET_OUTPUT.search(line):
+                yield exposed, "writes it as a step output (every later step of the job reads it)"
+                continue
+            if _PRINTS.match(line) and not _OTHER_REDIRECT.search(line) and not _CONSUMED.search(line):
+                yield exposed, "prints it to the log (unmasked)"
+                continue
+        secret = _SECRET_PRINTED.search(line)
+        if secret is not None and _PRINTS.match(line) and _UNMASKING.search(line) and not _OTHER_REDIRECT.search(
+                line):
+            yield f"secrets.{secret.group(1)}", "prints it transformed (the log masking does not recognise it)"
+
+
+def ci_step_exposes_minted_credential(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """A GitHub Actions `run:` script that exposes a credential (`_exposures`); one finding per step."""
+    if document.kind != "github-workflow":
+        return
+    identity = document_identity(document)
+    for name, job in pipeline_jobs(document).items():
+        for index, step in enumerate(job.steps):
+            for command in step.commands:
+                if not _MINT.search(command.text) and "secrets." not in command.text:
+                    continue
+                found = next(_exposures(command.text), None)
+                if found is not None:
+                    yield Hit(command.node.anchor_span, (("name", found[0]), ("value", found[1]),
+                                                         ("path", f"jobs.{name}")),
+                              f"{identity}:ci-exposed-credential:{name}:{index}")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Gates that cannot gate: a deploy job that does not wait for the tests (PFA-CI-015)
 
 
@@ -797,6 +880,7 @@ DOCUMENT: dict[str, DocumentPredicate] = {
     "ci_test_step_cannot_fail": ci_test_step_cannot_fail,
     "ci_long_lived_cloud_keys": ci_long_lived_cloud_keys,
     "ci_workflow_run_deploy_ignores_conclusion": ci_workflow_run_deploy_ignores_conclusion,
+    "ci_step_exposes_minted_credential": ci_step_exposes_minted_credential,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {
