@@ -11,7 +11,7 @@ from typing import Any
 from pfa_policy.engine.globs import NameGlobs, compile_name_globs
 from pfa_policy.engine.values import UNKNOWN, ValueCondition, as_text
 from pfa_policy.model import Hit
-from pfa_policy.parsers.python import Arg, CallSite, PythonFile, literal_value
+from pfa_policy.parsers.python import Arg, CallSite, PythonFile, dotted_name, literal_value
 
 # An escape-hatch predicate for Python: (file, params) -> hits.
 PythonPredicate = Callable[[PythonFile, Mapping[str, Any]], Iterator[Hit]]
@@ -241,12 +241,44 @@ def _match_definitions(pattern: PythonPattern, file: PythonFile, params: Mapping
         yield Hit(file.name_span(node), (("name", name),), f"{pattern.kind}:{name}")
 
 
+# Reads of the environment with a default: `os.getenv("X", default)`, `os.environ.get("X", default)`.
+_ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+
+
+def environment_default(file: PythonFile, node: ast.AST) -> Any:
+    """The literal a name gets when the environment does not set it: the default of `os.getenv("X", "lit")` /
+    `os.environ.get("X", default="lit")` (through import aliases), or the literal after `or` in
+    `os.getenv("X") or "lit"`; UNKNOWN for anything else (no default, a computed one)."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
+        first, fallback = node.values
+        if isinstance(first, ast.Call) and environment_default(file, first) in (UNKNOWN, None):
+            return literal_value(fallback) if _reads_environment(file, first) else UNKNOWN
+        return UNKNOWN
+    if not isinstance(node, ast.Call) or not _reads_environment(file, node):
+        return UNKNOWN
+    arguments = [arg for arg in file.arguments(node) if not arg.star]
+    default = next((arg for arg in arguments if arg.keyword == "default"), None)
+    positional = [arg for arg in arguments if arg.keyword is None]
+    if default is None and len(positional) >= 2:
+        default = positional[1]
+    return literal_value(default.value) if default is not None else UNKNOWN
+
+
+def _reads_environment(file: PythonFile, call: ast.Call) -> bool:
+    raw = dotted_name(call.func)
+    return raw is not None and file.index.qualify(raw) in _ENVIRONMENT_READS
+
+
 def _match_assignments(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """`target = literal`; a read of the environment with a literal default counts as that literal: it is the
+    value whenever the deployment does not set the variable (`MLFLOW_URI = os.getenv("MLFLOW_URI", "http://...")`)."""
     assert pattern.name_regex is not None
     for assignment in file.index.assignments:
         if _skip(pattern, assignment.in_main_guard) or not pattern.name_regex.search(assignment.target):
             continue
         value = literal_value(assignment.value)
+        if value is UNKNOWN:
+            value = environment_default(file, assignment.value)
         if pattern.value is not None and not pattern.value.holds(value, params):
             continue
         yield _hit(file, assignment.report, "assign", target=assignment.target, name=assignment.target,
