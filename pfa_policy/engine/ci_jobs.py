@@ -572,17 +572,15 @@ def checks_conclusion(jobs: dict[str, Job], name: str) -> bool:
     that exits when it is not). Without one, the workflow runs after a failed or cancelled run as well."""
     if name not in jobs:
         return False
-    for current in {name} | waits_for(jobs, name):
-        condition = jobs[current].node.get("if") if jobs[current].node.is_mapping else None
-        if condition is not None and _CONCLUSION.search(_scalar(condition)):
-            return True
-    for step in jobs[name].steps:
-        condition = step.node.get("if") if step.node.is_mapping else None
-        if condition is not None and _CONCLUSION.search(_scalar(condition)):
-            return True
-        if any(_CONCLUSION.search(command.text) for command in step.commands):
-            return True
-    return False
+    if any(_condition_reads_conclusion(jobs[current].node) for current in {name} | waits_for(jobs, name)):
+        return True
+    return any(_condition_reads_conclusion(step.node) or any(_CONCLUSION.search(c.text) for c in step.commands)
+               for step in jobs[name].steps)
+
+
+def _condition_reads_conclusion(node: Node) -> bool:
+    condition = node.get("if") if node.is_mapping else None
+    return condition is not None and bool(_CONCLUSION.search(_scalar(condition)))
 
 
 def waits_for(jobs: dict[str, Job], name: str) -> set[str]:
