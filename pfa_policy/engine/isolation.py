@@ -3,7 +3,9 @@
 A scanned file can crash the process that parses it (a native parser overflowing its stack on deeply nested
 input) or make it run for minutes. Each item is therefore analysed in a worker process: a worker that
 dies or overruns its budget is replaced, and only its own item is lost, reported as a failure; every other
-item of the scan completes. Items go out one at a time, so a failure always names the item that caused it.
+item of the scan completes. A worker holds at most `_DEPTH` items and answers them in the order they were sent,
+so it never waits for its parent between two items, and a failure still names the item that caused it (the
+oldest unanswered one); the items queued behind it go to another worker.
 
 Workers outlive a run: the next run in the same process (a diff scan's second tree, a test session, a
 benchmark) reuses them with its own setup, instead of paying a new process and its warm-up (compiled
@@ -18,6 +20,7 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -99,6 +102,10 @@ def _serve(connection: Connection, setup: WorkerSetup[Any, Any], step: Any) -> N
         connection.send(reply)
 
 
+# Items a worker holds at once: the one it analyses and the next, sent while it works on the first.
+_DEPTH = 2
+
+
 class _Worker:
     def __init__(self, context: BaseContext, setup: WorkerSetup[Any, Any]) -> None:
         ours, theirs = context.Pipe()
@@ -109,8 +116,10 @@ class _Worker:
         self.process.start()
         theirs.close()  # only the worker holds its end now, so its death reads as end-of-file here
         self.setup = setup
-        self.index = -1
-        self.deadline = 0.0
+        # Items sent and not yet answered, oldest first: the head is the one the worker is analysing.
+        self.queue: deque[tuple[int, Any]] = deque()
+        self.deadline = 0.0  # for the head item
+        self.broken = False  # a send failed: it is dead or dying, and is sent nothing more
 
     def prepare(self, setup: WorkerSetup[Any, Any]) -> None:
         if setup.key != self.setup.key:
@@ -118,9 +127,16 @@ class _Worker:
             self.setup = setup
 
     def assign(self, index: int, item: Any, budget: float) -> None:
-        self.index = index
         self.connection.send(("item", item))
+        if not self.queue:
+            self.deadline = time.monotonic() + budget
+        self.queue.append((index, item))
+
+    def answered(self, budget: float) -> int:
+        """The index of the head item, just answered; the next item's budget starts now."""
+        index, _ = self.queue.popleft()
         self.deadline = time.monotonic() + budget
+        return index
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -179,42 +195,68 @@ def supervise(items: Iterator[tuple[int, Item]], setup: WorkerSetup[Item, Result
               budget: float) -> Iterator[tuple[int, Result | WorkerFailure]]:
     """Results of `(index, item)` pairs, in completion order, from up to `workers` processes.
 
-    Items are drawn from `items` only when a worker is free, so the caller may prepare them lazily."""
+    Items are drawn from `items` only when a worker has room for one, so the caller may prepare them lazily."""
     context = _context()
-    idle: list[_Worker] = []
-    busy: dict[Connection, _Worker] = {}
+    live: list[_Worker] = []
+    # Items sent to a worker that died or overran before it reached them: they go out again first.
+    again: deque[tuple[int, Item]] = deque()
     drained = False
+
+    def lost(worker: _Worker, reason: str) -> tuple[int, WorkerFailure]:
+        live.remove(worker)
+        index, _ = worker.queue.popleft()
+        again.extend(worker.queue)
+        worker.queue.clear()
+        return index, WorkerFailure(reason)
+
     try:
         while True:
-            while not drained and (idle or len(busy) < workers):
-                drawn = next(items, None)
+            while again or not drained:
+                usable = [w for w in live if not w.broken]
+                worker = min(usable, key=lambda w: len(w.queue), default=None)
+                if (worker is None or worker.queue) and len(live) < workers:
+                    worker = _take(context, setup)
+                    live.append(worker)
+                if worker is None or len(worker.queue) >= _DEPTH:
+                    break
+                drawn = again.popleft() if again else next(items, None)
                 if drawn is None:
                     drained = True
                     break
-                worker = idle.pop() if idle else _take(context, setup)
-                worker.assign(drawn[0], drawn[1], budget)
-                busy[worker.connection] = worker
+                try:
+                    worker.assign(drawn[0], drawn[1], budget)
+                except OSError:  # it died since it last answered: the end-of-file below says how
+                    again.appendleft(drawn)
+                    worker.broken = True
+                    if not worker.queue:
+                        live.remove(worker)
+                        worker.kill()
+            busy = {w.connection: w for w in live if w.queue}
             if not busy:
+                if again or not drained:
+                    continue
                 return
             timeout = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
             for connection in wait(list(busy), timeout):
                 assert isinstance(connection, Connection)
-                worker = busy.pop(connection)
+                worker = busy[connection]
                 try:
                     ok, payload = connection.recv()
                 except (EOFError, OSError):
-                    yield worker.index, WorkerFailure(worker.death())
+                    yield lost(worker, worker.death())
                     continue
-                idle.append(worker)
-                yield worker.index, (payload if ok else WorkerFailure(str(payload)))
-            now = time.monotonic()
-            for connection, worker in list(busy.items()):
-                if worker.deadline <= now:
-                    del busy[connection]
+                index = worker.answered(budget)
+                if worker.broken and not worker.queue:
+                    live.remove(worker)
                     worker.kill()
-                    yield worker.index, WorkerFailure(f"the analysis took longer than {budget:g} s{worker.where()} "
-                                                      "(the per-file budget; raise it with --file-timeout)")
+                yield index, (payload if ok else WorkerFailure(str(payload)))
+            now = time.monotonic()
+            for worker in [w for w in live if w.queue and w.deadline <= now]:
+                worker.kill()
+                yield lost(worker, f"the analysis took longer than {budget:g} s{worker.where()} "
+                                   "(the per-file budget; raise it with --file-timeout)")
     finally:
-        _keep(idle)
-        for worker in busy.values():  # interrupted mid-item: its state is unknown
-            worker.kill()
+        _keep([w for w in live if not w.queue and not w.broken])
+        for worker in live:  # interrupted mid-item: its state is unknown
+            if worker.queue or worker.broken:
+                worker.kill()
