@@ -242,7 +242,8 @@ def _match_definitions(pattern: PythonPattern, file: PythonFile, params: Mapping
 
 
 # Reads of the environment with a default: `os.getenv("X", default)`, `os.environ.get("X", default)`.
-_ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+# Reads of the environment that take a default (qualified through import aliases: `from os import environ`).
+ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"})
 
 
 def environment_default(file: PythonFile, node: ast.AST) -> Any:
@@ -252,9 +253,9 @@ def environment_default(file: PythonFile, node: ast.AST) -> Any:
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
         first, fallback = node.values
         if isinstance(first, ast.Call) and environment_default(file, first) in (UNKNOWN, None):
-            return literal_value(fallback) if _reads_environment(file, first) else UNKNOWN
+            return literal_value(fallback) if reads_environment(file, first) else UNKNOWN
         return UNKNOWN
-    if not isinstance(node, ast.Call) or not _reads_environment(file, node):
+    if not isinstance(node, ast.Call) or not reads_environment(file, node):
         return UNKNOWN
     arguments = [arg for arg in file.arguments(node) if not arg.star]
     default = next((arg for arg in arguments if arg.keyword == "default"), None)
@@ -264,9 +265,10 @@ def environment_default(file: PythonFile, node: ast.AST) -> Any:
     return literal_value(default.value) if default is not None else UNKNOWN
 
 
-def _reads_environment(file: PythonFile, call: ast.Call) -> bool:
+def reads_environment(file: PythonFile, call: ast.Call) -> bool:
+    """`os.getenv(...)`, `os.environ.get(...)` and the other ENVIRONMENT_READS, under any import alias."""
     raw = dotted_name(call.func)
-    return raw is not None and file.index.qualify(raw) in _ENVIRONMENT_READS
+    return raw is not None and file.index.qualify(raw) in ENVIRONMENT_READS
 
 
 def _match_assignments(pattern: PythonPattern, file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:

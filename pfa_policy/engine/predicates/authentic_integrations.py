@@ -26,6 +26,7 @@ from pfa_policy.engine.predicates.types import (
     RepositoryApplies,
     RepositoryPredicate,
 )
+from pfa_policy.engine.python_match import reads_environment
 from pfa_policy.engine.repository import RepoContext, RepoFile
 from pfa_policy.model import Hit, Span
 from pfa_policy.parsers.dockerfile import Instruction, env_pairs
@@ -495,10 +496,7 @@ def mock_switch_assigned_in_python(file: PythonFile, params: Mapping[str, Any]) 
                       f"mock-switch:{assignment.target}")
     # `os.getenv("USE_MOCK_FEATURES", "true")`: the mock mode is on unless someone turns it off.
     for site in file.index.calls:
-        last = site.raw.split(".")[-1]
-        if not (last == "getenv" or (last in ("get", "setdefault") and "environ" in site.raw)):
-            continue
-        if len(site.positional) < 2:
+        if len(site.positional) < 2 or not reads_environment(file, site.node):
             continue
         name, value = literal_value(site.positional[0].value), literal_value(site.positional[1].value)
         if isinstance(name, str) and isinstance(value, (bool, int, str)) and is_mock_setting(name, value):

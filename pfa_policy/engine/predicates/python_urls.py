@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pfa_policy.engine.predicates.authentic_integrations import UrlFinding, classify, not_a_target
+from pfa_policy.engine.python_match import ENVIRONMENT_READS
 from pfa_policy.parsers.python import (
     Arg,
     DictElement,
@@ -31,7 +32,6 @@ _STRING_METHODS = frozenset({"startswith", "endswith", "replace", "match", "sear
 _PROMPTS = frozenset({"prompt", "ask", "confirm"})
 # `uri[len("sqlite:///"):]`: the literal is measured, not connected to.
 _MEASURES = frozenset({"len"})
-_ENV_LOOKUPS = frozenset({"getenv", "get", "setdefault", "pop"})
 _STORE_CLIENTS = re.compile(
     r"^(?:redis|pymongo|motor|psycopg2?|pymysql|mysql|pika|kafka|aiokafka|confluent_kafka|elasticsearch|opensearchpy"
     r"|cassandra|aioredis|asyncpg|aiomysql|pymemcache|kombu|celery)\b"
@@ -160,8 +160,7 @@ class UrlVisitor:
         if not keyword and not skip:
             positional = [a for a in self.file.arguments(call) if a.keyword is None and not a.star]
             position = next((i for i, a in enumerate(positional) if a is node), -1)
-            env_lookup = last == "getenv" or (last in _ENV_LOOKUPS and "environ" in raw)
-            if env_lookup and position == 1:
+            if qualified in ENVIRONMENT_READS and position == 1:
                 default = True
                 name = literal_value(positional[0].value)
                 # The variable's name, then the enclosing key: `endpoint_url=os.getenv("S3_URL", "...")`.
