@@ -548,18 +548,30 @@ def follows_pipeline(document: Document) -> bool:
                for item in (pipelines.elements() if pipelines is not None else ()))
 
 
+def workflow_on(root: Node) -> Node | None:
+    """A GitHub workflow's `on:`; a YAML 1.1 reader may have turned the key into True."""
+    if not root.is_mapping:
+        return None
+    on = root.get("on")
+    return on if on is not None else root.get("True")
+
+
+def trigger_names(root: Node) -> set[str]:
+    """The event names of a workflow's `on:`, whether written as a string, a list or a mapping."""
+    on = workflow_on(root)
+    if on is None:
+        return set()
+    return {key for key, _ in on.items()} if on.is_mapping else set(_names(on))
+
+
 def workflow_run_trigger(root: Node) -> list[str] | None:
     """The workflows a GitHub workflow's `on: workflow_run` follows (`workflows:`; [] when it names none), or
-    None when it is not triggered by `workflow_run`. A YAML 1.1 reader may have turned the `on` key into True."""
-    on = root.get("on") or root.get("True") if root.is_mapping else None
-    if on is None:
+    None when it is not triggered by `workflow_run`."""
+    if "workflow_run" not in trigger_names(root):
         return None
-    if not on.is_mapping:
-        return [] if "workflow_run" in _names(on) else None
-    trigger = on.get("workflow_run")
-    if trigger is None:
-        return None if not any(key == "workflow_run" for key, _ in on.items()) else []
-    return _names(trigger.get("workflows")) if trigger.is_mapping else []
+    on = workflow_on(root)
+    trigger = on.get("workflow_run") if on is not None and on.is_mapping else None
+    return _names(trigger.get("workflows")) if trigger is not None and trigger.is_mapping else []
 
 
 _CONCLUSION = re.compile(r"\bworkflow_run\s*\.\s*conclusion\b|\bworkflow_run\s*\[\s*['\"]conclusion['\"]\s*\]")

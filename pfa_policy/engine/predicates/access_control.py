@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.ci_jobs import trigger_names
 from pfa_policy.engine.document_match import DocumentPattern, document_identity
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
@@ -266,20 +267,6 @@ _HEAD_REF = re.compile(
 _RUN_CHECKOUT = re.compile(r"\b(git\s+(fetch|checkout|switch|pull)|gh\s+pr\s+checkout)\b")
 
 
-def _triggers(document: Document) -> set[str]:
-    """The event names of a workflow's `on:`, whether written as a string, a list or a mapping."""
-    on = document.root.get("on")
-    if on is None:
-        on = document.root.get("True")  # a YAML 1.1 reader may have turned the key into a boolean
-    if on is None:
-        return set()
-    if isinstance(on.value, str):
-        return {on.value}
-    if isinstance(on.value, list):
-        return {as_text(item.value) for item in on.value if item.is_scalar}
-    return {key for key, _ in on.items()}
-
-
 def _checkout_of_head(step: Node) -> Node | None:
     uses = step.get("uses")
     if uses is not None and isinstance(uses.value, str) and uses.value.lower().startswith("actions/checkout@"):
@@ -302,7 +289,7 @@ def _checkout_of_head(step: Node) -> Node | None:
 
 def pull_request_target_head_checkout(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
     """A `pull_request_target` workflow step that checks out (or fetches) the pull request's head."""
-    if "pull_request_target" not in _triggers(document):
+    if "pull_request_target" not in trigger_names(document.root):
         return
     jobs = document.root.get("jobs")
     if jobs is None:
