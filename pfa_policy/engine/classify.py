@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from pfa_policy.engine.globs import path_matches
-from pfa_policy.parsers.tree import Document
+from pfa_policy.parsers.tree import Document, Node
 
 # Teaching material: homework, solutions, exercises, labs, course cohorts and lesson layouts (numbered top-level
 # modules such as `01-intro/`, weeks, lectures, chapters). Default example globs, except for a directory a CI
@@ -105,9 +105,15 @@ def emulator_only_compose(text: str) -> list[str]:
 # Jenkinsfile) are the `ci-pipeline` fact's: `pfa_policy.engine.predicates.cicd.ci_files` combines both.
 CI_KINDS = frozenset({"github-workflow", "gitlab-ci", "azure-pipelines", "circleci", "bitbucket-pipelines",
                       "buildkite", "cloudbuild", "codebuild", "drone"})
+# YAML files that content alone tells apart from other YAML, and that stay `yaml` too: Azure ML CLI v2
+# specifications (by their `$schema`) and conda environment files (top-level `dependencies:` with `channels:`,
+# a `pip:` section or a `python` requirement). Their documents are `azureml` / `conda`, and a rule naming `yaml`
+# among its targets still reads them (`reads_kind`); a rule naming `azureml` or `conda` reads only them.
+YAML_REFINEMENTS = frozenset({"azureml", "conda"})
 # Kinds read as YAML or JSON documents.
 STRUCTURED_KINDS = frozenset({"kubernetes", "kserve", "seldon", "compose", "cloudformation", "helm-values",
-                              "mlproject", "dvc", "bentofile", "yaml", "json", "terraform"}) | CI_KINDS
+                              "mlproject", "dvc", "bentofile", "yaml", "json", "terraform"}) | CI_KINDS \
+    | YAML_REFINEMENTS
 # Terraform files are read as Terraform and, by text rules (key material, connection strings), as text.
 TERRAFORM_KINDS = frozenset({"terraform", "text"})
 # A Helm chart template is rendered against the chart's default values (`engine.helm`); its documents are then
@@ -131,6 +137,29 @@ _K8S_KIND = re.compile(r"^[\"']?kind[\"']?\s*:", re.MULTILINE)
 _TEMPLATED_API = re.compile(r"^[ \t]*[\"']?apiVersion[\"']?\s*:\s*[\"']?\{\{", re.MULTILINE)
 _CRD_KIND = re.compile(r"^kind:[ \t]*[\"']?CustomResourceDefinition[\"']?[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 _CRD_API = re.compile(r"^apiVersion:[ \t]*[\"']?apiextensions\.k8s\.io/", re.MULTILINE)
+# Azure ML CLI v2 YAML names its schema: `$schema: https://azuremlschemas.azureedge.net/latest/
+# managedOnlineDeployment.schema.json` (older CLI versions: azuremlschemasprod.azureedge.net; the early previews
+# azuremlsdk2.blob.core.windows.net/preview/0.0.1/).
+_AZUREML_SCHEMA_HOST = r"https?://(?:azuremlschemas(?:prod)?\.azureedge\.net|azuremlsdk2\.blob\.core\.windows\.net)/"
+_AZUREML_SCHEMA_URL = re.compile(rf"(?i)^{_AZUREML_SCHEMA_HOST}(?:[^\s/]+/)*([A-Za-z][A-Za-z0-9]*)\.schema\.json$")
+_AZUREML_SCHEMA_LINE = re.compile(rf"^[\"']?\$schema[\"']?[ \t]*:[ \t]*[\"']?{_AZUREML_SCHEMA_HOST}",
+                                  re.MULTILINE | re.IGNORECASE)
+_CONDA_DEPENDENCIES = re.compile(r"^dependencies:[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+_CONDA_MARKER = re.compile(
+    r"^channels:|^[ \t]*-[ \t]+pip[ \t]*:|^[ \t]*-[ \t]+[\"']?python(?:[ \t]*[=<>!~]|[\"']?[ \t]*(?:#[^\n]*)?\r?$)",
+    re.MULTILINE)
+
+
+def azureml_schema(root: Node) -> str | None:
+    """The Azure ML schema a CLI v2 document names (`managedOnlineDeployment`, `environment`, `commandJob` ...),
+    from its `$schema` URL; None for any other document."""
+    if not root.is_mapping:
+        return None
+    schema = root.get("$schema")
+    if schema is None or not isinstance(schema.value, str):
+        return None
+    match = _AZUREML_SCHEMA_URL.match(schema.value.strip())
+    return match.group(1) if match else None
 
 
 def is_resource_definition(document_text: str) -> bool:
@@ -296,7 +325,8 @@ def _ci_path_kind(lower: str, parent: str) -> str:
 
 
 def content_kinds(kind: str, text: str) -> frozenset[str]:
-    """Refine a generic yaml/json file by content: Kubernetes, KServe, Seldon or CloudFormation."""
+    """Refine a generic yaml/json file by content: Kubernetes, KServe, Seldon, CloudFormation, an Azure ML CLI v2
+    specification or a conda environment file (the last two stay `yaml` as well)."""
     if kind == "terraform":
         return TERRAFORM_KINDS
     if kind == "helm-template":
@@ -309,11 +339,21 @@ def content_kinds(kind: str, text: str) -> frozenset[str]:
         return frozenset({kind})
     if _CFN.search(text) or ("Resources" in text and _CFN_RESOURCE.search(text)):
         return frozenset({"cloudformation"})
+    if kind == "yaml" and "$schema" in text and _AZUREML_SCHEMA_LINE.search(text):
+        return frozenset({"azureml", "yaml"})
+    if kind == "yaml" and "dependencies" in text and _CONDA_DEPENDENCIES.search(text) and _CONDA_MARKER.search(text):
+        return frozenset({"conda", "yaml"})
     if kind == "yaml" and _K8S_KIND.search(text):
         apis = _K8S_API.findall(text)
         if apis:
             return frozenset(_api_kind(api) for api in apis)
     return frozenset({kind})
+
+
+def reads_kind(targets: frozenset[str], kind: str) -> bool:
+    """Whether a rule with these targets reads a document of this kind: its own kind, or `yaml` for the YAML
+    kinds content refines (Azure ML, conda), which generic YAML rules keep reading."""
+    return kind in targets or (kind in YAML_REFINEMENTS and "yaml" in targets)
 
 
 def _api_kind(api: str) -> str:
@@ -325,11 +365,14 @@ def _api_kind(api: str) -> str:
 
 
 def document_kind(file_kinds: frozenset[str], document: Document) -> str:
-    """The kind of one document of a file: manifests are typed one document at a time."""
+    """The kind of one document of a file: manifests are typed one document at a time, and so are Azure ML
+    specifications (a document that names no Azure ML schema in an `azureml` file is `yaml`)."""
     root = document.root
     api = root.get("apiVersion")
     if root.get("kind") is not None and api is not None and isinstance(api.value, str):
         return _api_kind(api.value)
+    if "azureml" in file_kinds:
+        return "azureml" if azureml_schema(root) is not None else "yaml"
     for kind in sorted(file_kinds):
         if kind not in ("kubernetes", "kserve", "seldon"):
             return kind

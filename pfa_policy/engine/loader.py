@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pfa_policy.engine import catalog_cache, predicates
 from pfa_policy.engine.catalog_cache import catalog_key
-from pfa_policy.engine.classify import CI_KINDS, STRUCTURED_KINDS
+from pfa_policy.engine.classify import CI_KINDS, STRUCTURED_KINDS, YAML_REFINEMENTS
 from pfa_policy.engine.compiled import FileMatcher
 from pfa_policy.engine.globs import glob_problem
 from pfa_policy.engine.params import param_problems, param_validator
@@ -41,7 +41,7 @@ _ALLOWED_TARGETS: dict[str, frozenset[str]] = {
     "text": frozenset({"text", "requirements", "pyproject", "dvc-config", "dockerfile", "python", "yaml", "json",
                        "kubernetes", "kserve", "seldon", "github-workflow", "gitlab-ci", "compose",
                        "cloudformation", "helm-values", "mlproject", "dvc", "bentofile", "notebook", "terraform"})
-            | CI_KINDS,
+            | CI_KINDS | YAML_REFINEMENTS,
     "repository": frozenset({"repository"}),
 }
 

@@ -13,10 +13,12 @@ from pfa_policy.engine.classify import (
     HELM_TEMPLATE_KINDS,
     STRUCTURED_KINDS,
     TERRAFORM_KINDS,
+    YAML_REFINEMENTS,
     content_kinds,
     document_kind,
     is_resource_definition,
     path_kind,
+    reads_kind,
 )
 from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
@@ -43,7 +45,7 @@ T = TypeVar("T")
 # Files larger than this are not parsed (a generated or data file, not something a reviewer writes).
 MAX_BYTES = 5 * 1024 * 1024
 _POSSIBLE_KINDS: dict[str, frozenset[str]] = {
-    "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}),
+    "yaml": frozenset({"yaml", "kubernetes", "kserve", "seldon", "cloudformation"}) | YAML_REFINEMENTS,
     "json": frozenset({"json", "cloudformation"}),
     "terraform": TERRAFORM_KINDS,
     "helm-template": HELM_TEMPLATE_KINDS,
@@ -250,7 +252,7 @@ def _run(check: Check, parsed: _Parsed, notifications: list[Notification], path:
             documents = _once(parsed, "helm-unprinted", lambda: without_printed(documents, parsed.values_lines),
                               notifications, path)
         for document in documents:
-            if document.kind in check.targets:
+            if reads_kind(check.targets, document.kind):
                 yield from match_documents(matcher.document, document, check.params, predicates.DOCUMENT)
     if matcher.dockerfile and "dockerfile" in kinds:
         instructions = _instructions(parsed, notifications, path)

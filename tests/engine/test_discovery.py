@@ -6,9 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from pfa_policy.engine.classify import ScopeRules, chart_directories, content_kinds, path_kind
+from pfa_policy.engine.classify import (
+    ScopeRules,
+    azureml_schema,
+    chart_directories,
+    content_kinds,
+    document_kind,
+    path_kind,
+    reads_kind,
+)
 from pfa_policy.engine.discovery import discover
-from tests.conftest import make_git_repo, write_tree
+from pfa_policy.engine.loader import Catalog
+from pfa_policy.parsers.yaml_doc import parse_yaml
+from tests.conftest import make_git_repo, scan_tree, write_tree
 
 
 def _paths(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
@@ -131,6 +141,82 @@ def test_content_decides_manifest_kinds_document_by_document() -> None:
     assert content_kinds("json", '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}') == {"cloudformation"}
     assert content_kinds("yaml", "name: churn\nsteps: []\n") == {"yaml"}
     assert content_kinds("azure-pipelines", "steps: []\n") == {"azure-pipelines"}
+
+
+@pytest.mark.parametrize("schema_line", [
+    "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json",
+    "$schema: 'https://azuremlschemasprod.azureedge.net/latest/commandJob.schema.json'",
+    '"$schema": "https://azuremlsdk2.blob.core.windows.net/preview/0.0.1/autoMLJob.schema.json"',
+    "$schema: http://AzureMLSchemas.azureedge.net/development/pipelineJob.schema.json",
+])
+def test_an_azureml_specification_is_azureml_and_stays_yaml(schema_line: str) -> None:
+    assert content_kinds("yaml", f"{schema_line}\nname: blue\ninstance_count: 1\n") == {"azureml", "yaml"}
+
+
+@pytest.mark.parametrize("text", [
+    # a schema of another host, a nested `$schema`, or the name of the host in a comment only
+    "$schema: https://json.schemastore.org/github-workflow.json\nname: ci\n",
+    "definitions:\n  $schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n",
+    "# see https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: churn\n",
+])
+def test_yaml_that_only_mentions_azureml_schemas_stays_yaml(text: str) -> None:
+    assert content_kinds("yaml", text) == {"yaml"}
+
+
+def test_azureml_schema_names_the_schema_of_a_document() -> None:
+    deployment, other, listed = parse_yaml(
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\nname: blue\n"
+        "---\n$schema: https://example.com/deployment.schema.json\n---\n- a\n")
+    assert azureml_schema(deployment.root) == "managedOnlineDeployment"
+    assert azureml_schema(other.root) is None
+    assert azureml_schema(listed.root) is None
+    kinds = frozenset({"azureml", "yaml"})
+    assert [document_kind(kinds, d) for d in (deployment, other, listed)] == ["azureml", "yaml", "yaml"]
+
+
+@pytest.mark.parametrize("text", [
+    "name: churn\nchannels:\n  - conda-forge\ndependencies:\n  - numpy=1.26\n",
+    "name: churn\ndependencies:\n  - python=3.10\n  - pip\n",
+    "dependencies:  # the training image\n  - \"python>=3.10\"\n",
+    "dependencies:\n  - python\n",
+    "dependencies:\n  - numpy\n  - pip:\n      - mlflow==2.12.1\n",
+])
+def test_a_conda_environment_file_is_conda_and_stays_yaml(text: str) -> None:
+    assert content_kinds("yaml", text) == {"conda", "yaml"}
+    (document,) = parse_yaml(text)
+    assert document_kind(frozenset({"conda", "yaml"}), document) == "conda"
+
+
+@pytest.mark.parametrize("text", [
+    # Helm Chart.yaml: `dependencies:` are subcharts (one may even be called python)
+    "apiVersion: v2\nname: churn\ndependencies:\n  - name: postgresql\n    version: 12.1.0\n"
+    "    repository: https://charts.bitnami.com/bitnami\n  - name: python\n    version: 1.0.0\n",
+    # a package manifest of another ecosystem, and a nested conda-like block
+    "name: app\ndependencies:\n  - python-dateutil\n  - requests\n",
+    "build:\n  channels:\n    - conda-forge\n  dependencies:\n    - python=3.10\n",
+])
+def test_yaml_with_dependencies_that_is_not_a_conda_environment_stays_yaml(text: str) -> None:
+    assert content_kinds("yaml", text) == {"yaml"}
+
+
+def test_yaml_rules_read_azureml_and_conda_documents_and_refined_rules_read_only_them() -> None:
+    assert reads_kind(frozenset({"yaml"}), "azureml") and reads_kind(frozenset({"yaml"}), "conda")
+    assert reads_kind(frozenset({"azureml"}), "azureml")
+    assert not reads_kind(frozenset({"azureml"}), "yaml")
+    assert not reads_kind(frozenset({"conda"}), "azureml")
+    assert not reads_kind(frozenset({"kubernetes"}), "azureml")
+
+
+def test_a_yaml_rule_judges_an_azureml_job(tmp_path: Path, catalog: Catalog) -> None:
+    write_tree(tmp_path, {"jobs/train.yml": (
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        "command: python train.py\n"
+        "environment: azureml:churn-env:3\n"
+        "environment_variables:\n"
+        "  SCORING_API_URL: http://scoring.acme-corp.com/api\n"
+        "compute: azureml:cpu-cluster\n")})
+    result = scan_tree(tmp_path, catalog, rules=["PFA-EN-007"])
+    assert [(f.rule_id, f.path, f.span.line) for f in result.findings] == [("PFA-EN-007", "jobs/train.yml", 5)]
 
 
 @pytest.mark.parametrize(("path", "scope"), [
