@@ -73,6 +73,17 @@ def test_a_python_repository_is_not_scored_on_manifests_or_pipelines_it_does_not
     assert not absent & coverage.applicable
 
 
+def test_azure_ml_specifications_are_deployment_artefacts(catalog: Catalog, tmp_path: Path) -> None:
+    write_tree(tmp_path, {"deploy/blue.yml": (
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+        "name: blue\nendpoint_name: churn\nmodel: azureml:churn:7\ninstance_type: Standard_DS3_v2\n"
+        "instance_count: 1\n")})
+    result = scan_tree(tmp_path, catalog)
+    assert result.coverage is not None and result.coverage.artefacts
+    assert "PFA-OP-018" in result.coverage.applicable
+    assert not any(n.message.startswith("nothing to assess") for n in result.notifications)
+
+
 def test_an_empty_or_non_ml_tree_has_nothing_to_assess(tmp_path: Path) -> None:
     write_tree(tmp_path / "web", {"README.md": "# site\n", "package.json": "{}\n", "src/index.js": "x = 1\n",
                                   ".github/workflows/ci.yml": "on: push\njobs: {}\n"})

@@ -17,7 +17,7 @@ from pfa_policy.model import Coverage, Notification
 from pfa_policy.policy import EffectivePolicy
 
 ARTEFACT_KINDS = frozenset({"python", "notebook", "dockerfile", "kubernetes", "kserve", "seldon", "helm-values",
-                            "compose", "cloudformation", "mlproject", "dvc", "bentofile", "terraform"})
+                            "compose", "cloudformation", "mlproject", "dvc", "bentofile", "terraform", "azureml"})
 _ARTEFACT_SCOPES = frozenset({"production", "notebook"})
 _NO_ARTEFACT = Notification("warning", "nothing to assess: no code, notebook, container or deployment manifest "
                             "outside tests, docs and dev setups, so no readiness score")
