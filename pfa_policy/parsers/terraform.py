@@ -36,6 +36,7 @@ _LABELLED_ROOT = {"resource": 2, "data": 2, "module": 1, "provider": 1, "variabl
 REFERENCE = re.compile(r"^((?:var|local)\.[A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\d+\]|\[\"[^\"]*\"\])*)$")
 _CONVERSIONS = frozenset({"jsonencode", "tomap", "tolist", "toset", "tostring", "yamlencode"})
 LOCK_FILE = ".terraform.lock.hcl"
+_INTERPOLATION = re.compile(r"(?<!\$)\$\{")  # a heredoc's `${`, not its escaped `$${`
 _JSON_KEYS = ("policy", "assume_role_policy", "access_policies", "policy_document", "container_definitions",
               "inline_policy")
 
@@ -263,30 +264,45 @@ def _policy(node: Node) -> Node:
 
 
 def _json_string(node: Node) -> Node:
-    """A policy written as a JSON string (a heredoc, usually): its document, at the attribute's position."""
-    if not isinstance(node.value, str) or not node.value.lstrip().startswith(("{", "[")):
+    """A policy written as a JSON string (a heredoc, usually): its document, at the attribute's position. A heredoc
+    with `${...}` in its strings is that document too, those strings templates like any other (`$${aws:username}`
+    is the IAM policy variable, written literally)."""
+    text = node.value if isinstance(node.value, str) else expression_of(node)
+    if text is None or not text.lstrip().startswith(("{", "[")) or "%{" in text:
         return node
     try:
-        data = json.loads(node.value)
+        data = json.loads(text)
     except ValueError:
         return node
-    converted = _from_python(data, node.span, 0)
+    converted = _from_python(data, node.span, 0, templates=not isinstance(node.value, str))
     converted.key_span = node.key_span
     return converted
 
 
-def _from_python(data: object, span: Span, depth: int) -> Node:
+def _from_python(data: object, span: Span, depth: int, templates: bool = False) -> Node:
+    """JSON data as nodes at `span`. `templates`: the text was a heredoc, whose `${...}` interpolate (`$${` is a
+    literal `${`); in a quoted string Terraform already replaced them."""
     if depth > MAX_DEPTH:
         raise ParseError(f"JSON nesting exceeds {MAX_DEPTH} levels", span.line)
     if isinstance(data, dict):
-        return Node({str(k): _keyed(_from_python(v, span, depth + 1), span) for k, v in data.items()}, span)
+        return Node({(_unescaped(str(k)) if templates else str(k)): _keyed(_from_python(v, span, depth + 1,
+                                                                                          templates), span)
+                     for k, v in data.items()}, span)
     if isinstance(data, list):
-        return Node([_from_python(v, span, depth + 1) for v in data], span)
+        return Node([_from_python(v, span, depth + 1, templates) for v in data], span)
+    if templates and isinstance(data, str):
+        if _INTERPOLATION.search(data):
+            return expression_node(_strip_template(data), span)
+        return Node(_unescaped(data), span)
     if isinstance(data, str) and "${" in data:
         return expression_node(data, span)
     if data is None or isinstance(data, (str, int, float, bool)):
         return Node(data, span)
     return Node(str(data), span)
+
+
+def _unescaped(text: str) -> str:
+    return text.replace("$${", "${").replace("%%{", "%{")
 
 
 def _keyed(node: Node, span: Span) -> Node:

@@ -180,3 +180,28 @@ def test_suppressions_in_terraform_comments(tmp_path: Path) -> None:
 def test_nesting_too_deep_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="too deep"):
         parse_terraform("a = " + "[" * 400 + "]" * 400 + "\n", "main.tf")
+
+
+def test_a_heredoc_policy_with_interpolations_is_read_as_a_document() -> None:
+    text = '''resource "aws_iam_role" "ci" {
+  assume_role_policy = <<-EOF
+    {"Statement": [{"Effect": "Allow",
+      "Principal": {"Federated": "arn:aws:iam::${var.account}:oidc-provider/token.actions.githubusercontent.com"},
+      "Resource": "arn:aws:s3:::b/$${aws:username}",
+      "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:${var.owner}/*"}}}]}
+  EOF
+}
+
+variable "owner" {
+  default = "acme"
+}
+'''
+    document = _document(text)
+    policy = document.root.get("resource").get("aws_iam_role").get("ci").get("assume_role_policy")  # type: ignore[attr-defined]
+    statement = policy.get("Statement").value[0]
+    assert statement.get("Effect").value == "Allow" and statement.span.line == 2
+    federated = statement.get("Principal").get("Federated")
+    assert federated.value is UNKNOWN and "oidc-provider/token.actions" in expression_of(federated)
+    assert statement.get("Resource").value == "arn:aws:s3:::b/${aws:username}"  # `$${` is a literal `${`
+    assert statement.get("Condition").get("StringLike").get("token.actions.githubusercontent.com:sub").value == \
+        "repo:acme/*"  # templates resolve like any other
