@@ -237,12 +237,13 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 
 
-# A workload whose name says it serves a model; controllers, UIs, tracking servers and other platform
-# components that run beside the model are not what an inference alert watches.
+# A workload whose name says it serves a model; controllers, UIs, tracking servers, model registries and
+# catalogues (and their databases) and other platform components that run beside the model are not what an
+# inference alert watches.
 _MODEL_SERVER = re.compile(r"(?i)model|predict|inference|infer\b|serving|scor(e|er|ing)\b|classif|recommend|ranker"
                            r"|embedding|llm|vllm|tgi|triton|torchserve|mlserver|bento")
 _PLATFORM = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|dashboard|console|-ui$|-epp$|gateway|router"
-                       r"|proxy|exporter|tracking")
+                       r"|proxy|exporter|tracking|registry|catalog")
 
 
 # Manifests under these directories are test data or release smoke tests, not deployments.
