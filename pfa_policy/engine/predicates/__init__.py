@@ -15,7 +15,8 @@ from typing import Any
 _MODULES = ("access_control", "audit_logging", "authentic_integrations", "cicd", "data_governance", "encryption",
             "operability", "telemetry", "ml_models", "ml_pipelines", "ml_training", "parity", "serving",
             "lambda_functions", "serverless_apis", "cloudformation_images", "helm_commands", "gcp_terraform",
-            "vertex_sdk", "model_servers", "argo_workflows", "k8s_storage", "github_oidc")
+            "vertex_sdk", "model_servers", "argo_workflows", "k8s_storage", "github_oidc",
+            "terraform_state")
 
 PYTHON: Mapping[str, Any]
 DOCUMENT: Mapping[str, Any]
