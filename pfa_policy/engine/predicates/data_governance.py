@@ -664,12 +664,31 @@ def _runtime_requirements(context: RepoContext, scopes: frozenset[str]) -> list[
 
 
 def _has_runtime_requirements(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    return bool(_runtime_requirements(context, scopes))
+    return bool(_runtime_requirements(context, scopes)) or any(
+        f.scope in scopes and not _dev_environment_file(f.path) for f in context.files_of_kind("conda"))
+
+
+def _unpinned_requirement(raw: str) -> tuple[str, str] | None:
+    """(spec, name) of a requirements line (or a conda `pip:` entry) that names a package without an exact `==`
+    / `===` pin; None for a pinned one, a comment, an option (`-r`, `-e`, `--hash`, indexes), a path, a URL or a
+    `name @ url` direct reference. Environment markers do not matter (`pkg==1.2 ; python_version < "3.12"`)."""
+    line = re.sub(r"(^|\s)#.*$", "", raw).strip().rstrip("\\").strip()
+    if not line or line.startswith(("-", ".", "/")) or "://" in line or " @ " in line or "@" in line:
+        return None
+    spec = line.split(";", 1)[0].strip()
+    name = _requirement_name(spec)
+    if not name or _PINNED.search(spec):
+        return None
+    return spec, name
+
+
+_CONSTRAINT_LINE = re.compile(r"\s*(-c|--constraint)\b")
 
 
 def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
                              scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    """Lines of production requirements files that do not pin an exact version.
+    """Lines of production requirements files that do not pin an exact version, and the unpinned dependencies
+    of production conda environment files (`dg-unpinned-conda-dependency`, see `dg_conda_unpinned`).
 
     Skipped: `.in` inputs of pip-compile, dev/test/docs files (by name), files that apply a constraints file
     (`-c`), options (`-r`, `-e`, `--hash`, indexes), paths and URLs, and `name @ url` direct references.
@@ -678,19 +697,76 @@ def dg_unpinned_requirements(context: RepoContext, params: Mapping[str, Any],
     for repo_file in _runtime_requirements(context, scopes):
         text = context.read_text(repo_file.path)
         lines = text.split("\n")
-        if any(re.match(r"\s*(-c|--constraint)\b", line) for line in lines):
+        if any(_CONSTRAINT_LINE.match(line) for line in lines):
             continue
         for number, raw in enumerate(lines, start=1):
-            line = re.sub(r"(^|\s)#.*$", "", raw).strip().rstrip("\\").strip()
-            if not line or line.startswith(("-", ".", "/")) or "://" in line or " @ " in line or "@" in line:
+            unpinned = _unpinned_requirement(raw)
+            if unpinned is None:
                 continue
-            spec = line.split(";", 1)[0].strip()
-            name = _requirement_name(spec)
-            if not name or _PINNED.search(spec):
-                continue
+            spec, name = unpinned
             column = len(raw) - len(raw.lstrip()) + 1
             yield repo_file.path, Hit(Span(number, column, number, len(raw) + 1), (("name", spec),),
                                       f"requirement:{name}")
+    for occurrence in context.occurrences("dg-unpinned-conda-dependency", scopes):
+        if not _dev_environment_file(occurrence.path):
+            yield occurrence.path, Hit(occurrence.span, (("name", occurrence.value),),
+                                       f"conda:{_conda_name(occurrence.value)}")
+
+
+def _dev_environment_file(path: str) -> bool:
+    return bool(_DEV_REQUIREMENTS.search(PurePosixPath(path).stem))
+
+
+# A conda match spec: `[channel::]name[ version[ build]]` or `name<op>version`; `=1.26` is `1.26.*`, `==1.26.4`
+# and `=1.26.4` (or `=1.26.4=<build>`) name one release. The interpreter is pinned by its minor version
+# (`python=3.11`: patch releases are bug and security fixes; PFA-OP-104 judges end-of-life ones), and `pip`, the
+# installer of the `pip:` section, is not judged.
+_CONDA_SPEC = re.compile(r"^(?:[\w.\-/:]+::)?([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(.*)$")
+_CONDA_EXACT = re.compile(r"^(?:==?|\s*)\s*v?(\d+(?:\.[0-9A-Za-z_]+){2,})(?:[=\s]\S+)?$|^==\s*[^\s*,|<>=!~]+$")
+_CONDA_PYTHON_MINOR = re.compile(r"^(?:==?|\s*)\s*\d+\.\d+(?:\.\d+|\.\*)?(?:[=\s]\S+)?$")
+
+
+def _conda_name(spec: str) -> str:
+    match = _CONDA_SPEC.match(spec.strip())
+    return match.group(1).lower() if match else spec
+
+
+def _conda_unpinned(spec: str) -> bool:
+    match = _CONDA_SPEC.match(spec.strip())
+    if match is None:
+        return False
+    name, version = match.group(1).lower(), match.group(2).strip()
+    if name == "pip":
+        return False
+    if name == "python":
+        return not _CONDA_PYTHON_MINOR.match(version)
+    return not _CONDA_EXACT.match(version)
+
+
+def dg_conda_unpinned(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The dependencies of a conda environment file without an exact version: conda specs that are bare names,
+    ranges (`>=`, `<`, `~=`, `,`, `|`), wildcards or `=X.Y` (every X.Y.* release); and the entries of its `pip:`
+    section that a requirements file would not pin (the section is not judged when it applies a constraints
+    file: `-c constraints.txt`). name = the spec as written."""
+    root = document.root
+    dependencies = root.get("dependencies") if root.is_mapping else None
+    if dependencies is None:
+        return
+    for item in dependencies.elements():
+        if item.is_scalar and isinstance(item.value, str):
+            if _conda_unpinned(item.value):
+                yield Hit(item.anchor_span, (("name", item.value.strip()),), f"conda:{_conda_name(item.value)}")
+            continue
+        pip = item.get("pip") if item.is_mapping else None
+        if pip is None:
+            continue
+        entries = [e for e in pip.elements() if e.is_scalar and isinstance(e.value, str)]
+        if any(_CONSTRAINT_LINE.match(str(e.value)) for e in entries):
+            continue
+        for entry in entries:
+            unpinned = _unpinned_requirement(str(entry.value))
+            if unpinned is not None:
+                yield Hit(entry.anchor_span, (("name", unpinned[0]),), f"conda-pip:{unpinned[1]}")
 
 
 _LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "pylock.*.toml",
@@ -752,6 +828,7 @@ DOCUMENT: dict[str, DocumentPredicate] = {
     "dg_manifest_images": dg_manifest_images,
     "dg_deploy_command_images": dg_deploy_command_images,
     "dg_ci_pip_unpinned": dg_ci_pip_unpinned,
+    "dg_conda_unpinned": dg_conda_unpinned,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {
     "dg_from_unpinned": dg_from_unpinned,
