@@ -146,7 +146,8 @@ _AZUREML_SCHEMA_LINE = re.compile(rf"^[\"']?\$schema[\"']?[ \t]*:[ \t]*[\"']?{_A
                                   re.MULTILINE | re.IGNORECASE)
 _CONDA_DEPENDENCIES = re.compile(r"^dependencies:[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
 _CONDA_MARKER = re.compile(
-    r"^channels:|^[ \t]*-[ \t]+pip[ \t]*:|^[ \t]*-[ \t]+[\"']?python(?:[ \t]*[=<>!~]|[\"']?[ \t]*(?:#[^\n]*)?\r?$)",
+    r"^channels:|^[ \t]*-[ \t]+pip[ \t]*:"
+    r"|^[ \t]*-[ \t]+[\"']?(?:[\w.-]+::)?python(?:[ \t]*[=<>!~]|[\"']?[ \t]*(?:#[^\n]*)?\r?$)",
     re.MULTILINE)
 
 

@@ -179,6 +179,7 @@ def test_azureml_schema_names_the_schema_of_a_document() -> None:
     "name: churn\ndependencies:\n  - python=3.10\n  - pip\n",
     "dependencies:  # the training image\n  - \"python>=3.10\"\n",
     "dependencies:\n  - python\n",
+    "dependencies:\n  - conda-forge::python=3.11\n  - numpy=1.26.4\n",
     "dependencies:\n  - numpy\n  - pip:\n      - mlflow==2.12.1\n",
 ])
 def test_a_conda_environment_file_is_conda_and_stays_yaml(text: str) -> None:
