@@ -9,6 +9,7 @@ and cached with the file, like every fact); the repository predicate combines th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -145,7 +146,29 @@ def single_replica_without_autoscaler(context: RepoContext, params: Mapping[str,
 
 
 PYTHON: dict[str, PythonPredicate] = {}
-DOCUMENT: dict[str, DocumentPredicate] = {"op_scaling_evidence": op_scaling_evidence}
+# A conda spec that fixes the interpreter's minor version: `python=3.8`, `python==3.8.18`, `python 3.8`,
+# `python=3.8.*`, `conda-forge::python=3.8=h955ad1f_0`. A lower bound (`python>=3.8`) may resolve to a supported one.
+_CONDA_PYTHON = re.compile(r"^(?:[\w.\-/:]+::)?python\s*(?:==?|\s)\s*(\d+\.\d+)(?:[.=\s*]|$)", re.IGNORECASE)
+
+
+def op_conda_eol_python(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The `python` dependency of a conda environment file pinned to a version in `eol_python_versions`;
+    value = the spec as written."""
+    root = document.root
+    dependencies = root.get("dependencies") if document.kind == "conda" and root.is_mapping else None
+    if dependencies is None:
+        return
+    eol = {str(version) for version in params.get("eol_python_versions", ())}
+    for item in dependencies.elements():
+        if not item.is_scalar or not isinstance(item.value, str):
+            continue
+        found = _CONDA_PYTHON.match(item.value.strip())
+        if found and found.group(1) in eol:
+            yield Hit(item.anchor_span, (("value", item.value.strip()),), f"conda-python:{found.group(1)}")
+
+
+DOCUMENT: dict[str, DocumentPredicate] = {"op_scaling_evidence": op_scaling_evidence,
+                                          "op_conda_eol_python": op_conda_eol_python}
 DOCKERFILE: dict[str, DockerfilePredicate] = {}
 REPOSITORY: dict[str, RepositoryPredicate] = {
     "op_single_replica_without_autoscaler": single_replica_without_autoscaler,
