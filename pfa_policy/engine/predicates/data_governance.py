@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from pfa_policy.engine.ci_jobs import pipeline_jobs
-from pfa_policy.engine.classify import CI_KINDS
+from pfa_policy.engine.classify import CI_KINDS, azureml_schema
 from pfa_policy.engine.deploy import DEPLOY_COMMAND, LOCAL_CLUSTER, LOCAL_CLUSTER_ACTION
 from pfa_policy.engine.globs import path_matches
 from pfa_policy.engine.predicates.types import (
@@ -395,6 +395,41 @@ def dg_manifest_images(document: Document, params: Mapping[str, Any]) -> Iterato
                           f"image:{child.value}")
 
 
+# Azure ML CLI v2: an environment's `image:` (an environment specification, or one written inline in a job,
+# component or deployment), and a registered environment taken by label or by name alone instead of a version
+# (`azureml:churn-env@latest`, `azureml:churn-env`, `azureml://registries/<r>/environments/<n>/labels/latest`).
+_AZUREML_FLOATING_ENVIRONMENT = re.compile(
+    r"(?i)^azureml:[^:@/\s${}]+(@latest)?$|^azureml://(?:[^/\s]+/)*environments/[^/\s${}]+(/labels/[^/\s]+)?/?$")
+
+
+def azureml_environment_floats(reference: str) -> str:
+    """'label' or 'unversioned' for a floating Azure ML environment reference, '' otherwise."""
+    reference = reference.strip()
+    if not _AZUREML_FLOATING_ENVIRONMENT.match(reference):
+        return ""
+    lower = reference.lower()
+    return "label" if lower.endswith("@latest") or "/labels/" in lower else "unversioned"
+
+
+def dg_azureml_images(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
+    """The floating images and environment references of an Azure ML specification; name = the reference.
+    An `image:` is an environment's: at the top of an `environment` specification or in an `environment:`
+    mapping (not an input or variable of that name)."""
+    root = document.root
+    images = [root.get("image")] if azureml_schema(root) == "environment" else []
+    for node in root.walk():
+        for key, child in node.items():
+            if key != "environment":
+                continue
+            if isinstance(child.value, str) and azureml_environment_floats(child.value):
+                yield Hit(child.anchor_span, (("name", child.value.strip()),), f"azureml-environment:{child.value}")
+            elif child.is_mapping:
+                images.append(child.get("image"))
+    for image in images:
+        if image is not None and isinstance(image.value, str) and image_floats(image.value):
+            yield Hit(image.anchor_span, (("name", image.value.strip()),), f"azureml-image:{image.value}")
+
+
 # The image a CI deploy command ships: `aws lambda update-function-code --image-uri`, `gcloud run deploy --image`,
 # `az containerapp update --image`, `kubectl set image deployment/x api=IMAGE`.
 _DEPLOY_IMAGE_OPTION = re.compile(r"(?<![\w-])--image(?:-uri)?(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
@@ -404,7 +439,11 @@ _EFFECT = {"manifest": "the pods of this workload can run different code after a
            "deploy": "each run deploys whatever was pushed under that name last, and nothing records which build it "
                      "was",
            "cloudformation": "the job, function or task this template creates runs whatever was pushed under that "
-                             "name last, and rolling the stack back does not bring the previous build back"}
+                             "name last, and rolling the stack back does not bring the previous build back",
+           "azureml": "the next environment version, job or deployment created from this file can run on a "
+                      "different build than the one tested, and the file does not say which one ran"}
+_AZUREML_REASON_TEXT = {"label": "an Azure ML environment taken by its `@latest` label, not a version",
+                        "unversioned": "an Azure ML environment named without a version"}
 
 
 def _deploy_images(line: str) -> Iterator[str]:
@@ -462,7 +501,8 @@ def _kustomize_overrides(context: RepoContext) -> set[str]:
 def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
                            scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
     """DG-4 on manifests: floating images, unless a kustomization pins that image with newTag / digest; the
-    floating images that CI deploy commands ship; and those of CloudFormation / SAM templates."""
+    floating images that CI deploy commands ship; those of CloudFormation / SAM templates; and the images and
+    environment references of Azure ML specifications."""
     occurrences = context.occurrences("dg-floating-manifest-image", scopes)
     deployed = context.occurrences("dg-floating-deploy-image", scopes)
     pinned = _kustomize_overrides(context) if occurrences else set()
@@ -478,6 +518,13 @@ def dg_floating_k8s_images(context: RepoContext, params: Mapping[str, Any],
         reason = image_floats(image)
         yield occurrence.path, Hit(occurrence.span, (("name", image), ("value", _REASON_TEXT.get(reason, reason)),
                                                      ("effect", _EFFECT["deploy"])), f"deploy-image:{image}")
+    for occurrence in context.occurrences("dg-floating-azureml-image", scopes):
+        reference = occurrence.value
+        environment = azureml_environment_floats(reference)
+        reason = _AZUREML_REASON_TEXT[environment] if environment else _REASON_TEXT.get(image_floats(reference), "")
+        if reason:
+            yield occurrence.path, Hit(occurrence.span, (("name", reference), ("value", reason),
+                                                         ("effect", _EFFECT["azureml"])), f"azureml-image:{reference}")
     for occurrence in context.occurrences("dg-floating-cfn-image", scopes):
         image = occurrence.value
         reason = cfn_image_floats(image)
@@ -829,6 +876,7 @@ DOCUMENT: dict[str, DocumentPredicate] = {
     "dg_deploy_command_images": dg_deploy_command_images,
     "dg_ci_pip_unpinned": dg_ci_pip_unpinned,
     "dg_conda_unpinned": dg_conda_unpinned,
+    "dg_azureml_images": dg_azureml_images,
 }
 DOCKERFILE: dict[str, DockerfilePredicate] = {
     "dg_from_unpinned": dg_from_unpinned,
@@ -845,8 +893,9 @@ _MANIFEST_KINDS = frozenset({"kubernetes", "kserve", "seldon"})
 
 
 def judges_floating_images(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:
-    """Whether `dg_floating_k8s_images` has something to judge: manifests, CI files or CloudFormation templates."""
-    return context.has_kinds(_MANIFEST_KINDS | CI_KINDS | {"cloudformation"}, scopes)
+    """Whether `dg_floating_k8s_images` has something to judge: manifests, CI files, CloudFormation templates or
+    Azure ML specifications."""
+    return context.has_kinds(_MANIFEST_KINDS | CI_KINDS | {"cloudformation", "azureml"}, scopes)
 
 
 # When each has something to judge (readiness counts it only then): the code or files it is about are there.
