@@ -306,6 +306,14 @@ def _yaml_path_kind(path: str, lower: str, parent: str, charts: frozenset[str]) 
     return "yaml"
 
 
+# An AWS CodeBuild buildspec (a YAML file) by its name: `buildspec.yml`, `buildspecs.yml`, `buildspec-deploy.yml`,
+# and the names a project's `buildspec = "..."` points at (`modelbuild_buildspec.yml`, `ci.buildspec.yaml`,
+# `test_buildspec_singleaccount.yml`, `prodbuildspec.yml`): `buildspec` / `buildspecs` as a word between `_`, `-`
+# or `.`, or the name ending in `buildspec.yml` / `.yaml`. A name that only contains the letters
+# (`buildspecification-notes.yml`, `rebuildspec_notes.yml`) is not one.
+_BUILDSPEC_NAME = re.compile(r"(?:^|[._-])buildspecs?(?:[._-]|$)|buildspec\.ya?ml$")
+
+
 def _ci_path_kind(lower: str, parent: str) -> str:
     directory = parent.rpartition("/")[2]
     if lower.startswith("azure-pipelines") or directory in (".azure-pipelines", ".azuredevops"):
@@ -318,7 +326,7 @@ def _ci_path_kind(lower: str, parent: str) -> str:
         return "buildkite"
     if lower.startswith("cloudbuild"):
         return "cloudbuild"
-    if lower.startswith("buildspec"):
+    if _BUILDSPEC_NAME.search(lower):
         return "codebuild"
     if lower == ".drone.yml":
         return "drone"

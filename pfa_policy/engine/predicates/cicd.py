@@ -98,8 +98,10 @@ def _has_python(context: RepoContext, params: Mapping[str, Any], scopes: frozens
 
 def ci_no_pipeline(context: RepoContext, params: Mapping[str, Any],
                    scopes: frozenset[str]) -> Iterator[tuple[str, Hit]]:
-    """Python code in the rule's scopes and no CI pipeline of any system in them (CI-1)."""
-    if not _has_python(context, params, scopes) or ci_files(context, scopes):
+    """Python code in the rule's scopes and no CI pipeline of any system in them (CI-1): no CI file, and no
+    CodePipeline / CodeBuild declared in Terraform or CloudFormation (`ci-pipeline-resource`)."""
+    if (not _has_python(context, params, scopes) or ci_files(context, scopes)
+            or context.occurrences("ci-pipeline-resource", scopes)):
         return
     anchor = context.root_file()
     if anchor:
