@@ -232,6 +232,27 @@ class Condition:
                     return True, candidate
         return False, None
 
+    def tokens(self) -> Requirements | None:
+        """What a file's text must contain for the condition to hold (see `DocumentPattern.prefilter_tokens`):
+        a condition that needs a key to be there (exists, or a value test: a missing key fails both) needs its
+        name; `any` needs one of its branches'. None: it may hold on a file without any literal (missing, not,
+        a Terraform label or companion)."""
+        if self.any_of:
+            union: set[tuple[str, ...]] = set()
+            for condition in self.any_of:
+                branch = condition.tokens()
+                if branch is None:
+                    return None
+                union.update(branch)
+            return frozenset(union)
+        if self.all_of:
+            return _all_of([c.tokens() for c in self.all_of])
+        if self.negated is not None or self.attached is not None or self.key is not None or self.exists is False:
+            return None
+        if self.exists is None and self.value is None:
+            return None
+        return _key_requirement(self.segments)
+
     def _targets(self, element: Element) -> Iterator[tuple[str, Node]]:
         start = {"element": element.node, "pod": element.pod, "doc": element.doc}[self.base]
         if start is None:
@@ -302,6 +323,24 @@ class DocumentPattern:
             spec.get("predicate", ""),
         )
 
+    def prefilter_tokens(self) -> Requirements | None:
+        """What a file's lower-cased text must contain for this pattern to possibly hit: any one of the
+        requirements, each a tuple of literals that must all appear. None: the pattern cannot be pre-filtered.
+
+        A document is selected by the `kind`, `apiVersion` and resource `Type` / Terraform resource type it spells,
+        and a path it tests spells its last key: those are in the text of the file (or, for a Helm template, of
+        its chart, which the worker scans with it), and so is every key a path it tests goes through. The elements
+        `_BUILT_ELEMENTS` macros make may name keys the file spells otherwise, so conditions on them are not used;
+        a predicate sees every selected document, so only the selectors count for it."""
+        parts: list[Requirements | None] = [_any_literal(self.kinds), _any_literal(self.api_versions),
+                                            _any_literal(self.resource_types) if not self.predicate else None]
+        if not self.predicate:
+            if self.for_each is not None and not self.for_each.startswith("$"):
+                parts.append(_key_requirement(parse_path(self.for_each)[1]))
+            built = self.for_each in _BUILT_ELEMENTS
+            parts.extend(c.tokens() for c in self.where if not (built and c.base == "element"))
+        return _all_of(parts)
+
     def selects(self, document: Document) -> bool:
         root = document.root
         if self.kinds is not None:
@@ -333,6 +372,45 @@ class DocumentPattern:
                 _, segments = parse_path(self.for_each)
                 for path, node in resolve(base, segments, base_path):
                     yield Element(node, path, None, root, resource)
+
+
+Requirements = frozenset[tuple[str, ...]]
+# Requirements combined by `all` multiply; past this many, a condition's tokens are left out (still exact, only
+# less selective).
+_MAX_REQUIREMENTS = 64
+_GLOB_SPECIAL = re.compile(r"[*?\[\]]")
+
+
+def _key_requirement(segments: tuple[Segment, ...] | None) -> Requirements | None:
+    """A path that resolves passes through every key it names."""
+    keys = tuple(dict.fromkeys(name.lower() for kind, name in segments or () if kind == "key" and name))
+    return frozenset({keys}) if keys else None
+
+
+def _any_literal(names: frozenset[str] | NameGlobs | None) -> Requirements | None:
+    """One of the names (kinds, or the longest literal run of each glob) must be spelled."""
+    if names is None:
+        return None
+    literals = set()
+    for name in sorted(names) if isinstance(names, frozenset) else names.globs:
+        longest = max(_GLOB_SPECIAL.split(name), key=len).lower()
+        if len(longest) < 3:
+            return None  # a glob like `*` spells nothing worth searching for
+        literals.add((longest,))
+    return frozenset(literals) or None
+
+
+def _all_of(parts: list[Requirements | None]) -> Requirements | None:
+    """Requirements that must all be met, as alternatives of literals; None when none of them is known."""
+    combined: Requirements | None = None
+    for part in parts:
+        if part is None:
+            continue
+        if combined is None:
+            combined = part
+        elif len(combined) * len(part) <= _MAX_REQUIREMENTS:
+            combined = frozenset(tuple(dict.fromkeys(a + b)) for a in combined for b in part)
+    return combined
 
 
 def _resources(root: Node, types: NameGlobs) -> Iterator[tuple[str, Node]]:
@@ -419,6 +497,9 @@ def argo_containers(root: Node, base: Node, base_path: str, *, all_containers: b
 
 
 FOR_EACH_MACROS = ("$pod_specs", "$containers", "$all_containers", "$env", "$iam_statements")
+# Macros whose elements are built, not found: an env pair or an IAM statement normalised from Terraform names keys
+# the file may spell otherwise (`not_actions` for `NotAction`).
+_BUILT_ELEMENTS = frozenset({"$env", "$iam_statements"})
 
 
 def _macro(name: str, base: Node, base_path: str, root: Node) -> Iterator[Element]:

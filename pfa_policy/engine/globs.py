@@ -30,6 +30,10 @@ class NameGlobs:
             self._regex = re.compile("|".join(f"(?:{p})" for p in parts))
         return self._regex
 
+    @property
+    def globs(self) -> tuple[str, ...]:
+        return self._globs
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NameGlobs) and (self._globs, self._submodules) == (other._globs, other._submodules)
 

@@ -181,7 +181,10 @@ def _analyse(task: FileTask, kind: str | None, possible: frozenset[str], checks:
     kinds = content_kinds(kind or "", text)
     checks = [c for c in checks if c.targets & kinds]
     if any(c.matcher.tokens is not None for c in checks):
-        present = scanner.present(text.lower())
+        lowered = text.lower()
+        if chart:  # a template's rendering also spells its chart's values and partials
+            lowered += "".join("\n" + data.decode("utf-8", "replace").lower() for _, data in module)
+        present = scanner.present(lowered)
         checks = [c for c in checks if c.matcher.admits(present)]
     parsed = _Parsed(text, kinds, module=module, chart=chart)
     hits: list[tuple[str, Hit]] = []

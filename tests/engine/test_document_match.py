@@ -224,3 +224,34 @@ def test_iam_statements_macro_reads_identity_policies_of_every_shape() -> None:
              for hit in match_documents((pattern,), doc, {}, {})]
     assert paths == ["Role", "Function", "Other"]
     assert _lines({**spec, "resource_types": ["AWS::Serverless::Function"]}, _IAM_TEMPLATE) == [16, 20]
+
+
+def _derived(spec: dict[str, Any]) -> set[tuple[str, ...]] | None:
+    tokens = DocumentPattern.compile(spec).prefilter_tokens()
+    return None if tokens is None else set(tokens)
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    # Selectors: one of the kinds, the literal part of an apiVersion glob, a resource type.
+    ({"kinds": ["Deployment", "StatefulSet"]}, {("deployment",), ("statefulset",)}),
+    ({"kinds": ["Rollout"], "api_versions": ["argoproj.io/*"]}, {("rollout", "argoproj.io/")}),
+    ({"resource_types": ["aws_s3_bucket"]}, {("aws_s3_bucket",)}),
+    # A tested path passes through every key it names; `any` needs one branch; `missing` and `not` need nothing.
+    ({"where": [{"path": "**.prometheusRule.enabled", "equals": True}]}, {("prometheusrule", "enabled")}),
+    ({"where": [{"path": "kind", "missing": True},
+                {"any": [{"path": "trigger", "exists": True}, {"path": "pool", "exists": True}]}]},
+     {("trigger",), ("pool",)}),
+    ({"where": [{"not": {"path": "spec.tls", "exists": True}}]}, None),
+    # A plain for_each path must resolve too; a built element's keys may be spelled otherwise.
+    ({"for_each": "steps[*]", "where": [{"path": "args", "exists": True}]}, {("steps", "args")}),
+    ({"kinds": ["Deployment"], "for_each": "$env", "where": [{"path": "DEBUG", "exists": True}]},
+     {("deployment",)}),
+    ({"for_each": "$iam_statements", "where": [{"path": "NotAction", "exists": True}]}, None),
+    # A predicate sees every selected document: only the selectors count.
+    ({"kinds": ["Service"], "predicate": "p", "where": [{"path": "spec", "exists": True}]}, {("service",)}),
+    ({"predicate": "p"}, None),
+    ({"resource_types": ["*"]}, None),
+])
+def test_document_patterns_derive_what_a_matching_file_must_spell(
+        spec: dict[str, Any], expected: set[tuple[str, ...]] | None) -> None:
+    assert _derived(spec) == expected

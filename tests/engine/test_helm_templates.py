@@ -178,3 +178,28 @@ def test_the_production_values_file_is_merged_over_the_defaults(tmp_path: Path, 
                   {"charts/fraud-api/values-prod.yaml": production, "charts/fraud-api/values-live.yaml": production}):
         root = write_tree(tmp_path / str(len(extra)), {**_FILES, "charts/fraud-api/values.yaml": defaults, **extra})
         assert ("charts/fraud-api/templates/deployment.yaml", 12, "PFA-AC-001") in _findings(root, catalog)
+
+
+def test_the_prefilter_reads_a_templates_chart(tmp_path: Path, catalog: Catalog) -> None:
+    """The kind comes from the chart's values: the template alone does not spell what PFA-AC-009 selects."""
+    binding = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {{ .Values.bindingKind }}
+metadata:
+  name: {{ .Release.Name }}-trainer
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: trainer
+    namespace: ml
+"""
+    root = write_tree(tmp_path / "repo", {
+        "chart/Chart.yaml": "apiVersion: v2\nname: trainer\nversion: 0.1.0\n",
+        "chart/values.yaml": "bindingKind: ClusterRoleBinding\n",
+        "chart/templates/binding.yaml": binding,
+    })
+    found = [(f.rule_id, f.path) for f in scan_tree(root, catalog, rules=["PFA-AC-009"]).findings]
+    assert found == [("PFA-AC-009", "chart/templates/binding.yaml")]
