@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.globs import NameGlobs, compile_name_globs
+from pfa_policy.engine.helm_values import HELM_VALUES, enabled_only, switched_off, under
 from pfa_policy.engine.iam_statements import iam_statements
 from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.terraform_match import TerraformResource, companions, select_resources
@@ -560,14 +561,19 @@ def _pair(name: str, key_span: Any, value: Node) -> Node:
 
 def match_documents(patterns: tuple[DocumentPattern, ...], document: Document, params: Mapping[str, Any],
                     predicates: Mapping[str, DocumentPredicate]) -> Iterator[Hit]:
+    """Hits of the patterns on one document. In Helm values, a component switched off (`enabled: false`,
+    `engine.helm_values`) is not judged: no element at or below it, and predicates see the document without it."""
+    off = _switched_off_paths(document)
     for pattern in patterns:
         if not pattern.selects(document):
             continue
         if pattern.predicate:
-            yield from predicates[pattern.predicate](document, params)
+            yield from predicates[pattern.predicate](enabled_only(document), params)
             continue
         identity = document_identity(document)
         for element in pattern.elements(document):
+            if off and under(element.path, off):
+                continue
             holds, report = _all_hold(pattern.where, element, params) if pattern.where else (True, None)
             if not holds:
                 continue
@@ -578,6 +584,17 @@ def match_documents(patterns: tuple[DocumentPattern, ...], document: Document, p
                 report = found[1] if found is not None else None
             target = report or element.node
             yield Hit(target.anchor_span, _values(element, target), f"{identity}:{element.path}")
+
+
+_SWITCHED_OFF: IdentityMemo[tuple[str, ...]] = IdentityMemo(64)
+
+
+def _switched_off_paths(document: Document) -> tuple[str, ...]:
+    """The paths of the mappings a Helm values document switches off (outermost first, the root excluded)."""
+    if document.kind != HELM_VALUES:
+        return ()
+    return _SWITCHED_OFF.get(document.root, lambda: tuple(
+        path for path, node in _subtree(document.root, "")[0] if path and node.is_mapping and switched_off(node)))
 
 
 def document_identity(document: Document) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -62,6 +62,10 @@ class ValueCondition:
     def found(self, text: str) -> re.Match[str] | None:
         """Where the `matches` regex matches `text` (None without one)."""
         return _regex(self.regex).search(text) if self.regex is not None else None
+
+    def all_found(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match of the `matches` regex in `text` (none without one)."""
+        return _regex(self.regex).finditer(text) if self.regex is not None else iter(())
 
     def holds(self, value: object, params: Mapping[str, Any]) -> bool:
         if value is UNKNOWN or isinstance(value, (dict, list)):

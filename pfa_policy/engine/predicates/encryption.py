@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.placeholders import says_placeholder
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -52,9 +53,6 @@ _AUTH_VALUE = re.compile(r"(?i)^(?:bearer|token|basic)\s+(\S{12,})$")
 _INTERPOLATED = ("${", "$(", "{{", "{}", "%s", "%(", "#{")
 _REFERENCE_PREFIXES = ("/", "./", "../", "~/", "http://", "https://", "file:", "s3://", "gs://", "arn:", "projects/",
                        "vault:", "secretsmanager:", "ssm:", "op://", "ref+", "sm://", "awssm:", "gcpsm:", "env:")
-_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "replace", "your-", "your_", "yourpass", "placeholder",
-                      "dummy", "example", "sample", "redacted", "todo", "fixme", "insert", "enter-", "enter_",
-                      "xxxx", "****", "fake", "mock", "notreal", "not-a-real", "not_a_real", "<", ">")
 _PLACEHOLDER_EXACT = frozenset({"test", "testing", "password", "passwd", "secret", "token", "apikey", "api_key",
                                 "api-key", "none", "null", "nil", "undefined", "true", "false", "empty", "default",
                                 "string", "str", "n/a", "na", "tbd", "unset", "required", "optional", "pass",
@@ -89,7 +87,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if lowered in _PLACEHOLDER_EXACT or _FILLER.fullmatch(lowered):
         return True
-    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+    if says_placeholder(lowered):
         return True
     if _ENV_NAME.fullmatch(text) or _IMPORT_PATH.fullmatch(text):
         return True
@@ -312,7 +310,7 @@ def _secret_value_placeholder(text: str) -> bool:
         return True  # not `$2y$12$...`: a bcrypt hash of the password is committed
     if _FILLER.fullmatch(lowered) or _SECRET_FILLER_TOKEN.fullmatch(lowered):
         return True
-    return any(word in lowered for word in _PLACEHOLDER_WORDS)
+    return says_placeholder(lowered)
 
 
 def _is_setting(key: str, value: str) -> bool:
