@@ -529,6 +529,36 @@ _OUTPUT_SWITCH_TEXT = re.compile(r"(?i)dry_?-?run|test_?-?(?:run|mode)")
 _OUTPUT_SWITCH_PAIRS = frozenset({("dry", "run"), ("test", "run"), ("test", "mode"), ("dryrun",), ("testrun",)})
 _SETTINGS_OBJECTS = frozenset({"settings", "config", "cfg", "conf", "configuration", "env", "environ", "environment",
                                "app_config", "app_settings", "constants"})
+# The last word of a name that holds loaded configuration (`mlflow_cfg`, `training_config`, `api_settings`).
+_SETTINGS_WORDS = frozenset({"settings", "config", "cfg", "conf", "configuration"})
+
+
+def is_settings_object(name: str) -> bool:
+    """`settings`, `self.config`, `CFG`, `mlflow_cfg`, `app_settings`: a name whose last part is a settings or
+    configuration object (_SETTINGS_OBJECTS, or a snake-case name ending in one of _SETTINGS_WORDS)."""
+    last = name.rsplit(".", 1)[-1].lower()
+    return last in _SETTINGS_OBJECTS or last.rsplit("_", 1)[-1] in _SETTINGS_WORDS
+
+
+def settings_lookup_default(call: ast.Call) -> bool:
+    """`cfg.get("mlflow_tracking_uri", <default>)`, `CFG.get("api", {}).get("url", <default>)`,
+    `config["serving"].get("url", <default>)`: a `.get(key, default)` on a mapping loaded from configuration
+    (a settings object, or a section of one reached by `.get(...)` or `[...]`), whose second argument is the
+    overridable default. A `.get` on any other mapping (`payload.get`, `row.get`) is not one."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr != "get" or len(call.args) < 2:
+        return False
+    receiver = func.value
+    while True:
+        if isinstance(receiver, ast.Subscript):
+            receiver = receiver.value
+        elif (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
+              and receiver.func.attr == "get"):
+            receiver = receiver.func.value
+        else:
+            break
+    name = dotted_name(receiver)
+    return name is not None and "(" not in name and is_settings_object(name)
 
 
 def is_output_switch(name: str) -> bool:

@@ -11,7 +11,12 @@ import ast
 import re
 from dataclasses import dataclass
 
-from pfa_policy.engine.predicates.authentic_integrations import UrlFinding, classify, not_a_target
+from pfa_policy.engine.predicates.authentic_integrations import (
+    UrlFinding,
+    classify,
+    not_a_target,
+    settings_lookup_default,
+)
 from pfa_policy.engine.python_match import ENVIRONMENT_READS
 from pfa_policy.parsers.python import (
     Arg,
@@ -160,7 +165,8 @@ class UrlVisitor:
         if not keyword and not skip:
             positional = [a for a in self.file.arguments(call) if a.keyword is None and not a.star]
             position = next((i for i, a in enumerate(positional) if a is node), -1)
-            if qualified in ENVIRONMENT_READS and position == 1:
+            # `os.getenv("URL", "...")` (ENVIRONMENT_READS), `cfg.get("url", "...")` on loaded configuration.
+            if position == 1 and (qualified in ENVIRONMENT_READS or settings_lookup_default(call)):
                 default = True
                 name = literal_value(positional[0].value)
                 # The variable's name, then the enclosing key: `endpoint_url=os.getenv("S3_URL", "...")`.
