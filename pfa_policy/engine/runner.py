@@ -101,8 +101,9 @@ def _analyse_in_worker(pending: Pending) -> FileOutcome:
 
 def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int, cache: ResultCache | None = None,
               file_timeout: float = DEFAULT_FILE_TIMEOUT) -> Iterator[FileOutcome]:
-    """Outcomes in task order. Triage (reading, the cache) runs here; every analysis runs in a worker process,
-    so a file that crashes or hangs its parser costs only its own findings."""
+    """Outcomes in task order. Triage (the cache lookup) runs here; every analysis runs in a worker process,
+    which also stores its outcome in the cache, so a file that crashes or hangs its parser costs only its own
+    findings."""
     workers = jobs or os.cpu_count() or 1
     done: dict[int, FileOutcome] = {}
     waiting: dict[int, Pending] = {}
@@ -129,12 +130,8 @@ def run_files(plan: WorkPlan, root: Path, tasks: Sequence[FileTask], jobs: int, 
     setup = WorkerSetup(_analyse_in_worker, _init_worker, (plan,), identity)
     for index, result in supervise(work(), setup, workers, file_timeout):
         pending = waiting.pop(index)
-        if isinstance(result, WorkerFailure):
-            done[index] = failed(pending, result.reason)  # not cached: the next scan tries again
-        else:
-            done[index] = result
-            if cache is not None:
-                cache.put(pending.key, result)
+        # A worker stores what it analysed in the cache; a failure is not cached: the next scan tries again.
+        done[index] = failed(pending, result.reason) if isinstance(result, WorkerFailure) else result
         yield from in_order()
     yield from in_order()
 

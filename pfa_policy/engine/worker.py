@@ -24,6 +24,7 @@ from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
+from pfa_policy.engine.helm_values import as_subchart
 from pfa_policy.engine.isolation import current_step, report_step
 from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
@@ -68,18 +69,19 @@ class _Parsed:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A file that must be analysed, with the bytes triage read: the analysis sees exactly what the cache key
-    names, and a failed analysis still reports the facts its path alone contributes. Without a cache nothing is
-    keyed, so triage reads nothing: the worker reads `source` itself and the bytes never cross the pipe."""
+    """A file that must be analysed: where to read it and, with a cache, the key triage looked it up under and
+    the directory its outcome goes to. The worker reads the file itself, so its bytes never cross the pipe, and
+    stores the outcome itself only when the bytes it read are those the key names (a file rewritten meanwhile
+    is analysed, not cached). A failed analysis still reports the facts its path alone contributes."""
 
     task: FileTask
-    data: bytes
-    key: str  # the cache key; "" without a cache
+    source: str  # the file to read
     possible: frozenset[str]  # the kinds its content may turn out to be
     path_facts: tuple[FactOccurrence, ...]
     module: terraform.ModuleFiles = ()  # a Terraform file's module: its directory's other files; a Helm
     # template's chart files
-    source: str = ""  # the file to read, when triage did not
+    key: str = ""  # the cache key; "" without a cache
+    cache_dir: str = ""
 
 
 def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None = None) -> FileOutcome | Pending:
@@ -92,20 +94,27 @@ def triage(plan: WorkPlan, root: Path, task: FileTask, cache: ResultCache | None
         note = Notification("note", f"not scanned: larger than {MAX_BYTES // 1048576} MiB", task.path)
         return FileOutcome(task.path, task.scope, possible, (), facts, (note,))
     module = terraform.module_files(root, task.path) if kind == "terraform" else (
-        helm.chart_files(root, task.path, plan.charts) if kind == "helm-template" else ())
+        helm.chart_files(root, task.path, plan.charts) if kind == "helm-template" else (
+            helm.parent_files(root, task.path, plan.charts) if kind == "helm-values" else ()))
+    source = str(root / task.path)
     if cache is None:
-        return Pending(task, b"", "", possible, facts, module, str(root / task.path))
+        return Pending(task, source, possible, facts, module)
     data = _read(root / task.path, task, possible, facts)
     if isinstance(data, FileOutcome):
         return data
-    digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
-    # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
-    key = cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
-                    if module else data)
+    key = _cache_key(plan, task, kind, data, module, cache)
     cached = cache.get(key)
     if cached is not None:
         return cached
-    return Pending(task, data, key, possible, facts, module)
+    return Pending(task, source, possible, facts, module, key, str(cache.directory))
+
+
+def _cache_key(plan: WorkPlan, task: FileTask, kind: str | None, data: bytes, module: terraform.ModuleFiles,
+               cache: ResultCache) -> str:
+    digest = f"{plan.digest}:facts" if task.facts_only else plan.digest
+    # The path kind depends on more than the path (a Chart.yaml beside it makes values.yaml Helm values).
+    return cache.key(digest, task.path, task.scope, kind or "", data + terraform.module_digest(module)
+                     if module else data)
 
 
 def _read(path: Path, task: FileTask, possible: frozenset[str],
@@ -120,12 +129,17 @@ def _read(path: Path, task: FileTask, possible: frozenset[str],
 def analyse(plan: WorkPlan, pending: Pending) -> FileOutcome:
     """Parse once and run every applicable check: the part that may be slow or crash, run in a worker."""
     task = pending.task
-    data = _read(Path(pending.source), task, pending.possible, pending.path_facts) if pending.source else pending.data
+    data = _read(Path(pending.source), task, pending.possible, pending.path_facts)
     if isinstance(data, FileOutcome):
         return data
     kind, possible, checks, facts = _applicable(plan, task)
     chart = (helm.chart_of(task.path, plan.charts) or "") if kind == "helm-template" else ""
-    return _analyse(task, kind, possible, checks, list(facts), data, _scanner(plan), pending.module, chart)
+    outcome = _analyse(task, kind, possible, checks, list(facts), data, _scanner(plan), pending.module, chart)
+    if pending.key:
+        cache = ResultCache(Path(pending.cache_dir))
+        if _cache_key(plan, task, kind, data, pending.module, cache) == pending.key:
+            cache.put(pending.key, outcome)
+    return outcome
 
 
 def failed(pending: Pending, reason: str) -> FileOutcome:
@@ -316,6 +330,8 @@ def _documents(parsed: _Parsed, notifications: list[Notification], path: str) ->
             documents = parse_yaml(parsed.text)
         for document in documents:
             document.kind = document_kind(parsed.kinds, document)
+        if "helm-values" in parsed.kinds and parsed.module:
+            documents = as_subchart(path, documents, parsed.module)  # a subchart's defaults, as its parents leave them
         return documents
 
     return _once(parsed, "document", build, notifications, path)
