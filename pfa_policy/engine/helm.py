@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path, PurePosixPath
 
 from pfa_policy.engine.classify import is_resource_definition
+from pfa_policy.engine.helm_values import SUBCHART_DEFAULTS, parent_charts
 from pfa_policy.parsers.helm import Chart, Rendered, render_template
 
 ChartFiles = tuple[tuple[str, bytes], ...]
@@ -65,6 +66,30 @@ def chart_files(root: Path, path: str, charts: frozenset[str]) -> ChartFiles:
             found.append((relative, data))
         if len(found) >= _MAX_FILES:
             break
+    return tuple(found)
+
+
+def parent_files(root: Path, path: str, charts: frozenset[str]) -> ChartFiles:
+    """For a subchart's default values (`a/charts/b/values.yaml`): the Chart.yaml and values.yaml of the charts
+    above it and its own Chart.yaml, by repository path, which `helm_values.as_subchart` reads; else nothing."""
+    posix = PurePosixPath(path)
+    if posix.name not in SUBCHART_DEFAULTS:
+        return ()
+    chart = str(posix.parent) if "/" in path else "."
+    parents: list[str] = []
+    for parent in parent_charts(chart):
+        if parent not in charts:
+            break
+        parents.append(parent)
+    if not parents:
+        return ()
+    found: list[tuple[str, bytes]] = []
+    for directory in (*parents, chart):
+        for name in ("Chart.yaml", *(("values.yaml",) if directory != chart else ())):
+            relative = name if directory == "." else f"{directory}/{name}"
+            data = _read(root / relative)
+            if data is not None:
+                found.append((relative, data))
     return tuple(found)
 
 

@@ -813,8 +813,8 @@ class Chart:
              production_values: str = "") -> Chart:
         """A chart from its files' texts; a file that does not parse contributes nothing. `production_values`:
         the chart's production values file, merged over the defaults as `helm -f` would."""
-        metadata = _load_mapping(chart_yaml)
-        values = _merge(_load_mapping(values_yaml), _load_mapping(production_values))
+        metadata = load_mapping(chart_yaml)
+        values = merge_values(load_mapping(values_yaml), load_mapping(production_values))
         defines: dict[str, list[Any]] = {}
         for text in partials:
             try:
@@ -824,20 +824,20 @@ class Chart:
         return cls(values, metadata, defines, directory)
 
 
-def _merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+def merge_values(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's values merge: mappings merge key by key, a null removes the key, anything else replaces."""
     merged = dict(base)
     for key, value in overlay.items():
         if value is None:
             merged.pop(key, None)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_values(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def _load_mapping(text: str) -> dict[str, Any]:
+def load_mapping(text: str) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError:

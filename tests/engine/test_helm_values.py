@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pfa_policy.engine.document_match import DocumentPattern, match_documents
+from pfa_policy.engine.helm_values import as_subchart, parent_charts
 from pfa_policy.model import Hit
 from pfa_policy.parsers.tree import Document
 from pfa_policy.parsers.yaml_doc import parse_yaml
@@ -88,3 +89,49 @@ def test_conditions_still_read_below_a_judged_element() -> None:
     document.kind = "helm-values"
     pattern = DocumentPattern.compile({"for_each": "**.ingress", "where": [{"path": "tls.enabled", "equals": False}]})
     assert [hit.span.line for hit in match_documents((pattern,), document, {}, {})] == [4]
+
+
+_SUBCHART = """\
+image:
+  tag: latest
+resources: {}
+metrics:
+  port: 9187
+  resources:
+    limits: {memory: 1Gi}
+"""
+
+
+def _subchart_lines(chart_yaml: str, values: str) -> list[int] | None:
+    """The lines of the subchart's defaults left to judge (None: the subchart is not deployed)."""
+    files = (("app/Chart.yaml", chart_yaml.encode()), ("app/values.yaml", values.encode()),
+             ("app/charts/db/Chart.yaml", b"name: db\n"))
+    documents = as_subchart("app/charts/db/values.yaml", parse_yaml(_SUBCHART), files)
+    if not documents:
+        return None
+    return sorted(node.span.line for node in documents[0].root.walk() if node.is_scalar or node.value == {})
+
+
+def test_parent_charts_by_path() -> None:
+    assert parent_charts("app/charts/db/charts/x") == ["app/charts/db", "app"]
+    assert parent_charts("charts/db") == ["."]
+    assert parent_charts("app") == []
+
+
+@pytest.mark.parametrize(("chart_yaml", "values", "lines"), [
+    # Nothing set under the key: every default is deployed.
+    ("dependencies: [{name: db}]\n", "other: {a: 1}\n", [2, 3, 5, 7]),
+    # A scalar and an empty mapping the parent fills are replaced; a non-empty mapping keeps the keys not given.
+    ("dependencies: [{name: db}]\n", "db:\n  image: {tag: '16.1'}\n  resources: {requests: {cpu: 1}}\n"
+     "  metrics: {port: 9188}\n", [7]),
+    # Under its alias.
+    ("dependencies: [{name: db, alias: store}]\n", "store:\n  image: {tag: '16.1'}\n", [3, 5, 7]),
+    # Switched off: a false condition (first path holding a boolean), or the parent's `<key>.enabled: false`.
+    ("dependencies: [{name: db, condition: 'db.on,db.enabled'}]\n", "db:\n  enabled: false\n", None),
+    ("dependencies: [{name: db, condition: db.enabled}]\n", "db:\n  enabled: true\n", [2, 3, 5, 7]),
+    ("dependencies: [{name: db}]\n", "db:\n  enabled: 'false'\n", None),
+    # Deployed twice under two aliases: no single set of values, the defaults are judged.
+    ("dependencies: [{name: db, alias: a}, {name: db, alias: b}]\n", "a: {image: {tag: x}}\n", [2, 3, 5, 7]),
+])
+def test_a_subchart_is_judged_as_its_parent_deploys_it(chart_yaml: str, values: str, lines: list[int] | None) -> None:
+    assert _subchart_lines(chart_yaml, values) == lines
