@@ -59,13 +59,34 @@ _ALIAS = re.compile(_MLFLOW_CLIENT + r"\.set_registered_model_alias$")
 _PRODUCTION_ALIAS = re.compile(r"(?i)^(champion|production|prod)$")
 
 
-def _unconditional_calls(file: PythonFile, node: ast.AST) -> Iterator[ast.Call]:
+# A rollback puts back a version that was released before, not a new model without a gate: a function named for
+# it (`task_rollback_serving_release`, `revert_champion`, `restore_previous_model`), or an `except` handler whose
+# promotion's version names the earlier one (`version=previous_version`, `prior.version`, `last_good`).
+_ROLLBACK_FUNCTION = re.compile(r"(?i)roll_?back|revert|restore")
+_EARLIER_VERSION = re.compile(r"(?i)previous|prior|(?<![a-z])old|last_?(?:good|known|stable|released)")
+
+
+def _unconditional_calls(file: PythonFile, node: ast.AST, handler: bool = False) -> Iterator[tuple[ast.Call, bool]]:
+    """Calls outside any condition and outside rollback functions, with whether they are in an `except`."""
     for child in visit_children(file, node):
         if isinstance(child, (ast.If, ast.IfExp, ast.While, ast.Match)):  # a branch may not run
             continue
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and _ROLLBACK_FUNCTION.search(child.name):
+            continue
         if isinstance(child, ast.Call):
-            yield child
-        yield from _unconditional_calls(file, child)
+            yield child, handler
+        yield from _unconditional_calls(file, child, handler or isinstance(child, ast.ExceptHandler))
+
+
+def _restores_earlier_version(file: PythonFile, call: ast.Call, name: str) -> bool:
+    """An MLflow promotion whose version argument names the earlier release (`version=previous.version`)."""
+    if _ALIAS.match(name):
+        _, arg = _literal_argument(file, call, "version", 2)
+    elif _TRANSITION.match(name):
+        _, arg = _literal_argument(file, call, "version", 1)
+    else:
+        return False
+    return arg is not None and bool(_EARLIER_VERSION.search(file.code_of(arg.value)))
 
 
 def _literal_argument(file: PythonFile, call: ast.Call, keyword: str, position: int) -> Any:
@@ -110,9 +131,11 @@ _CONDITION_STEP = compile_name_globs(["sagemaker.workflow.condition_step.Conditi
 def ci_unconditional_model_approval(file: PythonFile, params: Mapping[str, Any]) -> Iterator[Hit]:
     # A SageMaker pipeline that builds a ConditionStep gates its steps on the evaluation in the pipeline DSL.
     gated = any(_CONDITION_STEP.fullmatch(file.index.qualify(site.raw)) for site in file.index.calls)
-    for call in _unconditional_calls(file, file.module):
+    for call, in_handler in _unconditional_calls(file, file.module):
         found = _approval(file, call)
         if found is not None and gated and found[0].startswith(("sagemaker.", "boto3.")):
+            continue
+        if found is not None and in_handler and _restores_earlier_version(file, call, found[0]):
             continue
         if found is not None:
             name, value, report = found
