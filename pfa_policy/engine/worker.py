@@ -24,6 +24,7 @@ from pfa_policy.engine.compiled import TokenScanner
 from pfa_policy.engine.dockerfile_match import match_dockerfile
 from pfa_policy.engine.document_match import match_documents
 from pfa_policy.engine.globs import path_matches
+from pfa_policy.engine.helm_values import as_subchart
 from pfa_policy.engine.isolation import current_step, report_step
 from pfa_policy.engine.memo import IdentityMemo
 from pfa_policy.engine.plan import Check, FileOutcome, FileTask, WorkPlan
@@ -329,6 +330,8 @@ def _documents(parsed: _Parsed, notifications: list[Notification], path: str) ->
             documents = parse_yaml(parsed.text)
         for document in documents:
             document.kind = document_kind(parsed.kinds, document)
+        if "helm-values" in parsed.kinds and parsed.module:
+            documents = as_subchart(path, documents, parsed.module)  # a subchart's defaults, as its parents leave them
         return documents
 
     return _once(parsed, "document", build, notifications, path)
