@@ -237,7 +237,7 @@ def test_rules_list_names_the_valid_targets() -> None:
     result = _run("rules", "list", "--target", "kubernets")
     assert result.exit_code == 2
     assert result.output.startswith("pfa-policy: error: no rule checks target 'kubernets' (did you mean kubernetes?);"
-                                    " the targets are azure-pipelines, azureml, bentofile, bitbucket-pipelines, buildkite,")
+                                    " the targets are azure-pipelines, azureml, bentofile, bitbucket-pipelines,")
     assert result.output.count("\n") == 1
     assert _run("rules", "list", "--target", "nope").output.startswith(
         "pfa-policy: error: no rule checks target 'nope'; the targets are ")
