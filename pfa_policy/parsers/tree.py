@@ -82,3 +82,12 @@ class Document:
     root: Node
     index: int = 0
     kind: str = "yaml"  # refined by classification: kubernetes, kserve, cloudformation ...
+
+
+def nested(node: Node | None, *keys: str) -> Node | None:
+    """`node[keys[0]][keys[1]]...`, or None where a key is missing."""
+    for key in keys:
+        if node is None:
+            return None
+        node = node.get(key)
+    return node

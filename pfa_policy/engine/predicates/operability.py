@@ -23,7 +23,7 @@ from pfa_policy.engine.predicates.types import (
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.model import FILE_START, FactOccurrence, Hit
 from pfa_policy.parsers.helm import RELEASE_NAME
-from pfa_policy.parsers.tree import Document, Node
+from pfa_policy.parsers.tree import Document, Node, nested
 
 _SCALABLE_KINDS = frozenset({"Deployment"})
 
@@ -42,17 +42,9 @@ def _int(node: Node | None) -> int | None:
     return None
 
 
-def _child(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        if node is None:
-            return None
-        node = node.get(key)
-    return node
-
-
 def _serves_traffic(document: Document) -> bool:
     """A Deployment with a container port answers requests; controllers and workers without one are skipped."""
-    containers = _child(document.root, "spec", "template", "spec", "containers")
+    containers = nested(document.root, "spec", "template", "spec", "containers")
     if containers is None:
         return False
     return any(port.get("containerPort") is not None
@@ -70,11 +62,11 @@ def op_scaling_evidence(document: Document, params: Mapping[str, Any]) -> Iterat
     and the target of an HPA or ScaledObject (`scaled`)."""
     root = document.root
     kind = _text(root.get("kind"))
-    name_node = _child(root, "metadata", "name")
+    name_node = nested(root, "metadata", "name")
     name = _text(name_node)
-    namespace = _text(_child(root, "metadata", "namespace"))
+    namespace = _text(nested(root, "metadata", "namespace"))
     if kind in _SCALABLE_KINDS:
-        replicas_node = _child(root, "spec", "replicas")
+        replicas_node = nested(root, "spec", "replicas")
         replicas = _int(replicas_node)
         if name and replicas is not None:
             yield _evidence_hit(replicas_node or root, kind="replicas", name=name, count=replicas)
@@ -84,16 +76,16 @@ def op_scaling_evidence(document: Document, params: Mapping[str, Any]) -> Iterat
             # A Helm chart's Deployment named after the release, with no count: the installation names it, and an
             # autoscaler outside the chart (named after the real release) may own its replicas.
             return
-        if _text(_child(root, "spec", "strategy", "type")) == "Recreate" or not _serves_traffic(document):
+        if _text(nested(root, "spec", "strategy", "type")) == "Recreate" or not _serves_traffic(document):
             return
         target = replicas_node if replicas_node is not None else name_node
         assert target is not None
         yield _evidence_hit(target, kind="deployment", name=name, namespace=namespace,
                             replicas_set=replicas_node is not None)
     elif kind in ("HorizontalPodAutoscaler", "ScaledObject"):
-        target_node = _child(root, "spec", "scaleTargetRef")
-        target_kind = _text(_child(target_node, "kind")) or "Deployment"
-        target_name = _text(_child(target_node, "name"))
+        target_node = nested(root, "spec", "scaleTargetRef")
+        target_kind = _text(nested(target_node, "kind")) or "Deployment"
+        target_name = _text(nested(target_node, "name"))
         if target_name and target_kind in _SCALABLE_KINDS and target_node is not None:
             yield _evidence_hit(target_node, kind="scaled", name=target_name, namespace=namespace)
     elif kind == "Kustomization":

@@ -53,7 +53,7 @@ from pfa_policy.parsers.python import (
     parameters,
     walk_in_visit_order,
 )
-from pfa_policy.parsers.tree import Document, Node
+from pfa_policy.parsers.tree import Document, Node, nested
 
 _WEB_FRAMEWORKS = ("fastapi", "flask", "starlette", "quart", "litestar")
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "route", "api_route"})
@@ -226,14 +226,6 @@ def _scalar(node: Node | None) -> str:
     return as_text(node.value) if node is not None and node.is_scalar else ""
 
 
-def _child(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        if node is None:
-            return None
-        node = node.get(key)
-    return node
-
-
 def _labels(node: Node | None) -> dict[str, str]:
     return {key: as_text(value.value) for key, value in (node.items() if node is not None else ())
             if value.is_scalar and value.value is not None}
@@ -258,8 +250,8 @@ def _pod(root: Node, kind: str) -> tuple[Node | None, Node | None]:
     if kind == "Pod":
         return root.get("metadata"), root.get("spec")
     if kind in _TEMPLATED_WORKLOADS:
-        template = _child(root, "spec", "template")
-        return _child(template, "metadata"), _child(template, "spec")
+        template = nested(root, "spec", "template")
+        return nested(template, "metadata"), nested(template, "spec")
     return None, None
 
 
@@ -271,19 +263,19 @@ def ac_k8s_model_workload(document: Document, params: Mapping[str, Any]) -> Iter
     kind_node = root.get("kind")
     kind = _scalar(kind_node)
     metadata = root.get("metadata")
-    name = _scalar(_child(metadata, "name"))
+    name = _scalar(nested(metadata, "name"))
     if kind_node is None or not name:
         return
-    own_labels = _labels(_child(metadata, "labels"))
+    own_labels = _labels(nested(metadata, "labels"))
     auth = False
     if kind == "InferenceService":
-        role, serves = MODEL_SERVER, _child(root, "spec", "predictor") is not None
+        role, serves = MODEL_SERVER, nested(root, "spec", "predictor") is not None
         labels = {**own_labels, "serving.kserve.io/inferenceservice": name, "component": "predictor"}
     elif kind == "SeldonDeployment":
         role, serves, labels = MODEL_SERVER, True, {**own_labels, "seldon-deployment-id": name}
     else:
         pod_metadata, pod = _pod(root, kind)
-        container_list = _child(pod, "containers")
+        container_list = nested(pod, "containers")
         containers = list(container_list.elements()) if container_list is not None else []
         if not containers:
             return
@@ -296,18 +288,18 @@ def ac_k8s_model_workload(document: Document, params: Mapping[str, Any]) -> Iter
         role = min(roles, key=_ROLE_ORDER.__getitem__)
         serves = by_runtime or any(port.get("containerPort") is not None for container in containers
                                    for port in (container.get("ports") or Node([], kind_node.span)).elements())
-        labels = _labels(_child(pod_metadata, "labels"))
+        labels = _labels(nested(pod_metadata, "labels"))
         auth = any(_SERVER_AUTH.search(_words(c)) or _AUTH_PROXY.search(_scalar(c.get("image"))) for c in containers)
-    value = {"kind": kind, "name": name, "namespace": _scalar(_child(metadata, "namespace")), "labels": labels,
+    value = {"kind": kind, "name": name, "namespace": _scalar(nested(metadata, "namespace")), "labels": labels,
              "role": role, "serves": serves, "auth": auth}
     yield Hit(kind_node.anchor_span, (("name", json.dumps(value, sort_keys=True)),), f"{kind}/{name}")
 
 
 def _source_ranges(root: Node, annotations: Node | None) -> list[str] | None:
     """The CIDRs a load balancer admits ([] when unrestricted); None when one is not a literal CIDR."""
-    ranges = _child(root, "spec", "loadBalancerSourceRanges")
+    ranges = nested(root, "spec", "loadBalancerSourceRanges")
     texts = [_scalar(item) for item in ranges.elements()] if ranges is not None else []
-    annotated = _scalar(_child(annotations, _SOURCE_RANGES))
+    annotated = _scalar(nested(annotations, _SOURCE_RANGES))
     texts += [part for part in annotated.split(",") if part.strip()] if not texts else []
     for text in texts:
         try:
@@ -321,7 +313,7 @@ def _internal(root: Node, annotations: Node | None) -> bool | None:
     """Whether annotations (or the AWS Load Balancer Controller's default scheme) make the load balancer
     internal; None when a deciding annotation is not a literal."""
     for key, internal in _INTERNAL_ANNOTATIONS:
-        value = _child(annotations, key)
+        value = nested(annotations, key)
         if value is None:
             continue
         text = _scalar(value)
@@ -331,9 +323,9 @@ def _internal(root: Node, annotations: Node | None) -> bool | None:
             return True
     # The AWS Load Balancer Controller (type `external` / `nlb-ip`, or its loadBalancerClass) creates internal
     # load balancers unless the scheme says `internet-facing`.
-    controller = (_scalar(_child(annotations, _AWS_TYPE)).lower() in ("external", "nlb-ip")
-                  or _scalar(_child(root, "spec", "loadBalancerClass")).startswith("service.k8s.aws/"))
-    return controller and _scalar(_child(annotations, _AWS_SCHEME)).lower() != "internet-facing"
+    controller = (_scalar(nested(annotations, _AWS_TYPE)).lower() in ("external", "nlb-ip")
+                  or _scalar(nested(root, "spec", "loadBalancerClass")).startswith("service.k8s.aws/"))
+    return controller and _scalar(nested(annotations, _AWS_SCHEME)).lower() != "internet-facing"
 
 
 def ac_k8s_public_load_balancer(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -343,17 +335,17 @@ def ac_k8s_public_load_balancer(document: Document, params: Mapping[str, Any]) -
     root = document.root
     if _scalar(root.get("kind")) != "Service":
         return
-    service_type = _child(root, "spec", "type")
+    service_type = nested(root, "spec", "type")
     if _scalar(service_type) != "LoadBalancer" or service_type is None:
         return
     metadata = root.get("metadata")
-    name = _scalar(_child(metadata, "name"))
-    selector = _labels(_child(root, "spec", "selector"))
+    name = _scalar(nested(metadata, "name"))
+    selector = _labels(nested(root, "spec", "selector"))
     if not selector or any(_TEMPLATED.search(value) for value in selector.values()):
         return  # no selector: endpoints managed by hand; a templated one cannot be matched
     if _INGRESS.search(name) or any(_INGRESS.search(f"{key}={value}") for key, value in selector.items()):
         return  # the cluster's intended public entry
-    annotations = _child(metadata, "annotations")
+    annotations = nested(metadata, "annotations")
     internal = _internal(root, annotations)
     ranges = _source_ranges(root, annotations)
     if internal is not False or ranges is None:
@@ -363,7 +355,7 @@ def ac_k8s_public_load_balancer(document: Document, params: Mapping[str, Any]) -
         return  # only the listed networks (private ones, a VPN or office range) can connect
     reason = (f"`loadBalancerSourceRanges` admits `{open_ranges[0]}`" if open_ranges else
               "no internal-load-balancer annotation and no `loadBalancerSourceRanges`")
-    value = {"name": name, "namespace": _scalar(_child(metadata, "namespace")), "selector": selector,
+    value = {"name": name, "namespace": _scalar(nested(metadata, "namespace")), "selector": selector,
              "reason": reason}
     yield Hit(service_type.anchor_span, (("name", json.dumps(value, sort_keys=True)),), f"Service/{name}:type")
 
@@ -376,7 +368,7 @@ def ac_k8s_network_policy(document: Document, params: Mapping[str, Any]) -> Iter
     kind = _scalar(kind_node)
     if kind_node is None or kind not in _CLUSTER_POLICIES | _NAMESPACED_POLICIES:
         return
-    namespace = "" if kind in _CLUSTER_POLICIES else _scalar(_child(root, "metadata", "namespace"))
+    namespace = "" if kind in _CLUSTER_POLICIES else _scalar(nested(root, "metadata", "namespace"))
     if kind == "AuthorizationPolicy" and namespace == _ISTIO_ROOT:
         namespace = ""
     yield Hit(kind_node.anchor_span, (("value", namespace),), f"{kind}:{namespace}")
