@@ -8,11 +8,11 @@ and cached with the file, like every fact); the repository predicate combines th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.predicates.json_facts import json_fact, json_facts
 from pfa_policy.engine.predicates.types import (
     DockerfilePredicate,
     DocumentPredicate,
@@ -53,7 +53,7 @@ def _serves_traffic(document: Document) -> bool:
 
 
 def _evidence_hit(node: Node, **evidence: Any) -> Hit:
-    return Hit(node.anchor_span, (("name", json.dumps(evidence, sort_keys=True)),), f"scaling:{evidence['kind']}")
+    return json_fact(node.anchor_span, f"scaling:{evidence['kind']}", evidence)
 
 
 def op_scaling_evidence(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -95,16 +95,8 @@ def op_scaling_evidence(document: Document, params: Mapping[str, Any]) -> Iterat
                 yield _evidence_hit(item, kind="replicas", name=_text(item.get("name")), count=count)
 
 
-def _evidence(text: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None  # not written by op_scaling_evidence (a damaged cache entry is recomputed, but be safe)
-    return value if isinstance(value, dict) and isinstance(value.get("name"), str) else None
-
-
 def _scaling_evidence(context: RepoContext, scopes: frozenset[str]) -> list[tuple[FactOccurrence, dict[str, Any]]]:
-    return [(o, e) for o in context.occurrences("op-scaling-evidence", scopes) if (e := _evidence(o.value)) is not None]
+    return json_facts(context, "op-scaling-evidence", scopes, "name")
 
 
 def _has_deployments(context: RepoContext, params: Mapping[str, Any], scopes: frozenset[str]) -> bool:

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import ast
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from pfa_policy.engine.predicates.json_facts import json_fact, json_facts
 from pfa_policy.engine.predicates.k8s_storage import _words
 from pfa_policy.engine.predicates.ml_pipelines import _MODEL_SERVER, _PLATFORM, _TEST_DATA
 from pfa_policy.engine.predicates.types import (
@@ -292,7 +292,7 @@ def ac_k8s_model_workload(document: Document, params: Mapping[str, Any]) -> Iter
         auth = any(_SERVER_AUTH.search(_words(c)) or _AUTH_PROXY.search(_scalar(c.get("image"))) for c in containers)
     value = {"kind": kind, "name": name, "namespace": _scalar(nested(metadata, "namespace")), "labels": labels,
              "role": role, "serves": serves, "auth": auth}
-    yield Hit(kind_node.anchor_span, (("name", json.dumps(value, sort_keys=True)),), f"{kind}/{name}")
+    yield json_fact(kind_node.anchor_span, f"{kind}/{name}", value)
 
 
 def _source_ranges(root: Node, annotations: Node | None) -> list[str] | None:
@@ -357,7 +357,7 @@ def ac_k8s_public_load_balancer(document: Document, params: Mapping[str, Any]) -
               "no internal-load-balancer annotation and no `loadBalancerSourceRanges`")
     value = {"name": name, "namespace": _scalar(nested(metadata, "namespace")), "selector": selector,
              "reason": reason}
-    yield Hit(service_type.anchor_span, (("name", json.dumps(value, sort_keys=True)),), f"Service/{name}:type")
+    yield json_fact(service_type.anchor_span, f"Service/{name}:type", value)
 
 
 def ac_k8s_network_policy(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -377,16 +377,7 @@ def ac_k8s_network_policy(document: Document, params: Mapping[str, Any]) -> Iter
 def _json_facts(context: RepoContext, name: str, scopes: frozenset[str]
                 ) -> list[tuple[FactOccurrence, dict[str, Any]]]:
     """The fact's JSON values, in path and line order; manifests under test-data directories do not count."""
-    found = []
-    for occurrence in context.occurrences(name, scopes):
-        if _TEST_DATA.search(occurrence.path):
-            continue
-        try:
-            value = json.loads(occurrence.value)
-        except ValueError:
-            continue  # not written by this module's predicates
-        if isinstance(value, dict) and isinstance(value.get("name"), str):
-            found.append((occurrence, value))
+    found = [(o, v) for o, v in json_facts(context, name, scopes, "name") if not _TEST_DATA.search(o.path)]
     return sorted(found, key=lambda item: (item[0].path, item[0].span.line))
 
 

@@ -18,13 +18,13 @@ completed at `terraform init`, and counts).
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pfa_policy.engine.predicates.json_facts import json_fact, json_facts
 from pfa_policy.engine.predicates.types import DocumentPredicate, RepositoryApplies, RepositoryPredicate
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.model import FILE_START, FactOccurrence, Hit
@@ -46,8 +46,7 @@ def _blocks(node: Node | None) -> list[Node]:
 
 
 def _evidence(node: Node, **evidence: str) -> Hit:
-    return Hit(node.anchor_span, (("name", json.dumps(evidence, sort_keys=True)),),
-               f"terraform-module:{evidence['kind']}:{evidence.get('value', '')}")
+    return json_fact(node.anchor_span, f"terraform-module:{evidence['kind']}:{evidence.get('value', '')}", evidence)
 
 
 def dg_terraform_module_evidence(document: Document, params: Mapping[str, Any]) -> Iterator[Hit]:
@@ -72,14 +71,6 @@ def dg_terraform_module_evidence(document: Document, params: Mapping[str, Any]) 
                 yield _evidence(source, kind="module", value=source.value)
 
 
-def _facts(occurrence: FactOccurrence) -> dict[str, str] | None:
-    try:
-        value = json.loads(occurrence.value)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) and isinstance(value.get("kind"), str) else None
-
-
 @dataclass
 class _Directory:
     provider: FactOccurrence | None = None
@@ -102,10 +93,8 @@ def _roots(context: RepoContext, scopes: frozenset[str]) -> dict[str, _Directory
     """The candidate root modules of the scopes, by directory, with what their files declare."""
     directories: dict[str, _Directory] = {}
     referenced: set[str] = set()
-    for occurrence in context.occurrences(FACT):  # every scope: a module an example calls is a module
-        evidence = _facts(occurrence)
-        if evidence is None:
-            continue
+    for occurrence, evidence in json_facts(context, FACT, None, "kind"):  # every scope: a module an example
+        # calls is a module
         directory = occurrence.path.rpartition("/")[0]
         if evidence["kind"] == "module":
             referenced.add(_resolved(directory, evidence.get("value", "")))
