@@ -9,6 +9,7 @@ from typing import Any
 
 from pfa_policy.engine.document_match import document_identity, pod_specs
 from pfa_policy.engine.predicates.types import DocumentPredicate
+from pfa_policy.engine.predicates.workload_names import container_command_line
 from pfa_policy.engine.values import as_text
 from pfa_policy.model import Hit
 from pfa_policy.parsers.tree import Document, Node
@@ -30,21 +31,11 @@ _REDIS_DATA = re.compile(r"^/data/?$|^/bitnami/redis(?:/data)?/?$")
 _REDIS_PERSISTS = re.compile(r"(?i)appendonly[\s=]+[\"']?yes")
 
 
-def _words(container: Node) -> str:
-    words = []
-    for key in ("command", "args"):
-        node = container.get(key)
-        for item in (node.elements() if node is not None and node.is_sequence else [node] if node else []):
-            if item.is_scalar:
-                words.append(as_text(item.value))
-    return " ".join(words)
-
-
 def _data_directory(image: str, container: Node) -> re.Pattern[str] | None:
     for image_pattern, directory in _DATABASES:
         if image_pattern.search(image):
             return directory
-    if _REDIS.search(image) and _REDIS_PERSISTS.search(_words(container)):
+    if _REDIS.search(image) and _REDIS_PERSISTS.search(container_command_line(container)):
         return _REDIS_DATA
     return None
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pfa_policy.engine.document_match import document_identity
-from pfa_policy.engine.predicates.ml_pipelines import _MODEL_SERVER, _PLATFORM
 from pfa_policy.engine.predicates.types import DocumentPredicate
+from pfa_policy.engine.predicates.workload_names import MODEL_SERVER_NAME, PLATFORM_NAME
 from pfa_policy.model import Hit
 from pfa_policy.parsers.tree import Document, Node
 
@@ -88,7 +88,7 @@ def functions(document: Document) -> Iterator[LambdaFunction]:
                              defaults if serverless else {})
 
 
-def _words(function: LambdaFunction) -> list[str]:
+def _names(function: LambdaFunction) -> list[str]:
     texts = [function.logical_id]
     for key in ("FunctionName", "Handler", "CodeUri", "ImageUri"):
         texts.append(literal(function.setting(key)) or "")
@@ -105,13 +105,13 @@ def _runs_image(function: LambdaFunction) -> bool:
 
 
 def is_inference(function: LambdaFunction) -> bool:
-    words = _words(function)
+    words = _names(function)
     if _TRAINING_WORDS.intersection(words):
         return False
     named = "-".join(words)
-    if _PLATFORM.search(named):
+    if PLATFORM_NAME.search(named):
         return False
-    return _runs_image(function) or bool(_MODEL_SERVER.search(named))
+    return _runs_image(function) or bool(MODEL_SERVER_NAME.search(named))
 
 
 def inference_functions(document: Document) -> Iterator[LambdaFunction]:

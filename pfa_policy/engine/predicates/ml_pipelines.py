@@ -40,6 +40,7 @@ from pfa_policy.engine.predicates.types import (
     RepositoryApplies,
     RepositoryPredicate,
 )
+from pfa_policy.engine.predicates.workload_names import MODEL_SERVER_NAME, PLATFORM_NAME, TEST_DATA_DIRECTORY
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import UNKNOWN
 from pfa_policy.model import FactOccurrence, Hit
@@ -260,21 +261,9 @@ def ci_model_deploy_without_evaluation(document: Document, params: Mapping[str, 
 _ALERTING_FACTS = ("te-alerting", "te-alerting-terraform", "te-alerting-code")
 
 
-# A workload whose name says it serves a model; controllers, UIs, tracking servers, model registries and
-# catalogues (and their databases) and other platform components that run beside the model are not what an
-# inference alert watches.
-_MODEL_SERVER = re.compile(r"(?i)model|predict|inference|infer\b|serving|scor(e|er|ing)\b|classif|recommend|ranker"
-                           r"|embedding|llm|vllm|tgi|triton|torchserve|mlserver|bento")
-_PLATFORM = re.compile(r"(?i)controller|operator|webhook|manager|web-?app|dashboard|console|-ui$|-epp$|gateway|router"
-                       r"|proxy|exporter|tracking|registry|catalog")
-
-
-# Manifests under these directories are test data or release smoke tests, not deployments.
-_TEST_DATA = re.compile(r"(?i)(^|/)(hack|e2e|smoke[-_]?tests?[\w-]*|test[-_]?data|testdata|fixtures?|testing)/")
-
-
 def _endpoints(context: RepoContext, scopes: frozenset[str]) -> list[FactOccurrence]:
-    return [o for o in context.occurrences("te-model-served-manifest", scopes) if not _TEST_DATA.search(o.path)]
+    return [o for o in context.occurrences("te-model-served-manifest", scopes)
+            if not TEST_DATA_DIRECTORY.search(o.path)]
 
 
 def op_served_model_without_rollout(context: RepoContext, params: Mapping[str, Any],
@@ -299,8 +288,8 @@ def _deployed_models(context: RepoContext, scopes: frozenset[str]) -> list[FactO
     if context.occurrences("serving-app", scopes):
         places = {(o.path, o.span.line) for o in deployed}
         deployed += [o for o in context.occurrences("te-serving-workload", scopes)
-                     if (o.path, o.span.line) not in places and _MODEL_SERVER.search(o.value)
-                     and not _PLATFORM.search(o.value) and not _TEST_DATA.search(o.path)]
+                     if (o.path, o.span.line) not in places and MODEL_SERVER_NAME.search(o.value)
+                     and not PLATFORM_NAME.search(o.value) and not TEST_DATA_DIRECTORY.search(o.path)]
     return deployed
 
 

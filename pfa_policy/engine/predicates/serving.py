@@ -33,13 +33,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pfa_policy.engine.predicates.json_facts import json_fact, json_facts
-from pfa_policy.engine.predicates.k8s_storage import _words
-from pfa_policy.engine.predicates.ml_pipelines import _MODEL_SERVER, _PLATFORM, _TEST_DATA
 from pfa_policy.engine.predicates.types import (
     DocumentPredicate,
     PythonPredicate,
     RepositoryApplies,
     RepositoryPredicate,
+)
+from pfa_policy.engine.predicates.workload_names import (
+    MODEL_SERVER_NAME,
+    PLATFORM_NAME,
+    TEST_DATA_DIRECTORY,
+    container_command_line,
 )
 from pfa_policy.engine.repository import RepoContext
 from pfa_policy.engine.values import as_text
@@ -235,7 +239,7 @@ def _container_role(container: Node) -> str:
     """What one container runs: a model server (a runtime command or image), an MLflow tracking server (`mlflow
     server` / `mlflow ui`, or the MLflow image with no command of its own), TensorBoard, or "" (anything else)."""
     image = _scalar(container.get("image"))
-    words = _words(container)
+    words = container_command_line(container)
     if _SERVING_COMMAND.search(words):
         return MODEL_SERVER
     if _MLFLOW_SERVER.search(words) or (_MLFLOW_IMAGE.search(image) and not words):
@@ -281,7 +285,7 @@ def ac_k8s_model_workload(document: Document, params: Mapping[str, Any]) -> Iter
             return
         roles = {_container_role(container) for container in containers} - {""}
         by_runtime = bool(roles)
-        if not roles and _MODEL_SERVER.search(name) and not _PLATFORM.search(name):
+        if not roles and MODEL_SERVER_NAME.search(name) and not PLATFORM_NAME.search(name):
             roles = {MODEL_SERVER}  # named for serving: PFA-TE-012's vocabulary
         if not roles:
             return
@@ -289,7 +293,8 @@ def ac_k8s_model_workload(document: Document, params: Mapping[str, Any]) -> Iter
         serves = by_runtime or any(port.get("containerPort") is not None for container in containers
                                    for port in (container.get("ports") or Node([], kind_node.span)).elements())
         labels = _labels(nested(pod_metadata, "labels"))
-        auth = any(_SERVER_AUTH.search(_words(c)) or _AUTH_PROXY.search(_scalar(c.get("image"))) for c in containers)
+        auth = any(_SERVER_AUTH.search(container_command_line(c)) or _AUTH_PROXY.search(_scalar(c.get("image")))
+                   for c in containers)
     value = {"kind": kind, "name": name, "namespace": _scalar(nested(metadata, "namespace")), "labels": labels,
              "role": role, "serves": serves, "auth": auth}
     yield json_fact(kind_node.anchor_span, f"{kind}/{name}", value)
@@ -377,7 +382,7 @@ def ac_k8s_network_policy(document: Document, params: Mapping[str, Any]) -> Iter
 def _json_facts(context: RepoContext, name: str, scopes: frozenset[str]
                 ) -> list[tuple[FactOccurrence, dict[str, Any]]]:
     """The fact's JSON values, in path and line order; manifests under test-data directories do not count."""
-    found = [(o, v) for o, v in json_facts(context, name, scopes, "name") if not _TEST_DATA.search(o.path)]
+    found = [(o, v) for o, v in json_facts(context, name, scopes, "name") if not TEST_DATA_DIRECTORY.search(o.path)]
     return sorted(found, key=lambda item: (item[0].path, item[0].span.line))
 
 
